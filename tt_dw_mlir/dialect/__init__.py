@@ -1,0 +1,31 @@
+"""TTIR/TTNN as the pass sees them: the IRDL subset (`irdl`), typed views and
+semantic verification of the TTIR ops we read (`ttir`) and of our TTNN ops
+(`ttnn`). `verify_module` is the one entry the driver and the passes call."""
+
+from __future__ import annotations
+
+from tt_dw_mlir.ir import Diagnostic, at, ir, verify
+
+
+def verify_module(module, source_name: str | None = None) -> list[Diagnostic]:
+    """Structural verification (bindings) plus the semantic checks IRDL cannot express."""
+    from tt_dw_mlir.dialect import ttir, ttnn
+
+    found = verify(module, source_name)
+    if found:
+        return found
+
+    def visit(op):
+        name = op.name
+        problem = None
+        if name.startswith("ttir."):
+            problem = ttir.verify_op(op)
+        elif name in ttnn.OURS:
+            problem = ttnn.verify_op(op)
+        if problem:
+            found.append(at(op, "error", f"'{name}' op {problem}", source_name))
+        return ir.WalkResult.ADVANCE
+
+    with module.context:
+        module.operation.walk(visit)
+    return found

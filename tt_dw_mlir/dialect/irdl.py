@@ -1,0 +1,112 @@
+"""The TTIR/TTNN subset as IRDL, loaded at run time when `ttmlir` is absent.
+
+Op names and attribute names follow tt-mlir's TTIROps.td / TTNNOps.td; the
+`ttnn.depthwise_pool_*` ops and `#ttnn.depthwise_weight_layout` are ours.
+IRDL checks operand/result kinds and that required attributes are present
+with the right kind; what it cannot express (shape formulas, channel counts,
+the weight layout) is checked by `tt_dw_mlir.dialect.verify`.
+
+Older tt-mlir IR passes a destination operand (`ttir.empty`) as the last
+operand; ops therefore take a variadic tail of tensors, and the verifier
+checks its length. IRDL quirk: one constraint value used twice means "these
+must be equal", so every operand and attribute gets its own constraint.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+TENSOR = '"!builtin.tensor"'
+# Attribute kinds (IRDL base names of builtin attributes).
+INT = '"#builtin.integer"'
+# `irdl.any_of` over base constraints aborts in the MLIR 22 loader: "integer or
+# dense array" is therefore `any` here and checked by the verifier.
+ARRAY_OR_INT = "any"
+DENSE_ARRAY = '"#builtin.dense_array"'
+STRING = '"#builtin.string"'
+ELEMENTS = "any"  # dense<...> or dense_resource<...>: checked by the verifier
+WEIGHT_LAYOUT = "@ttnn::@depthwise_weight_layout"
+
+# op name -> (fixed operand names, variadic tail?, {attribute: kind})
+TTIR_OPS: dict[str, tuple[tuple[str, ...], bool, dict]] = {
+    "conv2d": (("input", "weight"), True, {
+        "stride": ARRAY_OR_INT, "padding": ARRAY_OR_INT, "dilation": ARRAY_OR_INT, "groups": INT}),
+    "empty": ((), False, {}),
+    "constant": ((), False, {"value": ELEMENTS}),
+    "permute": (("input",), True, {"permutation": DENSE_ARRAY}),
+    "reshape": (("input",), True, {}),
+    "mean": (("input",), True, {}),
+    "sum": (("input",), True, {}),
+    "matmul": (("a", "b"), True, {}),
+    "linear": (("a", "b"), True, {}),
+    "clamp_scalar": (("input",), True, {}),
+    "typecast": (("input",), True, {}),
+    "max_pool2d": (("input",), True, {}),
+    "avg_pool2d": (("input",), True, {}),
+    "concat": ((), True, {}),
+}
+TTIR_ELEMENTWISE = (
+    "add", "subtract", "multiply", "div", "maximum", "minimum",
+    "relu", "relu6", "sigmoid", "silu", "gelu", "tanh", "hardsigmoid", "leaky_relu",
+    "exp", "neg", "abs", "sqrt", "rsqrt",
+)
+
+CONV_ATTRIBUTES = {
+    "in_channels": INT, "out_channels": INT, "batch_size": INT, "input_height": INT,
+    "input_width": INT, "kernel_size": DENSE_ARRAY, "stride": DENSE_ARRAY,
+    "padding": DENSE_ARRAY, "dilation": DENSE_ARRAY, "activation": STRING,
+    "dtype": STRING, "weight_layout": WEIGHT_LAYOUT}
+TTNN_OPS: dict[str, tuple[tuple[str, ...], bool, dict]] = {
+    "prepare_depthwise_pool_weights": (("weight",), False, {
+        "in_channels": INT, "kernel_size": DENSE_ARRAY, "weight_layout": WEIGHT_LAYOUT}),
+    "prepare_depthwise_pool_bias": (("bias",), False, {
+        "in_channels": INT, "weight_layout": WEIGHT_LAYOUT}),
+    "depthwise_pool_conv": (("input", "weight"), True, CONV_ATTRIBUTES),
+    "depthwise_pool_program": (("input", "weight"), True, {
+        **CONV_ATTRIBUTES, "program": '"#builtin.dictionary"'}),
+}
+
+
+def _constraint(kind, lines: list[str]) -> str:
+    """Emit the IRDL constraint for `kind`; return its SSA name."""
+    name = f"%c{len(lines)}"
+    lines.append(f"{name} = irdl.any" if kind == "any" else f"{name} = irdl.base {kind}")
+    return name
+
+
+def _operation(name: str, operands: tuple[str, ...], variadic_tail: bool, attributes: dict) -> str:
+    lines: list[str] = []
+    operand_parts = [f"{o}: {_constraint(TENSOR, lines)}" for o in operands]
+    if variadic_tail:
+        operand_parts.append(f"tail: variadic {_constraint(TENSOR, lines)}")
+    result = _constraint(TENSOR, lines)
+    attribute_parts = [f'"{a}" = {_constraint(kind, lines)}' for a, kind in attributes.items()]
+    lines.append(f"irdl.operands({', '.join(operand_parts)})")
+    lines.append(f"irdl.results(result: {result})")
+    if attribute_parts:
+        lines.append(f"irdl.attributes {{{', '.join(attribute_parts)}}}")
+    body = "\n    ".join(lines)
+    return f"  irdl.operation @{name} {{\n    {body}\n  }}"
+
+
+@lru_cache(maxsize=1)
+def subset_source() -> str:
+    """The IRDL module text: print it to see exactly what the fallback models."""
+    ttir = dict(TTIR_OPS)
+    ttir.update({op: ((), True, {}) for op in TTIR_ELEMENTWISE})
+    ttir_ops = "\n".join(_operation(n, *spec) for n, spec in ttir.items())
+    ttnn_ops = "\n".join(_operation(n, *spec) for n, spec in TTNN_OPS.items())
+    layout_attr = (
+        "  irdl.attribute @depthwise_weight_layout {\n"
+        '    %fields = irdl.base "#builtin.dictionary"\n'
+        "    irdl.parameters(fields: %fields)\n  }")
+    return (f"irdl.dialect @ttir {{\n{ttir_ops}\n}}\n"
+            f"irdl.dialect @ttnn {{\n{layout_attr}\n{ttnn_ops}\n}}\n")
+
+
+def load_subset(context) -> None:
+    from mlir import ir
+    from mlir.dialects import irdl
+
+    with context:
+        irdl.load_dialects(ir.Module.parse(subset_source()))

@@ -1,0 +1,218 @@
+"""Typed views of the TTIR ops the pass reads, and their semantic verification.
+
+`Conv2d(op)` reads a `ttir.conv2d` in every form met in tt-mlir IR: array or
+scalar stride/padding/dilation, 2- or 4-element padding ([pT, pL, pB, pR],
+TTIROps.td), optional bias, optional destination operand (older DPS form),
+optional batch/height/width/channel dimension attributes (NCHW-described input).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from tt_dw_mlir.conv_config import conv_out_size, ttir_padding_to_sides
+from tt_dw_mlir.ir import ir
+
+ELEMENTWISE_ACTIVATIONS = {"ttir.relu": "relu", "ttir.relu6": "relu6", "ttir.gelu": "gelu",
+                           "ttir.silu": "silu"}
+DESTINATION_MAKERS = ("ttir.empty", "tensor.empty")
+
+
+class InvalidOp(Exception):
+    """The op is malformed: the message becomes an error at its location."""
+
+
+def int_list(attr, name: str) -> list[int]:
+    if isinstance(attr, ir.IntegerAttr):
+        return [attr.value]
+    if isinstance(attr, (ir.DenseI32ArrayAttr, ir.DenseI64ArrayAttr)):
+        return list(attr)
+    raise InvalidOp(f"'{name}' must be an integer or an integer array, got {attr}")
+
+
+def pair(attr, name: str) -> tuple[int, int]:
+    values = int_list(attr, name)
+    if len(values) == 1:
+        return values[0], values[0]
+    if len(values) == 2:
+        return values[0], values[1]
+    raise InvalidOp(f"'{name}' must have 1 or 2 values, got {len(values)}")
+
+
+def ranked_shape(value, what: str) -> list[int]:
+    t = value.type
+    if not isinstance(t, ir.RankedTensorType):
+        raise InvalidOp(f"{what} must be a ranked tensor, got {t}")
+    return list(t.shape)
+
+
+def is_destination(value) -> bool:
+    owner = value.owner
+    return isinstance(owner, (ir.Operation, ir.OpView)) and owner.name in DESTINATION_MAKERS
+
+
+def source_operands(op) -> list:
+    """Operands without a trailing destination (`ttir.empty`) of the older DPS form."""
+    operands = list(op.operands)
+    if len(operands) > 1 and is_destination(operands[-1]):
+        operands.pop()
+    return operands
+
+
+@dataclass
+class Conv2d:
+    """A `ttir.conv2d`, read and checked. Construction raises InvalidOp on malformed IR."""
+
+    op: object
+
+    def __post_init__(self) -> None:
+        self._check()
+
+    # ----- operands -------------------------------------------------------
+    @cached_property
+    def _operands(self) -> tuple:
+        operands = list(self.op.operands)
+        if len(operands) < 2:
+            raise InvalidOp(f"expects input and weight operands, got {len(operands)} operand(s)")
+        extra = operands[2:]
+        destination = None
+        if extra and (len(extra) == 2 or is_destination(extra[-1])):
+            destination = extra.pop()
+        if len(extra) > 1:
+            raise InvalidOp(f"expects at most input, weight, bias and destination operands, "
+                            f"got {len(operands)} operands")
+        return operands[0], operands[1], (extra[0] if extra else None), destination
+
+    @property
+    def input(self):
+        return self._operands[0]
+
+    @property
+    def weight(self):
+        return self._operands[1]
+
+    @property
+    def bias(self):
+        return self._operands[2]
+
+    @property
+    def destination(self):
+        return self._operands[3]
+
+    # ----- attributes -----------------------------------------------------
+    def _attr(self, name: str):
+        if name not in self.op.attributes:
+            raise InvalidOp(f"requires attribute '{name}'")
+        return self.op.attributes[name]
+
+    @cached_property
+    def dims(self) -> tuple[int, int, int, int]:
+        """(batch, height, width, channel) dimension indices; NHWC by default."""
+        defaults = {"batch_dim": 0, "height_dim": 1, "width_dim": 2, "channel_dim": 3}
+        found = []
+        for name, default in defaults.items():
+            attr = self.op.attributes[name] if name in self.op.attributes else None
+            found.append(default if attr is None else int_list(attr, name)[0])
+        if sorted(found) != [0, 1, 2, 3]:
+            raise InvalidOp(f"batch/height/width/channel dims {found} must be a permutation of 0..3")
+        return tuple(found)
+
+    @property
+    def is_nhwc(self) -> bool:
+        return self.dims == (0, 1, 2, 3)
+
+    @cached_property
+    def stride(self) -> tuple[int, int]:
+        return pair(self._attr("stride"), "stride")
+
+    @cached_property
+    def dilation(self) -> tuple[int, int]:
+        return pair(self._attr("dilation"), "dilation")
+
+    @cached_property
+    def padding(self) -> tuple[int, int, int, int]:
+        """[pT, pB, pL, pR] (converted from TTIR's [pT, pL, pB, pR])."""
+        values = int_list(self._attr("padding"), "padding")
+        if len(values) not in (1, 2, 4):
+            raise InvalidOp(f"'padding' must have 1, 2 or 4 values, got {len(values)}")
+        return ttir_padding_to_sides(values)
+
+    @cached_property
+    def groups(self) -> int:
+        return int_list(self._attr("groups"), "groups")[0]
+
+    # ----- shapes ---------------------------------------------------------
+    def nhwc(self, shape: list[int]) -> list[int]:
+        return [shape[d] for d in self.dims]
+
+    @cached_property
+    def input_nhwc(self) -> list[int]:
+        return self.nhwc(ranked_shape(self.input, "input"))
+
+    @cached_property
+    def output_nhwc(self) -> list[int]:
+        return self.nhwc(ranked_shape(self.op.results[0], "result"))
+
+    @cached_property
+    def weight_shape(self) -> list[int]:
+        return ranked_shape(self.weight, "weight")
+
+    @property
+    def element_type(self):
+        return self.input.type.element_type
+
+    def _check(self) -> None:
+        if len(self.op.results) != 1:
+            raise InvalidOp("expects one result")
+        for what, value in (("input", self.input), ("result", self.op.results[0])):
+            if len(ranked_shape(value, what)) != 4:
+                raise InvalidOp(f"{what} must be a 4-D tensor, got {value.type}")
+        if len(self.weight_shape) != 4:
+            raise InvalidOp(f"weight must be a 4-D tensor [O, C/G, kH, kW], got {self.weight.type}")
+        _ = self.dims, self.padding
+        if min(self.stride) < 1 or min(self.dilation) < 1:
+            raise InvalidOp(f"stride {list(self.stride)} and dilation {list(self.dilation)} must be >= 1")
+        if min(self.padding) < 0:
+            raise InvalidOp(f"padding {list(self.padding)} must be >= 0")
+        dims = self.input_nhwc + self.weight_shape + self.output_nhwc
+        if any(d < 0 for d in dims):  # dynamic sizes: nothing more can be checked
+            return
+        n, h, w, c = self.input_nhwc
+        o, c_per_group, kh, kw = self.weight_shape
+        if self.groups < 1 or c % self.groups or o % self.groups:
+            raise InvalidOp(f"groups = {self.groups} must divide input channels ({c}) "
+                            f"and output channels ({o})")
+        if c_per_group != c // self.groups:
+            raise InvalidOp(f"weight dim 1 is {c_per_group}, expected in_channels / groups = "
+                            f"{c // self.groups}")
+        pt, pb, pl, pr = self.padding
+        expected = [n, conv_out_size(h, pt, pb, kh, self.stride[0], self.dilation[0]),
+                    conv_out_size(w, pl, pr, kw, self.stride[1], self.dilation[1]), o]
+        if expected[1] < 1 or expected[2] < 1:
+            raise InvalidOp(f"the kernel ({kh}x{kw}, dilation {list(self.dilation)}) does not fit "
+                            f"the padded {h}x{w} input")
+        if self.output_nhwc != expected:
+            raise InvalidOp(f"result shape (NHWC) {self.output_nhwc} does not match the conv "
+                            f"shape {expected}")
+        if self.bias is not None:
+            bias_shape = ranked_shape(self.bias, "bias")
+            count = 1
+            for d in bias_shape:
+                count *= d
+            if count != o or (bias_shape and max(bias_shape) != o):
+                raise InvalidOp(f"bias shape {bias_shape} must hold one value per output channel ({o})")
+
+
+def verify_op(op) -> str | None:
+    """Semantic checks IRDL cannot express; returns the problem or None."""
+    try:
+        if op.name == "ttir.conv2d":
+            Conv2d(op)
+        elif op.name == "ttir.permute":
+            perm = list(op.attributes["permutation"])
+            if sorted(perm) != list(range(len(perm))):
+                return f"permutation {perm} is not a permutation of 0..{len(perm) - 1}"
+    except InvalidOp as problem:
+        return str(problem)
+    return None

@@ -1,0 +1,195 @@
+"""Our TTNN ops: builders, typed views and verification.
+
+    %pw = "ttnn.prepare_depthwise_pool_weights"(%w) <{in_channels, kernel_size, weight_layout}>
+          : (tensor<Cx1xkHxkW>) -> tensor<S x T x 32 x 32 x bf16>
+    %pb = "ttnn.prepare_depthwise_pool_bias"(%b) <{in_channels, weight_layout}>
+          : (tensor<1x1x1xC>) -> tensor<S x CT x 32 x 32 x bf16>
+    %y  = "ttnn.depthwise_pool_conv"(%x, %pw[, %pb]) <{in_channels, out_channels, batch_size,
+          input_height, input_width, kernel_size, stride, padding = [pT, pB, pL, pR], dilation,
+          activation, dtype, weight_layout}> : (tensor<NxHxWxC>, ...) -> tensor<NxHoxWoxC>
+
+Attribute names follow `ttnn.conv2d` (TTNNOps.td), including its padding order
+[pT, pB, pL, pR]. Input and result are NHWC. The weight-layout attribute
+
+    #ttnn.depthwise_weight_layout<{shard_scheme = "height_sharded", grid = array<i32: R, C>,
+        channel_shards = S, channels_per_shard = Cs, face_rows_per_position = ceil(Cs/16),
+        rows_per_tile = 16|32, tiles_per_shard = T, kernel_size = array<i32: kH, kW>,
+        dtype = "bf16"|"bfp8_b"|"bfp4_b"}>
+
+records the face-based tiled layout of `tt_dw_mlir.layout` (its docstring has
+the exact index map) and the sharding that decided it. Prepared tensors hold
+values already quantised to `dtype`; they are stored as bf16, which represents
+every bfloat8_b / bfloat4_b value exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tt_dw_mlir.conv_config import DepthwiseConv
+from tt_dw_mlir.ir import ir
+from tt_dw_mlir.layout import WeightLayout
+
+LAYOUT_ATTR = "#ttnn.depthwise_weight_layout"
+OURS = ("ttnn.prepare_depthwise_pool_weights", "ttnn.prepare_depthwise_pool_bias",
+        "ttnn.depthwise_pool_conv", "ttnn.depthwise_pool_program")
+
+@dataclass(frozen=True)
+class LayoutRecord:
+    """What `#ttnn.depthwise_weight_layout` says: the layout plus its core grid."""
+
+    layout: WeightLayout
+    grid: tuple[int, int]
+
+    def to_attr(self):
+        lay = self.layout
+        fields = (
+            f'shard_scheme = "{lay.scheme}", grid = array<i32: {self.grid[0]}, {self.grid[1]}>, '
+            f"channel_shards = {lay.num_shards} : i32, channels_per_shard = {lay.channels_per_shard} : i32, "
+            f"face_rows_per_position = {lay.face_rows_per_position} : i32, "
+            f"rows_per_tile = {lay.rows_per_tile} : i32, tiles_per_shard = {lay.tiles_per_shard} : i32, "
+            f"kernel_size = array<i32: {lay.kernel[0]}, {lay.kernel[1]}>, dtype = \"{lay.dtype}\"")
+        return ir.Attribute.parse(f"{LAYOUT_ATTR}<{{{fields}}}>")
+
+    @staticmethod
+    def from_attr(attr) -> "LayoutRecord":
+        """Read and check the attribute; raises ValueError naming what is inconsistent."""
+        text = str(attr)
+        if not text.startswith(LAYOUT_ATTR + "<"):
+            raise ValueError(f"expected a {LAYOUT_ATTR} attribute, got {text}")
+        fields = ir.Attribute.parse(text[len(LAYOUT_ATTR) + 1:-1])
+        names = {fields[i].name for i in range(len(fields))}
+        required = ("shard_scheme", "grid", "channel_shards", "channels_per_shard",
+                    "face_rows_per_position", "rows_per_tile", "tiles_per_shard", "kernel_size", "dtype")
+        missing = [n for n in required if n not in names]
+        if missing:
+            raise ValueError(f"weight layout is missing {', '.join(missing)}")
+
+        def ints(name):
+            value = fields[name]
+            return list(value) if isinstance(value, (ir.DenseI32ArrayAttr, ir.DenseI64ArrayAttr)) \
+                else [ir.IntegerAttr(value).value]
+
+        def text_of(name):
+            return ir.StringAttr(fields[name]).value
+
+        try:
+            layout = WeightLayout(text_of("shard_scheme"), ints("channel_shards")[0],
+                                  ints("channels_per_shard")[0], tuple(ints("kernel_size")),
+                                  text_of("dtype"))
+            grid = tuple(ints("grid"))
+        except (TypeError, ValueError) as problem:
+            raise ValueError(f"weight layout has a field of the wrong kind: {problem}") from None
+        problems = layout.validate()
+        if len(grid) != 2 or min(grid) < 1:
+            problems.append(f"grid must be two positive sizes, got {list(grid)}")
+        else:
+            expected_shards = {"height_sharded": 1, "width_sharded": grid[0] * grid[1],
+                               "block_sharded": grid[1]}.get(layout.scheme)
+            if expected_shards is not None and layout.num_shards != expected_shards:
+                problems.append(f"{layout.scheme} on a {grid[0]}x{grid[1]} grid has "
+                                f"{expected_shards} channel shard(s), not {layout.num_shards}")
+        if not problems:
+            for name, derived in (("face_rows_per_position", layout.face_rows_per_position),
+                                  ("rows_per_tile", layout.rows_per_tile),
+                                  ("tiles_per_shard", layout.tiles_per_shard)):
+                if ints(name)[0] != derived:
+                    problems.append(f"{name} = {ints(name)[0]} disagrees with the layout ({derived})")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return LayoutRecord(layout, grid)
+
+def tensor_type(shape, element: str = "bf16"):
+    return ir.RankedTensorType.get(list(shape), ir.Type.parse(element))
+
+def i32(value: int):
+    return ir.IntegerAttr.get(ir.IntegerType.get_signless(32), int(value))
+
+def i32_array(values):
+    return ir.DenseI32ArrayAttr.get([int(v) for v in values])
+
+def string(value: str):
+    return ir.StringAttr.get(value)
+
+def conv_attributes(conv: DepthwiseConv, record: LayoutRecord) -> dict:
+    return {
+        "in_channels": i32(conv.channels), "out_channels": i32(conv.channels),
+        "batch_size": i32(conv.batch), "input_height": i32(conv.in_h), "input_width": i32(conv.in_w),
+        "kernel_size": i32_array(conv.kernel), "stride": i32_array(conv.stride),
+        "padding": i32_array(conv.padding), "dilation": i32_array(conv.dilation),
+        "activation": string(conv.activation), "dtype": string(conv.dtype),
+        "weight_layout": record.to_attr(),
+    }
+
+def conv_from_attributes(op) -> tuple[DepthwiseConv, LayoutRecord]:
+    """The DepthwiseConv and layout a `ttnn.depthwise_pool_conv`/`_program` op describes."""
+    a = op.attributes
+    record = LayoutRecord.from_attr(a["weight_layout"])
+    conv = DepthwiseConv(
+        batch=a["batch_size"].value, in_h=a["input_height"].value, in_w=a["input_width"].value,
+        channels=a["in_channels"].value, kernel=tuple(a["kernel_size"]), stride=tuple(a["stride"]),
+        padding=tuple(a["padding"]), dilation=tuple(a["dilation"]),
+        has_bias=len(op.operands) > 2, activation=a["activation"].value, dtype=a["dtype"].value,
+        weight_dtype=record.layout.dtype)
+    return conv, record
+
+def _shape(value) -> list[int]:
+    return list(value.type.shape) if isinstance(value.type, ir.RankedTensorType) else []
+
+def verify_op(op) -> str | None:
+    """Checks IRDL cannot express for our ops; returns the problem or None."""
+    try:
+        if op.name in ("ttnn.prepare_depthwise_pool_weights", "ttnn.prepare_depthwise_pool_bias"):
+            record = LayoutRecord.from_attr(op.attributes["weight_layout"])
+            channels = op.attributes["in_channels"].value
+            problems = record.layout.validate(channels)
+            if problems:
+                return "; ".join(problems)
+            is_weights = op.name.endswith("weights")
+            expected = list(record.layout.prepared_shape if is_weights else record.layout.bias_shape)
+            if _shape(op.results[0]) != expected:
+                return (f"prepared {'weight' if is_weights else 'bias'} type {op.results[0].type} does not "
+                        f"match the weight layout, expected shape {expected}")
+            source = _shape(op.operands[0])
+            if is_weights and source[:2] != [channels, 1] or is_weights and \
+                    source[2:] != list(record.layout.kernel):
+                return (f"weight shape {source} does not match [{channels}, 1, "
+                        f"{record.layout.kernel[0]}, {record.layout.kernel[1]}]")
+            return None
+        if op.name in ("ttnn.depthwise_pool_conv", "ttnn.depthwise_pool_program"):
+            return _verify_conv(op)
+    except (KeyError, ValueError, TypeError, AttributeError) as problem:
+        return f"{problem}"
+    return None
+
+def _verify_conv(op) -> str | None:
+    conv, record = conv_from_attributes(op)
+    layout = record.layout
+    problems = layout.validate(conv.channels)
+    if problems:
+        return "; ".join(problems)
+    if tuple(layout.kernel) != tuple(conv.kernel):
+        return f"weight layout kernel {list(layout.kernel)} differs from kernel_size {list(conv.kernel)}"
+    if len(op.operands) > 3:
+        return f"expects input, weight and optional bias, got {len(op.operands)} operands"
+    x, w = _shape(op.operands[0]), _shape(op.operands[1])
+    if x != [conv.batch, conv.in_h, conv.in_w, conv.channels]:
+        return (f"input shape {x} does not match batch_size/input_height/input_width/in_channels "
+                f"{[conv.batch, conv.in_h, conv.in_w, conv.channels]}")
+    if w != list(layout.prepared_shape):
+        return f"prepared weight shape {w} does not match the weight layout {list(layout.prepared_shape)}"
+    if len(op.operands) == 3 and _shape(op.operands[2]) != list(layout.bias_shape):
+        return (f"prepared bias shape {_shape(op.operands[2])} does not match the weight layout "
+                f"{list(layout.bias_shape)}")
+    expected = [conv.batch, conv.out_h, conv.out_w, conv.channels]
+    if _shape(op.results[0]) != expected:
+        return f"result shape {_shape(op.results[0])} does not match the conv shape {expected}"
+    if conv.out_h < 1 or conv.out_w < 1:
+        return "the kernel does not fit the padded input"
+    return None
+
+def prepared_weight_type(layout: WeightLayout):
+    return tensor_type(layout.prepared_shape)
+
+def prepared_bias_type(layout: WeightLayout):
+    return tensor_type(layout.bias_shape)

@@ -1,0 +1,387 @@
+"""The one module that knows which MLIR bindings are in use.
+
+Where tt-mlir's own Python package (`ttmlir`) is importable, its bindings and
+its real TTIR/TTNN dialects are used. Otherwise the upstream MLIR bindings from
+PyPI are used and our IRDL subset of TTIR/TTNN is loaded at run time
+(`tt_dw_mlir.dialect.irdl`). Everything else in the package imports MLIR from
+here: `from tt_dw_mlir.ir import ir, passmanager`.
+
+Two differences of the IRDL fallback are absorbed here and nowhere else:
+  * IRDL ("extensible") ops have no properties, so the `<{...}>` properties of
+    `ttir.*` / `ttnn.*` ops are rewritten to an attribute dictionary before
+    parsing, character for character (`<{` -> ` {`, `}>` -> `} `), so that every
+    diagnostic keeps its line and column; printing turns them back.
+  * The bindings' diagnostics cannot be emitted from inside a Python pass
+    (the pass manager aborts on them), so diagnostics are plain records
+    (`Diagnostic`) collected by us and printed by the driver.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+try:  # tt-mlir's bindings, with the real dialects registered.
+    from ttmlir import ir, passmanager  # type: ignore[import-not-found]
+
+    USING_TTMLIR = True
+except ImportError:
+    from mlir import ir, passmanager
+
+    USING_TTMLIR = False
+
+__all__ = [
+    "ir", "passmanager", "USING_TTMLIR", "Diagnostic", "DiagnosticError",
+    "new_context", "parse_module", "print_module", "location_of", "dense_to_numpy",
+]
+
+# Dialects whose ops are ours to model: their properties get the shim below.
+_MODELLED = ("ttir", "ttnn")
+
+
+@dataclass
+class Diagnostic:
+    """One MLIR-style diagnostic: `file:line:col: severity: message`."""
+
+    severity: str  # "error" | "warning" | "remark" | "note"
+    message: str
+    file: str = "-"
+    line: int = 0
+    col: int = 0
+    notes: list["Diagnostic"] = field(default_factory=list)
+
+    def format(self) -> str:
+        head = f"{self.file}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        return "\n".join([head] + [n.format() for n in self.notes])
+
+    def to_dict(self) -> dict:
+        return {"severity": self.severity, "message": self.message, "file": self.file,
+                "line": self.line, "col": self.col}
+
+
+class DiagnosticError(Exception):
+    """Raised with the diagnostics that made an input or a pipeline fail."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        super().__init__("\n".join(d.format() for d in diagnostics))
+        self.diagnostics = diagnostics
+
+
+def location_of(loc, source_name: str | None = None) -> tuple[str, int, int]:
+    """(file, line, col) of a location, looking through name/callsite/fused locations."""
+    try:
+        if loc.is_a_file():
+            name = loc.filename
+            if name == "-" and source_name:
+                name = source_name
+            return name, loc.start_line, loc.start_col
+        if loc.is_a_name():
+            return location_of(loc.child_loc, source_name)
+        if loc.is_a_callsite():
+            return location_of(loc.callee, source_name)
+        if loc.is_a_fused():
+            for inner in loc.locations:
+                found = location_of(inner, source_name)
+                if found[1]:
+                    return found
+    except Exception:  # unknown or opaque locations have no position
+        pass
+    return (source_name or "-", 0, 0)
+
+
+def at(op_or_loc, severity: str, message: str, source_name: str | None = None) -> Diagnostic:
+    loc = getattr(op_or_loc, "location", op_or_loc)
+    file, line, col = location_of(loc, source_name)
+    return Diagnostic(severity, message, file, line, col)
+
+
+def _from_mlir_diagnostic(diag, source_name: str | None) -> Diagnostic:
+    severity = str(diag.severity).rsplit(".", 1)[-1].lower()
+    file, line, col = location_of(diag.location, source_name)
+    notes = [_from_mlir_diagnostic(n, source_name) for n in diag.notes]
+    return Diagnostic(severity, str(diag.message), file, line, col, notes)
+
+
+def diagnostics_of(error: Exception, source_name: str | None = None) -> list[Diagnostic]:
+    """The diagnostics carried by an MLIRError (or a generic one for other errors)."""
+    found = getattr(error, "error_diagnostics", None)
+    if found:
+        return [_from_mlir_diagnostic(d, source_name) for d in found]
+    message = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+    return [Diagnostic("error", message, source_name or "-", 0, 0)]
+
+
+def new_context(*, allow_unregistered: bool = True):
+    """A context with the TTIR/TTNN dialects available (real ones, or our IRDL subset)."""
+    context = ir.Context()
+    # Dialects we do not model (ttcore attributes, other ops) pass through untouched.
+    context.allow_unregistered_dialects = allow_unregistered
+    if not USING_TTMLIR:
+        from tt_dw_mlir.dialect.irdl import load_subset
+
+        load_subset(context)
+    return context
+
+
+# --------------------------------------------------------------------------- #
+# Properties shim (IRDL fallback only)
+# --------------------------------------------------------------------------- #
+_OP_START = re.compile(r'"(?:%s)\.[A-Za-z0-9_.]+"\(' % "|".join(_MODELLED))
+
+
+def _skip_string(text: str, i: int) -> int:
+    """Index just after the string literal starting at text[i] == '"'."""
+    i += 1
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == '"':
+            return i + 1
+        i += 1
+    return i
+
+
+def _matching_brace(text: str, i: int) -> int:
+    """Index of the '}' closing the '{' at text[i], or -1."""
+    depth = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == '"':
+            i = _skip_string(text, i)
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+def _after_operands(text: str, i: int) -> int:
+    """Given text[i] == '(' opening a generic op's operand list, index after it."""
+    close = text.find(")", i)
+    return -1 if close < 0 else close + 1
+
+
+def properties_to_attributes(text: str) -> str:
+    """`"ttir.x"(...) <{a}> {b}` -> `"ttir.x"(...)  {a,    b}`, same length, same lines."""
+    out = list(text)
+    for match in _OP_START.finditer(text):
+        j = _after_operands(text, match.end() - 1)
+        if j < 0:
+            continue
+        while j < len(text) and text[j] in " \t":
+            j += 1
+        if not text.startswith("<{", j):
+            continue
+        close = _matching_brace(text, j + 1)
+        if close < 0 or close + 1 >= len(text) or text[close + 1] != ">":
+            continue
+        empty = text[j + 2:close].strip() == ""
+        k = close + 2
+        while k < len(text) and text[k] in " \t":
+            k += 1
+        has_dict = k < len(text) and text[k] == "{"
+        if empty:  # `<{}>` disappears
+            out[j:close + 2] = [" "] * (close + 2 - j)
+        elif has_dict:  # merge into the following attribute dictionary
+            out[j:j + 2] = [" ", "{"]
+            out[close] = ","
+            out[close + 1] = " "
+            out[k] = " "
+        else:
+            out[j:j + 2] = [" ", "{"]
+            out[close + 1] = " "
+    return "".join(out)
+
+
+_CUSTOM_EMPTY = re.compile(r"\bttir\.empty\(\)\s*:\s*(tensor<[^>]*>)")
+_CUSTOM_FORM = re.compile(r'^([^"/]*?(?:=\s*|^\s*))((?:%s)\.[A-Za-z0-9_]+)\b' % "|".join(_MODELLED), re.M)
+
+
+def custom_form_to_generic(text: str) -> str:
+    """`ttir.empty() : T` (its custom form) -> `"ttir.empty"() : () -> T`; lines keep their numbers."""
+    return _CUSTOM_EMPTY.sub(lambda m: f'"ttir.empty"() : () -> {m.group(1)}', text)
+
+
+def custom_form_diagnostics(text: str, source_name: str) -> list[Diagnostic]:
+    """IRDL ops have no custom assembly and their parse failures carry no diagnostic: find them."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _CUSTOM_FORM.match(line)
+        if match:
+            found.append(Diagnostic(
+                "error", f"custom assembly of '{match.group(2)}' is not supported without ttmlir; "
+                f"write the op in generic form (\"{match.group(2)}\"(...) : (...) -> ...)",
+                source_name, number, len(match.group(1)) + 1))
+    return found or [Diagnostic("error", "unable to parse the input", source_name, 0, 0)]
+
+
+_PRINTED_ATTRS = re.compile(r'("(?:%s)\.[A-Za-z0-9_.]+"\([^)]*\)) \{' % "|".join(_MODELLED))
+
+
+def attributes_to_properties(text: str) -> str:
+    """Printing side of the shim: `"ttir.x"(...) {a}` -> `"ttir.x"(...) <{a}>`."""
+    pieces, last = [], 0
+    for match in _PRINTED_ATTRS.finditer(text):
+        open_at = match.end() - 1
+        close = _matching_brace(text, open_at)
+        if close < 0 or match.start() < last:
+            continue
+        pieces += [text[last:match.start()], match.group(1), " <{", text[open_at + 1:close], "}>"]
+        last = close + 1
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+# --------------------------------------------------------------------------- #
+# Parse / print
+# --------------------------------------------------------------------------- #
+_TOP_LEVEL_COUNT = re.compile(r"single top-level operation, found: (\d+)")
+
+
+def parse_module(text: str, context, source_name: str = "-"):
+    """Parse `text` as a module (an implicit one is made around bare top-level ops).
+
+    Raises DiagnosticError with located diagnostics on malformed input.
+    """
+    if not USING_TTMLIR:
+        text = custom_form_to_generic(properties_to_attributes(text))
+
+    def failure(error):
+        found = diagnostics_of(error, source_name) if error.error_diagnostics else \
+            custom_form_diagnostics(text, source_name)
+        return DiagnosticError(found)
+
+    with context:
+        try:
+            op = ir.Operation.parse(text, source_name=source_name)
+            if op.operation.name == "builtin.module":
+                return _ParsedModule(op)
+        except ir.MLIRError as error:
+            found = _TOP_LEVEL_COUNT.search(str(error))
+            if not found or found.group(1) == "1":
+                raise failure(error) from None
+        try:  # several (or no) top-level ops: wrap them as mlir-opt does
+            return ir.Module.parse(text)
+        except ir.MLIRError as error:
+            raise failure(error) from None
+
+
+class _ParsedModule:
+    """A parsed `builtin.module` operation, with the Module-like API we use."""
+
+    def __init__(self, op):
+        self._owner = op  # keeps the parsed operation alive
+        self.operation = op.operation
+
+    @property
+    def body(self):
+        return self.operation.regions[0].blocks[0]
+
+    @property
+    def context(self):
+        return self.operation.context
+
+    def __str__(self) -> str:
+        return str(self.operation)
+
+
+def print_module(module, *, generic: bool = False, debug_info: bool = False) -> str:
+    text = module.operation.get_asm(print_generic_op_form=generic, enable_debug_info=debug_info,
+                                    assume_verified=False)
+    return text if USING_TTMLIR else attributes_to_properties(text)
+
+
+def verify(module, source_name: str | None = None) -> list[Diagnostic]:
+    """The bindings' verifier, as diagnostics (empty when the module verifies)."""
+    try:
+        module.operation.verify()
+        return []
+    except ir.MLIRError as error:
+        return diagnostics_of(error, source_name)
+
+
+# --------------------------------------------------------------------------- #
+# Dense constants <-> numpy (bf16 has no buffer protocol, so it goes via hex)
+# --------------------------------------------------------------------------- #
+_HEX = re.compile(r'dense<"0x([0-9A-Fa-f]*)">')
+_NUMBER = re.compile(r"[-+]?(?:inf|nan|\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)")
+
+
+def _numpy_dtype(element_type):
+    import numpy as np
+
+    text = str(element_type)
+    if text == "bf16":
+        import ml_dtypes
+
+        return np.dtype(ml_dtypes.bfloat16)
+    table = {"f32": np.float32, "f16": np.float16, "f64": np.float64, "i32": np.int32,
+             "i64": np.int64, "i8": np.int8, "i16": np.int16, "i1": np.bool_}
+    if text not in table:
+        raise ValueError(f"unsupported element type {text}")
+    return np.dtype(table[text])
+
+
+def dense_to_numpy(attr, resources: dict[str, bytes] | None = None):
+    """A dense (or dense_resource) elements attribute as a float32 numpy array."""
+    import numpy as np
+
+    shaped = ir.ShapedType(attr.type)
+    shape = tuple(shaped.shape)
+    dtype = _numpy_dtype(shaped.element_type)
+    text = str(attr)
+    if text.startswith("dense_resource<"):
+        name = text[len("dense_resource<"):text.index(">")]
+        if not resources or name not in resources:
+            raise ValueError(f"dense_resource blob '{name}' is not in the module's resources")
+        data = resources[name]
+        return np.frombuffer(data, dtype=dtype, count=int(np.prod(shape))).reshape(shape).astype(np.float32)
+    found = _HEX.match(text)
+    if found:
+        data = bytes.fromhex(found.group(1))
+        count = int(np.prod(shape))
+        values = np.frombuffer(data, dtype=dtype)
+        if values.size == 1 and count != 1:  # splat in hex form
+            values = np.full(count, values[0], dtype=dtype)
+        return values.reshape(shape).astype(np.float32)
+    dense = ir.DenseElementsAttr(attr)
+    if dense.is_splat:
+        body = text[text.index("<") + 1:text.rindex(">")]
+        return np.full(shape, float(_NUMBER.findall(body)[0]), dtype=np.float32)
+    if str(shaped.element_type) != "bf16":
+        return np.asarray(dense).astype(np.float32).reshape(shape)
+    body = text[text.index("<") + 1:text.rindex(">")]
+    return np.array([float(v) for v in _NUMBER.findall(body)], dtype=np.float32).reshape(shape)
+
+
+def numpy_to_dense(values, element_type: str = "bf16"):
+    """A float array as a dense elements attribute of `tensor<shape x element_type>` (needs a context)."""
+    import numpy as np
+
+    dtype = _numpy_dtype(element_type)
+    array = np.ascontiguousarray(np.asarray(values, dtype=np.float32).astype(dtype))
+    mlir_type = {"bf16": ir.BF16Type, "f32": ir.F32Type, "f16": ir.F16Type}[element_type].get()
+    tensor_type = ir.RankedTensorType.get(list(array.shape), mlir_type)
+    raw = array.view(np.uint16) if element_type == "bf16" else array
+    return ir.DenseElementsAttr.get(raw, type=tensor_type)
+
+
+_RESOURCE_SECTION = re.compile(r"\{-#(.*?)#-\}", re.S)
+_BLOB = re.compile(r'([A-Za-z_][\w.$-]*)\s*:\s*"0x([0-9A-Fa-f]*)"')
+
+
+def resource_blobs(text: str) -> dict[str, bytes]:
+    """`dense_resource` blobs of a module's text (the bindings do not expose them).
+
+    A blob's first 4 bytes are its alignment, as MLIR writes it; they are dropped.
+    """
+    blobs: dict[str, bytes] = {}
+    for section in _RESOURCE_SECTION.findall(text):
+        for name, hexdata in _BLOB.findall(section):
+            blobs[name] = bytes.fromhex(hexdata)[4:]
+    return blobs

@@ -1,0 +1,113 @@
+"""The plugin's passes, by flag, and pipelines that mix them with upstream passes.
+
+    tt-depthwise-to-pool          match + legalise (+ fold constant weights)
+    tt-depthwise-pool-to-kernels  lower ttnn.depthwise_pool_conv to a pool2d kernel program
+    tt-depthwise-pool-pipeline    both, then canonicalize
+
+A pipeline string is MLIR's textual form, e.g.
+`builtin.module(tt-depthwise-to-pool{weight-dtype=bfp8_b device=p150}, canonicalize, func.func(cse))`:
+our elements become Python passes, every other element goes to MLIR's parser.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from tt_dw_mlir.ir import Diagnostic, passmanager
+from tt_dw_mlir.passes.depthwise_pool_to_kernels import DepthwisePoolToKernels
+from tt_dw_mlir.passes.depthwise_to_pool import DepthwiseToPool, Options
+
+PASSES = {cls.argument: cls for cls in (DepthwiseToPool, DepthwisePoolToKernels)}
+PIPELINES = {
+    "tt-depthwise-pool-pipeline": (
+        "Match, legalise, fold and lower depthwise convs, then canonicalize",
+        ["tt-depthwise-to-pool", "tt-depthwise-pool-to-kernels", "canonicalize"]),
+}
+
+
+class PipelineError(ValueError):
+    """A pipeline string or pass option that cannot be used."""
+
+
+def split_top_level(text: str, separator: str = ",") -> list[str]:
+    """Split on `separator` outside (), {} and quotes."""
+    parts, depth, current, quoted = [], 0, [], False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "({":
+            depth += 1
+        elif not quoted and ch in ")}":
+            depth -= 1
+        if ch == separator and depth == 0 and not quoted:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+    if "".join(current).strip():
+        parts.append("".join(current).strip())
+    return parts
+
+
+def parse_options(text: str) -> Options:
+    """`weight-dtype=bfp8_b device=p150` -> Options (MLIR's `{key=value ...}` syntax)."""
+    options = Options()
+    fields = {f.name: f for f in dataclasses.fields(Options)}
+    for item in text.split():
+        key, _, value = item.partition("=")
+        name = key.replace("-", "_")
+        if name not in fields or not value:
+            raise PipelineError(f"unknown pass option '{item}' (options: "
+                                f"{', '.join(n.replace('_', '-') for n in fields)})")
+        if fields[name].type in (bool, "bool"):
+            if value not in ("true", "false", "1", "0"):
+                raise PipelineError(f"option '{key}' takes true or false, got '{value}'")
+            setattr(options, name, value in ("true", "1"))
+            continue
+        allowed = Options.CHOICES.get(name)
+        if name == "device":
+            from tt_dw_mlir.sharding import DEVICES
+
+            allowed = tuple(DEVICES)
+        if allowed and value not in allowed:
+            raise PipelineError(f"option '{key}' takes one of {', '.join(allowed)}, got '{value}'")
+        setattr(options, name, value)
+    return options
+
+
+def expand(element: str) -> list[str]:
+    name = element.split("{", 1)[0].strip()
+    if name in PIPELINES:
+        options = element[len(name):]
+        return [e + options if e in PASSES else e for e in PIPELINES[name][1]]
+    return [element]
+
+
+def build_pass_manager(pipeline: str, context, diagnostics: list[Diagnostic],
+                       source_name: str | None = None, *, print_ir_after_all: bool = False):
+    """A PassManager for `pipeline` (with or without the `builtin.module(...)` anchor)."""
+    text = pipeline.strip()
+    if text.startswith("builtin.module(") and text.endswith(")"):
+        text = text[len("builtin.module("):-1]
+    elif text.startswith("builtin.module"):
+        raise PipelineError(f"malformed pipeline '{pipeline}'")
+    with context:
+        manager = passmanager.PassManager("builtin.module")
+        if print_ir_after_all:
+            manager.enable_ir_printing(print_after_all=True)
+        for element in (e for part in split_top_level(text) for e in expand(part)):
+            name, _, rest = element.partition("{")
+            name = name.strip()
+            if name in PASSES:
+                if rest and not rest.rstrip().endswith("}"):
+                    raise PipelineError(f"malformed options in '{element}'")
+                options = parse_options(rest.rstrip()[:-1] if rest else "")
+                instance = PASSES[name](options, diagnostics, source_name)
+                manager.add(lambda op, _pass, run=instance.run: run(op),
+                            name=type(instance).__name__, argument=name)
+            else:
+                try:
+                    manager.add(element)
+                except ValueError as problem:
+                    raise PipelineError(str(problem).strip().splitlines()[0]) from None
+    return manager

@@ -1,0 +1,224 @@
+"""`tt-dw-opt`: the plugin's passes in the style of `ttmlir-opt` / `mlir-opt`.
+
+    tt-dw-opt in.mlir --tt-depthwise-to-pool [-o out.mlir]
+    tt-dw-opt in.mlir --pass-pipeline='builtin.module(tt-depthwise-to-pool{weight-dtype=bfp8_b}, cse)'
+    tt-dw-opt in.mlir --split-input-file --verify-diagnostics --tt-depthwise-to-pool
+
+Pass flags (ours, or any upstream pass such as --canonicalize) run in the
+order given. Diagnostics are printed as `file:line:col: severity: message`;
+any error exits 1. No input, however malformed, ends in a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import dataclass
+
+SPLIT_MARKER = re.compile(r"^// -----\s*$", re.M)
+EXPECTATION = re.compile(
+    r"expected-(error|warning|remark|note)(?:@(above|below|[+-]\d+))?\s*\{\{(.*?)\}\}")
+
+
+@dataclass
+class Expectation:
+    severity: str
+    line: int
+    text: str
+    written_at: int
+    met: bool = False
+
+
+def _parser(pass_help: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tt-dw-opt", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="MLIR modular optimizer driver for the tt-dw-mlir passes.",
+        epilog="Passes (flags, in order of appearance, or inside --pass-pipeline):\n" + pass_help +
+               "\nAny upstream MLIR pass is also accepted as a flag, e.g. --canonicalize, --cse.")
+    parser.add_argument("input", nargs="?", default="-", help="input file, or - for stdin (default)")
+    parser.add_argument("-o", dest="output", default="-", help="output file (default stdout)")
+    parser.add_argument("--pass-pipeline", help="a textual pipeline: builtin.module(...)")
+    parser.add_argument("--split-input-file", action="store_true",
+                        help="split the input on '// -----' and process each chunk on its own")
+    parser.add_argument("--verify-diagnostics", action="store_true",
+                        help="check diagnostics against expected-* annotations in the input")
+    parser.add_argument("--mlir-print-ir-after-all", action="store_true")
+    parser.add_argument("--mlir-print-op-generic", action="store_true")
+    parser.add_argument("--mlir-print-debuginfo", action="store_true")
+    parser.add_argument("--allow-unregistered-dialect", action="store_true",
+                        help="accepted for ttmlir-opt compatibility: ops and attributes of dialects "
+                             "this tool does not model always pass through untouched")
+    parser.add_argument("--tt-dw-remarks", choices=("rejected", "all", "none"), default=None,
+                        help="which conversion remarks our passes emit (default: rejected convs)")
+    return parser
+
+
+def _pass_flags(argv: list[str], known_passes: set[str]) -> tuple[list[str], list[str]]:
+    """Split pass flags (kept in order, as pipeline elements) from the driver's own arguments."""
+    own = {"-o", "--pass-pipeline", "--split-input-file", "--verify-diagnostics",
+           "--mlir-print-ir-after-all", "--mlir-print-op-generic", "--mlir-print-debuginfo",
+           "--allow-unregistered-dialect", "--tt-dw-remarks", "-h", "--help"}
+    rest, elements = [], []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        name, eq, value = arg.partition("=")
+        if arg.startswith("--") and name not in own:
+            flag = name[2:]
+            if eq:
+                value = value.strip("'\"")
+            elements.append(f"{flag}{{{value}}}" if eq and value else flag)
+        else:
+            rest.append(arg)
+            if arg in ("-o", "--pass-pipeline", "--tt-dw-remarks") and i + 1 < len(argv):
+                rest.append(argv[i + 1])
+                i += 1
+        i += 1
+    return rest, elements
+
+
+def _read(path: str) -> str:
+    if path == "-":
+        return sys.stdin.buffer.read().decode("utf-8", errors="replace")
+    with open(path, "rb") as handle:
+        return handle.read().decode("utf-8", errors="replace")
+
+
+def _chunks(text: str, split: bool) -> list[str]:
+    """Chunks padded with newlines so that every line keeps its number in the file."""
+    if not split:
+        return [text]
+    chunks, line = [], 0
+    for piece in SPLIT_MARKER.split(text):
+        chunks.append("\n" * line + piece)
+        line += piece.count("\n")
+    return chunks
+
+
+def _expectations(chunk: str) -> list[Expectation]:
+    found = []
+    for number, line in enumerate(chunk.splitlines(), start=1):
+        for match in EXPECTATION.finditer(line):
+            severity, where, text = match.groups()
+            target = number
+            if where == "above":
+                target = number - 1
+            elif where == "below":
+                target = number + 1
+            elif where:
+                target = number + int(where)
+            found.append(Expectation(severity, target, text, number))
+    return found
+
+
+def _check_expectations(expectations, diagnostics, source_name) -> list[str]:
+    """Messages for unmet expectations and unexpected diagnostics (empty when all agree)."""
+    failures = []
+    for diag in diagnostics:
+        for note in [diag] + diag.notes:
+            if note is not diag and note.severity == "note" and not any(
+                    e.severity == "note" for e in expectations):
+                continue  # notes need no annotation unless the test expects some
+            match = next((e for e in expectations if not e.met and e.severity == note.severity
+                          and e.line == note.line and e.text in note.message), None)
+            if match:
+                match.met = True
+            elif note is diag:
+                failures.append(f"{note.file}:{note.line}:{note.col}: error: unexpected "
+                                f"{note.severity}: {note.message}")
+    for e in expectations:
+        if not e.met:
+            failures.append(f"{source_name}:{e.written_at}:1: error: expected {e.severity} "
+                            f"\"{e.text}\" was not produced")
+    return failures
+
+
+def _process(chunk: str, source_name: str, pipeline: str | None, args) -> tuple[str | None, list]:
+    """Parse, verify, run; returns (printed IR or None on error, diagnostics)."""
+    from tt_dw_mlir.api import parse_module, run_pipeline
+    from tt_dw_mlir.ir import DiagnosticError, print_module
+
+    try:
+        module = parse_module(chunk, source_name=source_name)
+        diagnostics = run_pipeline(module, pipeline, source_name,
+                                   print_ir_after_all=args.mlir_print_ir_after_all) if pipeline else []
+    except DiagnosticError as failure:
+        return None, failure.diagnostics
+    return print_module(module, generic=args.mlir_print_op_generic,
+                        debug_info=args.mlir_print_debuginfo), diagnostics
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as error:  # a bug of ours: still a diagnostic, never a traceback
+        print(f"tt-dw-opt: error: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str]) -> int:
+    from tt_dw_mlir.api import available_passes
+
+    passes = available_passes()
+    pass_help = "".join(f"  --{name:<32} {summary}\n" for name, summary in passes.items())
+    rest, elements = _pass_flags(argv, set(passes))
+    args = _parser(pass_help).parse_args(rest)
+    if args.pass_pipeline and elements:
+        print("tt-dw-opt: error: give either --pass-pipeline or pass flags, not both", file=sys.stderr)
+        return 1
+    if args.tt_dw_remarks:
+        elements = [_with_option(e, f"remarks={args.tt_dw_remarks}") for e in elements]
+    pipeline = args.pass_pipeline or (f"builtin.module({', '.join(elements)})" if elements else None)
+
+    source_name = "<stdin>" if args.input == "-" else args.input
+    try:
+        text = _read(args.input)
+    except OSError as error:
+        print(f"tt-dw-opt: error: could not open input file '{args.input}': {error.strerror}",
+              file=sys.stderr)
+        return 1
+
+    outputs, failed = [], False
+    for chunk in _chunks(text, args.split_input_file):
+        printed, diagnostics = _process(chunk, source_name, pipeline, args)
+        if args.verify_diagnostics:
+            failures = _check_expectations(_expectations(chunk), diagnostics, source_name)
+            for message in failures:
+                print(message, file=sys.stderr)
+            failed |= bool(failures)
+        else:
+            for diag in diagnostics:
+                print(diag.format(), file=sys.stderr)
+            failed |= printed is None
+        if printed is not None:
+            outputs.append(printed)
+    result = "// -----\n".join(o if o.endswith("\n") else o + "\n" for o in outputs)
+    if args.output == "-":
+        sys.stdout.write(result)
+    else:
+        try:
+            with open(args.output, "w") as handle:
+                handle.write(result)
+        except OSError as error:
+            print(f"tt-dw-opt: error: could not write '{args.output}': {error.strerror}", file=sys.stderr)
+            return 1
+    return 1 if failed else 0
+
+
+def _with_option(element: str, option: str) -> str:
+    name = element.split("{", 1)[0]
+    if name not in ("tt-depthwise-to-pool", "tt-depthwise-pool-pipeline"):
+        return element
+    if "{" in element:
+        return element[:-1] + " " + option + "}"
+    return element + "{" + option + "}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
