@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tt_dw_mlir.dialect import verify_module
-from tt_dw_mlir.ir import Diagnostic, DiagnosticError, diagnostics_of, ir, new_context, \
-    parse_module as _parse, print_module
+from tt_dw_mlir.ir import Diagnostic, DiagnosticError, dense_to_numpy, diagnostics_of, ir, \
+    location_of, new_context, parse_module as _parse, print_module
 from tt_dw_mlir.passes import PASSES, PIPELINES, PipelineError, build_pass_manager
 
 DEFAULT_PIPELINE = "builtin.module(tt-depthwise-pool-pipeline)"
@@ -75,3 +75,75 @@ def available_passes() -> dict[str, str]:
     found = {name: cls.summary for name, cls in PASSES.items()}
     found.update({name: summary for name, (summary, _) in PIPELINES.items()})
     return found
+
+
+# --------------------------------------------------------------------------- #
+# Lowered layers: what a runtime (or the `tt-dw` report) needs from a module
+# --------------------------------------------------------------------------- #
+@dataclass
+class LoweredLayer:
+    """One `ttnn.depthwise_pool_program` of a compiled module."""
+
+    name: str          # the op's name location (a frontend's layer path), else file:line:col
+    program: object    # tt_dw_mlir.program.KernelProgram
+    weights: object    # prepared weights (numpy), or None when they are a run-time input
+    bias: object       # prepared bias (numpy), or None (no bias, or a run-time input)
+
+
+def _layer_name(loc, source_name: str) -> str:
+    if loc.is_a_name():
+        return loc.name_str
+    file, line, col = location_of(loc, source_name)
+    return f"{file}:{line}:{col}"
+
+
+def lowered_layers(module, source_name: str = "-") -> list[LoweredLayer]:
+    """Every lowered depthwise layer of `module`, in program order, with folded operands read out."""
+    from tt_dw_mlir.passes.depthwise_pool_to_kernels import program_of
+
+    programs = []
+    module.operation.walk(lambda op: (programs.append(op) if op.name == "ttnn.depthwise_pool_program"
+                                      else None, ir.WalkResult.ADVANCE)[1])
+    layers = []
+    with module.context:
+        for op in programs:
+            operands = list(op.operands)
+            values = [_constant_of(v) for v in operands[1:3]]
+            layers.append(LoweredLayer(_layer_name(op.location, source_name), program_of(op),
+                                       values[0], values[1] if len(values) > 1 else None))
+    return layers
+
+
+def _constant_of(value):
+    owner = value.owner
+    if isinstance(owner, (ir.Operation, ir.OpView)) and owner.name in ("ttir.constant", "arith.constant"):
+        return dense_to_numpy(owner.attributes["value"])
+    return None
+
+
+def run(target, x_nhwc, backend: str = "reference", *, weights=None, bias=None):
+    """Run a lowered layer (a LoweredLayer, or a module with exactly one) on an NHWC input.
+
+    `weights` / `bias` are the raw [C,1,kH,kW] / [C] tensors, needed only when
+    the module did not fold them (they were function arguments).
+    """
+    from tt_dw_mlir.layout import prepare_bias, prepare_weights
+    from tt_dw_mlir.runtime import execute
+
+    layer = target
+    if not isinstance(target, LoweredLayer):
+        module = parse_module(target) if isinstance(target, str) else target
+        layers = lowered_layers(module)
+        if len(layers) != 1:
+            raise ValueError(f"expected a module with one lowered depthwise layer, found {len(layers)}")
+        layer = layers[0]
+    program = layer.program
+    prepared_w = layer.weights if layer.weights is not None else (
+        None if weights is None else prepare_weights(weights, program.layout))
+    if prepared_w is None:
+        raise ValueError(f"layer {layer.name}: weights are a run-time input; pass weights=")
+    prepared_b = layer.bias if layer.bias is not None else (
+        None if bias is None else prepare_bias(bias, program.layout))
+    if program.conv.has_bias and prepared_b is None:
+        raise ValueError(f"layer {layer.name}: bias is a run-time input; pass bias=")
+    return execute(program, x_nhwc, prepared_w, prepared_b, backend=backend)

@@ -220,6 +220,74 @@ def custom_form_diagnostics(text: str, source_name: str) -> list[Diagnostic]:
     return found or [Diagnostic("error", "unable to parse the input", source_name, 0, 0)]
 
 
+_CONV2D = re.compile(r'"ttir\.conv2d"\(([^)]*)\)')
+_SEGMENTS = re.compile(r",?\s*operandSegmentSizes = array<i32(?:: [0-9, ]*)?>")
+
+
+def _top_level_split(text: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "<([{":
+            depth += 1
+        elif ch in ">)]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
+def _is_bias_like(operand_type: str, result_type: str) -> bool:
+    """A third conv operand is the bias unless it has the result's type and is not 1x1x1xC-like."""
+    if operand_type != result_type:
+        return True
+    dims = re.findall(r"(\d+)x", operand_type)
+    return sum(1 for d in dims if d != "1") <= 1
+
+
+def conv2d_operand_segments(text: str) -> str:
+    """Give each `ttir.conv2d` the operandSegmentSizes IRDL needs for its two optional operands.
+
+    tt-mlir's conv2d has one optional bias (and, in older IR, a destination
+    operand): C++ ODS infers which is which, IRDL needs the segment sizes. Only
+    the rest of the op's line shifts; line numbers and the op's column stay.
+    """
+    out, last = [], 0
+    for match in _CONV2D.finditer(text):
+        operands = [o for o in match.group(1).split(",") if o.strip()]
+        j = match.end()
+        while j < len(text) and text[j] in " \t":
+            j += 1
+        attrs_end = _matching_brace(text, j) if j < len(text) and text[j] == "{" else -1
+        signature = text[(attrs_end + 1 if attrs_end >= 0 else j):].split("\n", 1)[0]
+        types_match = re.match(r"\s*:\s*\((.*)\)\s*->\s*(.*)$", signature)
+        bias, destination = 0, 0
+        if len(operands) >= 4:
+            bias, destination = 1, len(operands) - 3
+        elif len(operands) == 3:
+            types = _top_level_split(types_match.group(1)) if types_match else []
+            result = types_match.group(2).strip() if types_match else ""
+            if len(types) == 3 and not _is_bias_like(types[2], result):
+                destination = 1
+            else:
+                bias = 1
+        segments = f"operandSegmentSizes = array<i32: {1 if operands else 0}, {1 if len(operands) >= 2 else 0}, {bias}, {destination}>"
+        if attrs_end >= 0:
+            body = text[j + 1:attrs_end].strip()
+            out += [text[last:attrs_end], (", " if body else "") + segments]
+            last = attrs_end
+        else:
+            out += [text[last:match.end()], " {" + segments + "}"]
+            last = match.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def strip_operand_segments(text: str) -> str:
+    return _SEGMENTS.sub("", text).replace("<{}>", "").replace("{, ", "{")
+
+
 _PRINTED_ATTRS = re.compile(r'("(?:%s)\.[A-Za-z0-9_.]+"\([^)]*\)) \{' % "|".join(_MODELLED))
 
 
@@ -249,7 +317,7 @@ def parse_module(text: str, context, source_name: str = "-"):
     Raises DiagnosticError with located diagnostics on malformed input.
     """
     if not USING_TTMLIR:
-        text = custom_form_to_generic(properties_to_attributes(text))
+        text = conv2d_operand_segments(custom_form_to_generic(properties_to_attributes(text)))
 
     def failure(error):
         found = diagnostics_of(error, source_name) if error.error_diagnostics else \
@@ -293,7 +361,7 @@ class _ParsedModule:
 def print_module(module, *, generic: bool = False, debug_info: bool = False) -> str:
     text = module.operation.get_asm(print_generic_op_form=generic, enable_debug_info=debug_info,
                                     assume_verified=False)
-    return text if USING_TTMLIR else attributes_to_properties(text)
+    return text if USING_TTMLIR else attributes_to_properties(strip_operand_segments(text))
 
 
 def verify(module, source_name: str | None = None) -> list[Diagnostic]:

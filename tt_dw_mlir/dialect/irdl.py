@@ -7,8 +7,11 @@ with the right kind; what it cannot express (shape formulas, channel counts,
 the weight layout) is checked by `tt_dw_mlir.dialect.verify`.
 
 Older tt-mlir IR passes a destination operand (`ttir.empty`) as the last
-operand; ops therefore take a variadic tail of tensors, and the verifier
-checks its length. IRDL quirk: one constraint value used twice means "these
+operand; ops therefore take a variadic tail of tensors (IRDL makes all of a
+variadic's elements one type, which a destination tail satisfies), and the
+verifier checks its length. `ttir.conv2d`, whose bias and destination differ
+in type, declares both as optional operands; `tt_dw_mlir.ir` supplies the
+operandSegmentSizes that IRDL then needs. IRDL quirk: one constraint value used twice means "these
 must be equal", so every operand and attribute gets its own constraint.
 """
 
@@ -29,7 +32,7 @@ WEIGHT_LAYOUT = "@ttnn::@depthwise_weight_layout"
 
 # op name -> (fixed operand names, variadic tail?, {attribute: kind})
 TTIR_OPS: dict[str, tuple[tuple[str, ...], bool, dict]] = {
-    "conv2d": (("input", "weight"), True, {
+    "conv2d": (("input", "weight", "?bias", "?output"), False, {
         "stride": ARRAY_OR_INT, "padding": ARRAY_OR_INT, "dilation": ARRAY_OR_INT, "groups": INT}),
     "empty": ((), False, {}),
     "constant": ((), False, {"value": ELEMENTS}),
@@ -45,11 +48,13 @@ TTIR_OPS: dict[str, tuple[tuple[str, ...], bool, dict]] = {
     "avg_pool2d": (("input",), True, {}),
     "concat": ((), True, {}),
 }
-TTIR_ELEMENTWISE = (
-    "add", "subtract", "multiply", "div", "maximum", "minimum",
-    "relu", "relu6", "sigmoid", "silu", "gelu", "tanh", "hardsigmoid", "leaky_relu",
-    "exp", "neg", "abs", "sqrt", "rsqrt",
-)
+# Elementwise ops get one constraint per operand plus an optional destination:
+# a variadic list shares one constraint, i.e. one type, which would reject a
+# broadcasting `ttir.add(tensor<1x16x16x32>, tensor<1x1x1x32>)` (the bias add).
+TTIR_BINARY = ("add", "subtract", "multiply", "div", "maximum", "minimum")
+TTIR_UNARY = ("relu", "relu6", "sigmoid", "silu", "gelu", "tanh", "hardsigmoid", "leaky_relu",
+              "exp", "neg", "abs", "sqrt", "rsqrt")
+TTIR_ELEMENTWISE = TTIR_BINARY + TTIR_UNARY
 
 CONV_ATTRIBUTES = {
     "in_channels": INT, "out_channels": INT, "batch_size": INT, "input_height": INT,
@@ -74,11 +79,15 @@ def _constraint(kind, lines: list[str]) -> str:
     return name
 
 
-def _operation(name: str, operands: tuple[str, ...], variadic_tail: bool, attributes: dict) -> str:
+def _operation(name: str, operands: tuple[str, ...], variadic_tail: bool | str, attributes: dict) -> str:
+    """`variadic_tail`: True for a variadic tail, "optional" for at most one more operand."""
     lines: list[str] = []
-    operand_parts = [f"{o}: {_constraint(TENSOR, lines)}" for o in operands]
+    # "?name": an optional operand (conv2d's bias and older destination operand)
+    operand_parts = [f"{o.lstrip('?')}: {'optional ' if o.startswith('?') else ''}"
+                     f"{_constraint(TENSOR, lines)}" for o in operands]
     if variadic_tail:
-        operand_parts.append(f"tail: variadic {_constraint(TENSOR, lines)}")
+        kind = "optional" if variadic_tail == "optional" else "variadic"
+        operand_parts.append(f"tail: {kind} {_constraint(TENSOR, lines)}")
     result = _constraint(TENSOR, lines)
     attribute_parts = [f'"{a}" = {_constraint(kind, lines)}' for a, kind in attributes.items()]
     lines.append(f"irdl.operands({', '.join(operand_parts)})")
@@ -93,7 +102,8 @@ def _operation(name: str, operands: tuple[str, ...], variadic_tail: bool, attrib
 def subset_source() -> str:
     """The IRDL module text: print it to see exactly what the fallback models."""
     ttir = dict(TTIR_OPS)
-    ttir.update({op: ((), True, {}) for op in TTIR_ELEMENTWISE})
+    ttir.update({op: (("lhs", "rhs"), "optional", {}) for op in TTIR_BINARY})
+    ttir.update({op: (("input",), "optional", {}) for op in TTIR_UNARY})
     ttir_ops = "\n".join(_operation(n, *spec) for n, spec in ttir.items())
     ttnn_ops = "\n".join(_operation(n, *spec) for n, spec in TTNN_OPS.items())
     layout_attr = (

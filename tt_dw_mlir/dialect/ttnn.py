@@ -11,7 +11,7 @@
 Attribute names follow `ttnn.conv2d` (TTNNOps.td), including its padding order
 [pT, pB, pL, pR]. Input and result are NHWC. The weight-layout attribute
 
-    #ttnn.depthwise_weight_layout<{shard_scheme = "height_sharded", grid = array<i32: R, C>,
+    #ttnn.depthwise_weight_layout<{shard_scheme = "height_sharded", grid = array<i32: R, C>, cores = N,
         channel_shards = S, channels_per_shard = Cs, face_rows_per_position = ceil(Cs/16),
         rows_per_tile = 16|32, tiles_per_shard = T, kernel_size = array<i32: kH, kW>,
         dtype = "bf16"|"bfp8_b"|"bfp4_b"}>
@@ -40,12 +40,27 @@ class LayoutRecord:
 
     layout: WeightLayout
     grid: tuple[int, int]
+    cores: int  # cores in use: a height/width-sharded grid may end in a partial row
+
+    @staticmethod
+    def of(sharding, layout: WeightLayout) -> "LayoutRecord":
+        return LayoutRecord(layout, tuple(sharding.grid), sharding.num_cores)
+
+    def sharding(self, conv: DepthwiseConv):
+        """The `sharding.Sharding` this record describes for `conv`."""
+        from tt_dw_mlir.sharding import Sharding
+
+        rows = self.grid[0]
+        groups = {"height_sharded": self.cores, "width_sharded": 1, "block_sharded": rows}
+        pixels = -(-conv.output_pixels // groups[self.layout.scheme])
+        return Sharding(self.layout.scheme, self.grid, self.layout.num_shards,
+                        self.layout.channels_per_shard, pixels, self.cores)
 
     def to_attr(self):
         lay = self.layout
         fields = (
             f'shard_scheme = "{lay.scheme}", grid = array<i32: {self.grid[0]}, {self.grid[1]}>, '
-            f"channel_shards = {lay.num_shards} : i32, channels_per_shard = {lay.channels_per_shard} : i32, "
+            f"cores = {self.cores} : i32, channel_shards = {lay.num_shards} : i32, channels_per_shard = {lay.channels_per_shard} : i32, "
             f"face_rows_per_position = {lay.face_rows_per_position} : i32, "
             f"rows_per_tile = {lay.rows_per_tile} : i32, tiles_per_shard = {lay.tiles_per_shard} : i32, "
             f"kernel_size = array<i32: {lay.kernel[0]}, {lay.kernel[1]}>, dtype = \"{lay.dtype}\"")
@@ -59,7 +74,7 @@ class LayoutRecord:
             raise ValueError(f"expected a {LAYOUT_ATTR} attribute, got {text}")
         fields = ir.Attribute.parse(text[len(LAYOUT_ATTR) + 1:-1])
         names = {fields[i].name for i in range(len(fields))}
-        required = ("shard_scheme", "grid", "channel_shards", "channels_per_shard",
+        required = ("shard_scheme", "grid", "cores", "channel_shards", "channels_per_shard",
                     "face_rows_per_position", "rows_per_tile", "tiles_per_shard", "kernel_size", "dtype")
         missing = [n for n in required if n not in names]
         if missing:
@@ -78,13 +93,16 @@ class LayoutRecord:
                                   ints("channels_per_shard")[0], tuple(ints("kernel_size")),
                                   text_of("dtype"))
             grid = tuple(ints("grid"))
+            cores = ints("cores")[0]
         except (TypeError, ValueError) as problem:
             raise ValueError(f"weight layout has a field of the wrong kind: {problem}") from None
         problems = layout.validate()
         if len(grid) != 2 or min(grid) < 1:
             problems.append(f"grid must be two positive sizes, got {list(grid)}")
+        elif not (grid[0] - 1) * grid[1] < cores <= grid[0] * grid[1]:
+            problems.append(f"{cores} cores do not fill the rows of a {grid[0]}x{grid[1]} grid")
         else:
-            expected_shards = {"height_sharded": 1, "width_sharded": grid[0] * grid[1],
+            expected_shards = {"height_sharded": 1, "width_sharded": cores,
                                "block_sharded": grid[1]}.get(layout.scheme)
             if expected_shards is not None and layout.num_shards != expected_shards:
                 problems.append(f"{layout.scheme} on a {grid[0]}x{grid[1]} grid has "
@@ -97,7 +115,7 @@ class LayoutRecord:
                     problems.append(f"{name} = {ints(name)[0]} disagrees with the layout ({derived})")
         if problems:
             raise ValueError("; ".join(problems))
-        return LayoutRecord(layout, grid)
+        return LayoutRecord(layout, grid, cores)
 
 def tensor_type(shape, element: str = "bf16"):
     return ir.RankedTensorType.get(list(shape), ir.Type.parse(element))

@@ -81,21 +81,22 @@ class DepthwisePoolToKernels:
             self._run(module_op)
 
     def _run(self, module_op) -> None:
-        from tt_dw_mlir.program import plan_for_layout
-        from tt_dw_mlir.sharding import DEVICES
+        from tt_dw_mlir.program import build_program
 
         convs = []
         module_op.walk(lambda op: (convs.append(op) if op.name == "ttnn.depthwise_pool_conv" else None,
                                    ir.WalkResult.ADVANCE)[1])
         for op in convs:
             conv, record = ttnn.conv_from_attributes(op)
-            program = plan_for_layout(conv, DEVICES[self.options.device], record.layout, record.grid)
-            problems = program.verify() if not isinstance(program, str) else [program]
+            program = build_program(conv, record.sharding(conv), self.options.device)
+            problems = program.verify()
+            if program.layout != record.layout:
+                problems.append(f"the program's layout {program.layout} differs from the op's {record.layout}")
             if problems:
                 self.diagnostics.append(at(op, "error", "'ttnn.depthwise_pool_conv' op cannot be "
                                            "lowered: " + "; ".join(problems), self.source_name))
                 continue
-            attributes = {a.name: a.attr for a in op.attributes}
+            attributes = {name: op.attributes[name] for name in op.attributes}
             attributes["program"] = to_attribute(program.to_attributes())
             with ir.InsertionPoint(op), op.location:
                 new = ir.Operation.create("ttnn.depthwise_pool_program", results=[op.results[0].type],

@@ -202,13 +202,14 @@ class DepthwiseToPool:
                                f"{self.options.device} (matmul/pool time ratio {ratio:.2f})")
 
     def _choose_layout(self, conv: DepthwiseConv) -> ttnn.LayoutRecord:
-        from tt_dw_mlir.sharding import DEVICES, Refusal, choose_sharding, layout_for
+        from tt_dw_mlir.program import plan_program
+        from tt_dw_mlir.sharding import DEVICES, Refusal
 
         scheme = None if self.options.shard_scheme == "auto" else self.options.shard_scheme
-        plan = choose_sharding(conv, DEVICES[self.options.device], scheme)
+        plan = plan_program(conv, DEVICES[self.options.device], scheme)
         if isinstance(plan, Refusal):
-            raise NotConverted(f"{plan.limit}: {plan.message}")
-        return ttnn.LayoutRecord(layout_for(conv, plan), tuple(plan.grid))
+            raise NotConverted(str(plan))
+        return ttnn.LayoutRecord.of(plan.sharding, plan.layout)
 
     @staticmethod
     def _summary(conv: DepthwiseConv, record: ttnn.LayoutRecord) -> str:
