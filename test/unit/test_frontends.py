@@ -1,0 +1,328 @@
+"""PyTorch and ONNX frontends: emitted TTIR structure, folding numerics, errors."""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+
+import numpy as np
+import onnx
+import pytest
+import torch
+import torch.nn.functional as F
+from onnx import TensorProto, helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
+from torch import nn
+
+from tt_dw_mlir.frontends import (EMITTED_OPS, UnsupportedOpError, onnx_to_ttir, run_ttir,
+                                  torch_to_ttir)
+from tt_dw_mlir.frontends.ttir_emitter import encode_hex
+
+
+def _seeded_bn(bn: nn.BatchNorm2d, gen: torch.Generator) -> None:
+    c = bn.num_features
+    with torch.no_grad():
+        bn.weight.copy_(torch.rand(c, generator=gen) + 0.5)
+        bn.bias.copy_(torch.randn(c, generator=gen) * 0.2)
+        bn.running_mean.copy_(torch.randn(c, generator=gen) * 0.5)
+        bn.running_var.copy_(torch.rand(c, generator=gen) * 2 + 0.3)
+
+
+class Tiny(nn.Module):
+    """Stem conv+BN+ReLU6, a stride-2 depthwise conv+BN+SiLU, SE-style gate, head."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        gen = torch.Generator().manual_seed(1)
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16),
+                                  nn.ReLU6())
+        self.dw = nn.Sequential(nn.Conv2d(16, 16, 5, 2, 2, groups=16, bias=False),
+                                nn.BatchNorm2d(16), nn.SiLU())
+        self.project = nn.Conv2d(16, 8, 1)
+        self.gate = nn.Hardswish()
+        self.head = nn.Sequential(nn.Dropout(0.1), nn.Linear(8, 5))
+        for bn in (self.stem[1], self.dw[1]):
+            _seeded_bn(bn, gen)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.dw(self.stem(x))
+        y = self.gate(self.project(y))
+        y = y * torch.sigmoid(y.mean((2, 3), keepdim=True)) + y
+        return self.head(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    model = Tiny().eval()
+    x = torch.randn(1, 3, 20, 20, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        ref = model(x)
+    return model, x, ref
+
+
+def _conv_key(c):
+    return (c.input_shape, c.output_shape, c.weight_shape, c.stride, c.padding, c.dilation,
+            c.groups, c.activation)
+
+
+def _legacy_onnx(model: nn.Module, x: torch.Tensor) -> onnx.ModelProto:
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (x,), buf, dynamo=False, opset_version=17)
+    return onnx.load_from_string(buf.getvalue())
+
+
+# ----------------------------------------------------------------------------- text form
+
+CONV_LINE = re.compile(
+    r'%\d+ = "ttir\.conv2d"\((%\d+), (%\d+), (%\d+)\) <\{stride = array<i32: (\d+), (\d+)>, '
+    r'padding = array<i32: (\d+), (\d+), (\d+), (\d+)>, dilation = array<i32: 1, 1>, '
+    r'groups = (\d+) : i32\}> : \(tensor<(\w+)>, tensor<(\w+)>, tensor<(\w+)>\) -> '
+    r'tensor<(\w+)> loc\("([^"]+)"\)$')
+
+
+def test_torch_conv_text_form(tiny):
+    model, x, _ = tiny
+    text = torch_to_ttir(model, (x,)).text
+    convs = [m for m in map(CONV_LINE.match, (l.strip() for l in text.splitlines())) if m]
+    assert len(convs) == 3
+    dw = next(m for m in convs if m.group(15) == "dw.0")
+    assert dw.groups()[3:10] == ("2", "2", "2", "2", "2", "2", "16")
+    assert dw.groups()[10:15] == ("1x20x20x16xbf16", "16x1x5x5xbf16", "1x1x1x16xbf16",
+                                  "1x10x10x16xbf16", "dw.0")
+    lines = text.splitlines()
+    assert lines[1].startswith("  func.func @main(%arg0: tensor<1x3x20x20xbf16>) -> tensor<1x5xbf16>")
+    # the NCHW input is permuted to NHWC once, first thing
+    assert '"ttir.permute"(%arg0) <{permutation = array<i64: 0, 2, 3, 1>}>' in lines[2]
+    assert text.count('"ttir.permute"') == 1
+    assert re.search(r'"ttir\.constant"\(\) <\{value = dense<"0x[0-9A-F]+"> : tensor<16x1x5x5xbf16>\}> '
+                     r': \(\) -> tensor<16x1x5x5xbf16> loc\("dw\.0\.weight"\)', text)
+    for op in re.findall(r'"(ttir\.\w+)"', text):
+        assert op in EMITTED_OPS
+
+
+def test_hex_encoding_known_bits():
+    # bfloat16 1.0 = 0x3F80, -2.0 = 0xC000; float32 1.0 = 0x3F800000 (little-endian bytes)
+    assert encode_hex(np.array([1.0, -2.0]), "bf16") == "0x803F00C0"
+    assert encode_hex(np.array([1.0]), "f32") == "0x0000803F"
+
+
+def test_f32_and_argument_weights(tiny):
+    model, x, ref = tiny
+    mod = torch_to_ttir(model, (x,), dtype="f32", weights="arguments")
+    assert "bf16" not in mod.text and '"ttir.constant"' not in mod.text
+    header = mod.text.splitlines()[1]
+    assert header.count("#ttcore.argument_type<parameter>") == len(mod.parameters) > 0
+    assert '%arg0: tensor<1x3x20x20xf32> {ttcore.argument_type = #ttcore.argument_type<input>' in header
+    assert 'ttir.name = "dw.0.weight"' in header
+    (out,), _ = run_ttir(mod, [x])
+    torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-5)
+
+
+def test_output_permuted_back_when_4d():
+    model = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1, groups=4), nn.ReLU()).eval()
+    x = torch.randn(1, 4, 6, 6)
+    mod = torch_to_ttir(model, (x,), dtype="f32")
+    assert mod.text.count('"ttir.permute"') == 2
+    assert "-> tensor<1x4x6x6xf32> {" in mod.text.splitlines()[1]
+    (out,), _ = run_ttir(mod, [x])
+    torch.testing.assert_close(out, model(x).detach(), rtol=1e-5, atol=1e-5)
+    assert mod.convs[0].activation == "relu"
+
+
+# ----------------------------------------------------------------------------- numerics
+
+
+def test_folded_batch_norm_matches_unfolded_torch(tiny):
+    model, x, _ = tiny
+    mod = torch_to_ttir(model, (x,), dtype="f32")
+    layers = {c.loc: c for c in mod.convs}
+    assert layers["stem.0"].bn_folded and layers["dw.0"].bn_folded
+    assert not layers["project"].bn_folded
+    with torch.no_grad():
+        stem_in = x
+        dw_in = model.stem(x)
+        for loc, conv, bn, inp in (("stem.0", model.stem[0], model.stem[1], stem_in),
+                                   ("dw.0", model.dw[0], model.dw[1], dw_in)):
+            layer = layers[loc]
+            folded = F.conv2d(inp, torch.from_numpy(layer.weight), torch.from_numpy(layer.bias),
+                              conv.stride, conv.padding, conv.dilation, conv.groups)
+            torch.testing.assert_close(folded, bn(conv(inp)), rtol=1e-5, atol=1e-5)
+            # and the fold is not a no-op
+            assert not np.allclose(layer.weight, conv.weight.numpy())
+
+
+def test_torch_module_numerics(tiny):
+    model, x, ref = tiny
+    (out32,), captured = run_ttir(torch_to_ttir(model, (x,), dtype="f32"), [x],
+                                  capture=("ttir.conv2d",))
+    torch.testing.assert_close(out32, ref, rtol=1e-4, atol=1e-5)
+    assert set(captured) == {"stem.0", "dw.0", "project"}
+    (out16,), _ = run_ttir(torch_to_ttir(model, (x,)), [x])
+    assert torch.corrcoef(torch.stack([out16.flatten(), ref.flatten()]))[0, 1] > 0.99
+
+
+def test_conv_metadata(tiny):
+    model, x, _ = tiny
+    mod = torch_to_ttir(model, (x,))
+    assert [c.loc for c in mod.depthwise_convs] == ["dw.0"]
+    dw = mod.conv("dw.0")
+    assert dw.module_path == "dw.0" and dw.activation == "silu" and dw.kernel == (5, 5)
+    cfg = dw.config
+    assert (cfg.channels, cfg.in_h, cfg.in_w, cfg.stride, cfg.out_h, cfg.out_w) == \
+        (16, 20, 20, (2, 2), 10, 10)
+    assert cfg.padding == (2, 2, 2, 2) and cfg.has_bias and cfg.activation == "silu"
+    assert mod.conv("stem.0").config is None and mod.conv("stem.0").activation == "relu6"
+
+
+# ----------------------------------------------------------------------------- both frontends
+
+
+def test_torch_and_onnx_agree(tiny):
+    model, x, ref = tiny
+    from_torch = torch_to_ttir(model, (x,), dtype="f32")
+    from_onnx = onnx_to_ttir(_legacy_onnx(model, x), dtype="f32")
+    assert [_conv_key(c) for c in from_onnx.convs] == [_conv_key(c) for c in from_torch.convs]
+    assert [c.module_path for c in from_onnx.convs] == [c.module_path for c in from_torch.convs]
+    (out,), _ = run_ttir(from_onnx, [x])
+    torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-5)
+    assert from_onnx.op_counts["ttir.silu"] == 1  # Sigmoid + Mul on the same tensor
+
+
+def _as_onnx_array(v) -> np.ndarray:
+    v = np.asarray(v)
+    return v.astype(np.int64) if v.dtype.kind in "iu" else v.astype(np.float32)
+
+
+def _make_onnx(nodes, inits, in_shape, out_name, out_shape, opset=17):
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, in_shape)],
+        [helper.make_tensor_value_info(out_name, TensorProto.FLOAT, out_shape)],
+        [numpy_helper.from_array(_as_onnx_array(v), k) for k, v in inits.items()])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def _run_both(model: onnx.ModelProto, x: np.ndarray):
+    expected = ReferenceEvaluator(model).run(None, {"x": x})[0]
+    mod = onnx_to_ttir(model, dtype="f32")
+    (out,), _ = run_ttir(mod, [x])
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-4, atol=1e-5)
+    return mod
+
+
+def test_onnx_handwritten_ops():
+    rng = np.random.default_rng(0)
+    c = 8
+    inits = {
+        "w0": rng.normal(size=(c, 3, 3, 3)) * 0.3, "b0": rng.normal(size=c) * 0.1,
+        "g": rng.uniform(0.5, 1.5, c), "beta": rng.normal(size=c) * 0.1,
+        "mean": rng.normal(size=c) * 0.3, "var": rng.uniform(0.5, 2.0, c),
+        "wd": rng.normal(size=(c, 1, 3, 3)) * 0.3,
+        "scale": rng.normal(size=(c, 1, 1)),
+        "lo": np.array(0.0), "hi": np.array(6.0),
+        "fc": rng.normal(size=(4, c)) * 0.3, "fcb": rng.normal(size=4) * 0.1,
+        "shape": np.array([1, -1]),
+    }
+    nodes = [
+        # asymmetric pads: ONNX [x1_begin, x2_begin, x1_end, x2_end] = [pT, pL, pB, pR]
+        helper.make_node("Conv", ["x", "w0", "b0"], ["c0"], name="conv0", pads=[1, 0, 2, 1]),
+        helper.make_node("BatchNormalization", ["c0", "g", "beta", "mean", "var"], ["bn0"],
+                         name="bn0", epsilon=1e-3),
+        helper.make_node("Clip", ["bn0", "lo", "hi"], ["r0"], name="clip0"),
+        helper.make_node("Conv", ["r0", "wd"], ["c1"], name="dw", group=c, strides=[2, 2],
+                         auto_pad="SAME_UPPER"),
+        helper.make_node("HardSigmoid", ["c1"], ["hs"], name="hsig"),  # alpha 0.2: not ttir's
+        helper.make_node("HardSwish", ["hs"], ["hw"], name="hswish"),
+        helper.make_node("Sigmoid", ["hw"], ["sg"], name="sig"),
+        helper.make_node("Mul", ["hw", "sg"], ["silu"], name="silu"),
+        helper.make_node("Mul", ["silu", "scale"], ["scaled"], name="scale_mul"),
+        helper.make_node("Add", ["scaled", "silu"], ["res"], name="residual"),
+        helper.make_node("Relu", ["res"], ["relu"], name="relu"),
+        helper.make_node("GlobalAveragePool", ["relu"], ["gap"], name="gap"),
+        helper.make_node("Reshape", ["gap", "shape"], ["flat"], name="reshape"),
+        helper.make_node("Gemm", ["flat", "fc", "fcb"], ["y"], name="fc", transB=1, alpha=0.5),
+    ]
+    model = _make_onnx(nodes, inits, [1, 3, 9, 10], "y", [1, 4])
+    x = rng.normal(size=(1, 3, 9, 10)).astype(np.float32)
+    mod = _run_both(model, x)
+    conv0, dw = mod.convs
+    assert conv0.padding == (1, 0, 2, 1) and conv0.bn_folded and conv0.activation == "relu6"
+    assert conv0.output_shape == (1, 10, 9, 8)
+    # SAME_UPPER, k3 s2 on 10x9: total pad 1 (H) -> 0/1, 2 (W) -> 1/1; odd extra at the end
+    assert dw.padding == (0, 1, 1, 1) and dw.is_depthwise and dw.loc == "dw"
+    assert mod.op_counts["ttir.silu"] == 1 and mod.op_counts["ttir.clamp_scalar"] == 1
+    assert mod.op_counts["ttir.relu6"] == 1
+
+
+def test_onnx_clip_attributes_reducemean_matmul_flatten():
+    rng = np.random.default_rng(1)
+    inits = {"w": rng.normal(size=(6, 4, 1, 1)), "m": rng.normal(size=(6, 3))}
+    # opset 10: Clip min/max and ReduceMean axes are attributes
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="pw"),
+        helper.make_node("Clip", ["c"], ["r"], name="clip", min=-1.0, max=2.5),
+        helper.make_node("ReduceMean", ["r"], ["mu"], name="mean", keepdims=0, axes=[2, 3]),
+        helper.make_node("MatMul", ["mu", "m"], ["mm"], name="mm"),
+        helper.make_node("Flatten", ["mm"], ["y"], name="flat", axis=1),
+    ]
+    model = _make_onnx(nodes, inits, [2, 4, 5, 5], "y", [2, 3], opset=10)
+    mod = _run_both(model, rng.normal(size=(2, 4, 5, 5)).astype(np.float32) * 2)
+    assert mod.op_counts["ttir.clamp_scalar"] == 1 and mod.op_counts["ttir.matmul"] == 1
+    assert re.search(r'"ttir\.clamp_scalar"\(%\d+\) <\{min = -1\.0 : f32, max = 2\.5 : f32\}>',
+                     mod.text)
+    assert re.search(r'"ttir\.mean"\(%\d+\) <\{dim_arg = \[1 : i32, 2 : i32\], keep_dim = false\}>',
+                     mod.text)
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+def test_torch_unsupported_ops_are_all_named():
+    class WithLstm(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(4, 4, batch_first=True)
+
+        def forward(self, x):
+            y, _ = self.lstm(x)
+            return F.gelu(torch.tanh(y), approximate="tanh")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(UnsupportedOpError) as info:
+            torch_to_ttir(WithLstm().eval(), (torch.randn(1, 3, 4),))
+    err = info.value
+    assert "aten.lstm.input" in err.ops and "aten.tanh.default" in err.ops
+    assert "aten.gelu.default" in err.ops  # tanh approximation is not ttir.gelu
+    assert "lstm" in err.nodes and "lstm" in str(err) and "approximate='tanh'" in str(err)
+
+
+def test_onnx_unsupported_ops_are_all_named():
+    nodes = [helper.make_node("Einsum", ["x", "x"], ["e"], name="my_einsum", equation="ij,ij->ij"),
+             helper.make_node("Softmax", ["e"], ["y"], name="my_softmax")]
+    model = _make_onnx(nodes, {}, [2, 2], "y", [2, 2])
+    with pytest.raises(UnsupportedOpError) as info:
+        onnx_to_ttir(model)
+    assert info.value.ops == ["Einsum", "Softmax"]
+    assert "my_einsum" in str(info.value) and "my_softmax" in str(info.value)
+
+
+# ----------------------------------------------------------------------------- MLIR
+
+
+def test_text_parses_with_mlir(tiny):
+    from mlir import ir
+
+    model, x, _ = tiny
+    for weights in ("constants", "arguments"):
+        text = torch_to_ttir(model, (x,), weights=weights).text
+        with ir.Context() as ctx:
+            ctx.allow_unregistered_dialects = True
+            module = ir.Module.parse(text)
+            ops = module.body.operations[0].regions[0].blocks[0].operations
+            convs = [op for op in ops if op.name == "ttir.conv2d"]
+            assert [str(op.location) for op in convs] == \
+                ['loc("stem.0")', 'loc("dw.0")', 'loc("project")']
