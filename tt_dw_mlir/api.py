@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from tt_dw_mlir.dialect import verify_module
 from tt_dw_mlir.ir import Diagnostic, DiagnosticError, dense_to_numpy, diagnostics_of, ir, \
-    location_of, new_context, parse_module as _parse, print_module
+    location_of, name_of, new_context, parse_module as _parse, print_module
 from tt_dw_mlir.passes import PASSES, PIPELINES, PipelineError, build_pass_manager
 
 DEFAULT_PIPELINE = "builtin.module(tt-depthwise-pool-pipeline)"
@@ -91,8 +91,8 @@ class LoweredLayer:
 
 
 def _layer_name(loc, source_name: str) -> str:
-    if loc.is_a_name():
-        return loc.name_str
+    if name_of(loc):
+        return name_of(loc)
     file, line, col = location_of(loc, source_name)
     return f"{file}:{line}:{col}"
 

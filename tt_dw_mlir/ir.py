@@ -49,14 +49,17 @@ class Diagnostic:
     line: int = 0
     col: int = 0
     notes: list["Diagnostic"] = field(default_factory=list)
+    name: str = ""  # the op's name location (a frontend's layer path), if it has one
 
     def format(self) -> str:
-        head = f"{self.file}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        where = f'loc("{self.name}")' if self.name and not self.line else \
+            f"{self.file}:{self.line}:{self.col}"
+        head = f"{where}: {self.severity}: {self.message}"
         return "\n".join([head] + [n.format() for n in self.notes])
 
     def to_dict(self) -> dict:
         return {"severity": self.severity, "message": self.message, "file": self.file,
-                "line": self.line, "col": self.col}
+                "line": self.line, "col": self.col, "name": self.name}
 
 
 class DiagnosticError(Exception):
@@ -89,10 +92,24 @@ def location_of(loc, source_name: str | None = None) -> tuple[str, int, int]:
     return (source_name or "-", 0, 0)
 
 
+def name_of(loc) -> str:
+    """The name of a name location (`loc("features.1.conv.0")`), looking through call sites/fusions."""
+    try:
+        if loc.is_a_name():
+            return loc.name_str
+        if loc.is_a_callsite():
+            return name_of(loc.callee)
+        if loc.is_a_fused():
+            return next((n for n in map(name_of, loc.locations) if n), "")
+    except Exception:
+        pass
+    return ""
+
+
 def at(op_or_loc, severity: str, message: str, source_name: str | None = None) -> Diagnostic:
     loc = getattr(op_or_loc, "location", op_or_loc)
     file, line, col = location_of(loc, source_name)
-    return Diagnostic(severity, message, file, line, col)
+    return Diagnostic(severity, message, file, line, col, name=name_of(loc))
 
 
 def _from_mlir_diagnostic(diag, source_name: str | None) -> Diagnostic:
@@ -221,7 +238,8 @@ def custom_form_diagnostics(text: str, source_name: str) -> list[Diagnostic]:
 
 
 _CONV2D = re.compile(r'"ttir\.conv2d"\(([^)]*)\)')
-_SEGMENTS = re.compile(r",?\s*operandSegmentSizes = array<i32(?:: [0-9, ]*)?>")
+# `(?:,\s*)?`, not `,?\s*`: the latter rescans every run of indentation (cubic on deep nesting).
+_SEGMENTS = re.compile(r"(?:,\s*)?operandSegmentSizes = array<i32(?:: [0-9, ]*)?>")
 
 
 def _top_level_split(text: str) -> list[str]:
@@ -310,12 +328,42 @@ def attributes_to_properties(text: str) -> str:
 # --------------------------------------------------------------------------- #
 _TOP_LEVEL_COUNT = re.compile(r"single top-level operation, found: (\d+)")
 
+# The MLIR parser recurses per nesting level and overflows the C stack (SIGSEGV, the
+# whole process dies) near 2,500 nested regions on an 8 MiB stack (MLIR 22 bindings,
+# seen by test/unit/test_driver_fuzz.py); refuse input nested far deeper than real IR.
+MAX_NESTING = 1000
+_NESTING_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|->|[({\[<)}\]>]')
+
+
+def nesting_diagnostic(text: str, source_name: str = "-") -> Diagnostic | None:
+    """An error at the first bracket nested deeper than MAX_NESTING, or None."""
+    if sum(text.count(ch) for ch in "({[<") <= MAX_NESTING:
+        return None
+    depth = 0
+    for token in _NESTING_TOKENS.finditer(text):
+        ch = token.group()
+        if len(ch) != 1:
+            continue
+        if ch in "({[<":
+            depth += 1
+            if depth > MAX_NESTING:
+                at_ = token.start()
+                line, col = text.count("\n", 0, at_) + 1, at_ - text.rfind("\n", 0, at_)
+                return Diagnostic("error", f"input nested more than {MAX_NESTING} levels deep",
+                                  source_name, line, col)
+        else:
+            depth = max(0, depth - 1)
+    return None
+
 
 def parse_module(text: str, context, source_name: str = "-"):
     """Parse `text` as a module (an implicit one is made around bare top-level ops).
 
     Raises DiagnosticError with located diagnostics on malformed input.
     """
+    too_deep = nesting_diagnostic(text, source_name)
+    if too_deep:
+        raise DiagnosticError([too_deep])
     if not USING_TTMLIR:
         text = conv2d_operand_segments(custom_form_to_generic(properties_to_attributes(text)))
 
@@ -423,7 +471,8 @@ def dense_to_numpy(attr, resources: dict[str, bytes] | None = None):
         return np.full(shape, float(_NUMBER.findall(body)[0]), dtype=np.float32)
     if str(shaped.element_type) != "bf16":
         return np.asarray(dense).astype(np.float32).reshape(shape)
-    body = text[text.index("<") + 1:text.rindex(">")]
+    literal = text.rsplit(" : ", 1)[0]  # without the `: tensor<AxBx...>` type, whose sizes are numbers too
+    body = literal[literal.index("<") + 1:literal.rindex(">")]
     return np.array([float(v) for v in _NUMBER.findall(body)], dtype=np.float32).reshape(shape)
 
 
