@@ -159,7 +159,8 @@ class DepthwiseToPool:
         self._check_path(description)
         record = self._choose_layout(description)
         op = conv.op
-        with ir.InsertionPoint(op), op.location:
+        # Before the last fused op: a fused bias may be defined after the conv.
+        with ir.InsertionPoint(fusion.last), op.location:
             x = conv.input
             if not conv.is_nhwc:
                 x = _permute(x, list(conv.dims))

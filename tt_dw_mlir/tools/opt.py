@@ -16,7 +16,7 @@ import re
 import sys
 from dataclasses import dataclass
 
-SPLIT_MARKER = re.compile(r"^// -----\s*$", re.M)
+SPLIT_MARKER = re.compile(r"^// -----[ \t]*$", re.M)  # keeps the newline: lines keep their numbers
 EXPECTATION = re.compile(
     r"expected-(error|warning|remark|note)(?:@(above|below|[+-]\d+))?\s*\{\{(.*?)\}\}")
 

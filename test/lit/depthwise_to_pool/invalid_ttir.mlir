@@ -1,0 +1,92 @@
+// Malformed TTIR is an error at the op, before any pass runs.
+// RUN: tt-dw-opt %s --split-input-file --verify-diagnostics --tt-depthwise-to-pool="path=pool"
+// Without --verify-diagnostics: located errors, no IR for the broken chunk, exit 1.
+// RUN: not tt-dw-opt %s --split-input-file --tt-depthwise-to-pool="path=pool" 2>&1 | FileCheck %s
+
+// CHECK: invalid_ttir.mlir:[[@LINE+4]]:8: error: 'ttir.conv2d' op result shape (NHWC) [1, 8, 7, 32] does not match the conv shape [1, 8, 8, 32]
+// CHECK-NOT: Traceback
+func.func @wrong_output_shape(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x8x7x32xbf16> {
+  // expected-error@+1 {{result shape (NHWC) [1, 8, 7, 32] does not match the conv shape [1, 8, 8, 32]}}
+  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 1 : i32, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x8x7x32xbf16>
+  return %0 : tensor<1x8x7x32xbf16>
+}
+
+// -----
+
+func.func @groups_not_dividing(%x: tensor<1x8x8x32xbf16>, %w: tensor<30x1x3x3xbf16>) -> tensor<1x8x8x30xbf16> {
+  // expected-error@+1 {{groups = 3 must divide input channels (32) and output channels (30)}}
+  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 1 : i32, dilation = 1 : i32, groups = 3 : i32}> : (tensor<1x8x8x32xbf16>, tensor<30x1x3x3xbf16>) -> tensor<1x8x8x30xbf16>
+  return %0 : tensor<1x8x8x30xbf16>
+}
+
+// -----
+
+func.func @weight_shape_mismatch(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x2x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
+  // expected-error@+1 {{weight dim 1 is 2, expected in_channels / groups = 1}}
+  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 1 : i32, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x2x3x3xbf16>) -> tensor<1x8x8x32xbf16>
+  return %0 : tensor<1x8x8x32xbf16>
+}
+
+// -----
+
+func.func @weight_not_4d(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
+  // expected-error@+1 {{weight must be a 4-D tensor [O, C/G, kH, kW]}}
+  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 1 : i32, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x3x3xbf16>) -> tensor<1x8x8x32xbf16>
+  return %0 : tensor<1x8x8x32xbf16>
+}
+
+// -----
+
+func.func @three_element_padding(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
+  // expected-error@+1 {{'padding' must have 1, 2 or 4 values, got 3}}
+  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = array<i32: 1, 1, 1>, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16>
+  return %0 : tensor<1x8x8x32xbf16>
+}
+
+// -----
+
+func.func @three_element_stride(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
+  // expected-error@+1 {{'stride' must have 1 or 2 values, got 3}}
+  %0 = "ttir.conv2d"(%x, %w) <{stride = array<i32: 1, 1, 1>, padding = 1 : i32, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16>
+  return %0 : tensor<1x8x8x32xbf16>
+}
+
+// -----
+
+func.func @bias_wrong_size(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>, %b: tensor<1x1x1x16xbf16>) -> tensor<1x8x8x32xbf16> {
+  // expected-error@+1 {{bias shape [1, 1, 1, 16] must hold one value per output channel (32)}}
+  %0 = "ttir.conv2d"(%x, %w, %b) <{stride = 1 : i32, padding = 1 : i32, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x1x3x3xbf16>, tensor<1x1x1x16xbf16>) -> tensor<1x8x8x32xbf16>
+  return %0 : tensor<1x8x8x32xbf16>
+}
+
+// -----
+
+func.func @dims_not_a_permutation(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
+  // expected-error@+1 {{batch/height/width/channel dims [0, 1, 1, 3] must be a permutation of 0..3}}
+  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 1 : i32, dilation = 1 : i32, groups = 32 : i32, width_dim = 1 : i64}> : (tensor<1x8x8x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16>
+  return %0 : tensor<1x8x8x32xbf16>
+}
+
+// -----
+
+func.func @kernel_larger_than_input(%x: tensor<1x2x2x32xbf16>, %w: tensor<32x1x5x5xbf16>) -> tensor<1x1x1x32xbf16> {
+  // expected-error@+1 {{the kernel (5x5, dilation [1, 1]) does not fit the padded 2x2 input}}
+  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 0 : i32, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x2x2x32xbf16>, tensor<32x1x5x5xbf16>) -> tensor<1x1x1x32xbf16>
+  return %0 : tensor<1x1x1x32xbf16>
+}
+
+// -----
+
+func.func @missing_groups(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
+  // expected-error@+1 {{groups}}
+  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 1 : i32, dilation = 1 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16>
+  return %0 : tensor<1x8x8x32xbf16>
+}
+
+// -----
+
+func.func @bad_permutation(%x: tensor<1x8x8x32xbf16>) -> tensor<1x8x8x32xbf16> {
+  // expected-error@+1 {{'ttir.permute' op permutation [0, 1, 1, 3] is not a permutation of 0..3}}
+  %0 = "ttir.permute"(%x) <{permutation = array<i64: 0, 1, 1, 3>}> : (tensor<1x8x8x32xbf16>) -> tensor<1x8x8x32xbf16>
+  return %0 : tensor<1x8x8x32xbf16>
+}
