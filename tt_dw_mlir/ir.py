@@ -356,14 +356,51 @@ def nesting_diagnostic(text: str, source_name: str = "-") -> Diagnostic | None:
     return None
 
 
+
+# A `{-# ... #-}` resource section that reaches the end of the input, or holds an
+# unterminated string, trips an assertion in the MLIR 22 parser (Parser::consumeToken,
+# "shouldn't advance past EOF or errors") and aborts the process. Minimal inputs:
+# `{-#dialect_resources:{builtin:{t:` and `{-# dialect_resources: { builtin: { t: "ab`.
+_RESOURCE_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*("?)|//[^\n]*|\{-#|#-\}')
+
+
+def resource_section_diagnostic(text: str, source_name: str = "-") -> Diagnostic | None:
+    """An error for an unclosed resource section or an unterminated string in one, or None."""
+    if "{-#" not in text:
+        return None
+
+    def error(offset: int, message: str) -> Diagnostic:
+        line, col = text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+        return Diagnostic("error", message, source_name, line, col)
+
+    opened = None
+    for token in _RESOURCE_TOKENS.finditer(text):
+        lexeme = token.group()
+        if lexeme == "{-#":
+            opened = token.start()
+        elif lexeme == "#-}":
+            opened = None
+        elif opened is not None and lexeme.startswith('"') and not token.group(1):
+            return error(token.start(), "unterminated string in the resource section")
+    if opened is not None:
+        return error(opened, "resource section is not closed with '#-}'")
+    return None
+    for token in _STRING_OR_END.finditer(text, start):
+        if not token.group(1):
+            at_ = token.start()
+            line, col = text.count("\n", 0, at_) + 1, at_ - text.rfind("\n", 0, at_)
+            return Diagnostic("error", "unterminated string in the resource section",
+                              source_name, line, col)
+    return None
+
 def parse_module(text: str, context, source_name: str = "-"):
     """Parse `text` as a module (an implicit one is made around bare top-level ops).
 
     Raises DiagnosticError with located diagnostics on malformed input.
     """
-    too_deep = nesting_diagnostic(text, source_name)
-    if too_deep:
-        raise DiagnosticError([too_deep])
+    refused = nesting_diagnostic(text, source_name) or resource_section_diagnostic(text, source_name)
+    if refused:
+        raise DiagnosticError([refused])
     if not USING_TTMLIR:
         text = conv2d_operand_segments(custom_form_to_generic(properties_to_attributes(text)))
 

@@ -209,6 +209,14 @@ def verify_op(op) -> str | None:
     try:
         if op.name == "ttir.conv2d":
             Conv2d(op)
+        elif op.name == "ttir.constant":
+            # A value whose type differs from the result (found by fuzzing: a splat of
+            # tensor<4294967297x1x3x3> behind a 32x1x3x3 result) must not reach the folder.
+            value = op.attributes["value"]
+            if not (isinstance(value, ir.DenseElementsAttr) or str(value).startswith("dense_resource<")):
+                return f"'value' must be a dense or dense_resource elements attribute, got {value}"
+            if value.type != op.results[0].type:
+                return f"value type {value.type} does not match the result type {op.results[0].type}"
         elif op.name == "ttir.permute":
             perm = list(op.attributes["permutation"])
             if sorted(perm) != list(range(len(perm))):

@@ -64,6 +64,9 @@ def _pass_flags(argv: list[str], known_passes: set[str]) -> tuple[list[str], lis
     while i < len(argv):
         arg = argv[i]
         name, eq, value = arg.partition("=")
+        if "{" in name:  # --pass{key=value ...}, MLIR's pipeline spelling
+            name, eq, value = arg.partition("{")
+            value = value.rstrip("}")
         if arg.startswith("--") and name not in own:
             flag = name[2:]
             if eq:

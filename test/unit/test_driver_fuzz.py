@@ -1,0 +1,692 @@
+"""Driver fuzzing (issue 7): `tt-dw-opt` on malformed, mutated and valid inputs.
+
+Every case must either succeed (exit 0, output that parses back to itself) or
+fail with a located diagnostic (`file:line:col: error:`, line >= 1); it must
+never print "Traceback" or "internal error", never hang, never abort the
+process, and a valid input must never be rejected.
+
+The MLIR bindings can abort the whole process (a C++ assertion), so cases run
+in child processes (this file run as a script, `--runner`), a batch per child.
+The child reports each case before and after running it; a child that dies or
+stalls is charged to the case it was running, and the rest of the batch goes
+to a fresh child.
+
+CI runs a small bounded sample; `TT_DW_FUZZ_EXAMPLES=N` runs N mutated cases
+(benchmarks/fuzz_long.py drives the long run).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import os
+import random
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+LIT_DIR = REPO / "test" / "lit"
+OPT_BIN = Path(sys.executable).with_name("tt-dw-opt")
+
+LOCATED_ERROR = re.compile(r"^[^\n]*:([1-9]\d*):(\d+): error: ", re.M)
+FORBIDDEN = ("Traceback", "internal error")
+CASE_TIMEOUT_S = 20.0  # one case; a healthy case takes well under a second
+
+ARG_SETS = (
+    ("--tt-depthwise-to-pool",),
+    ("--tt-depthwise-pool-pipeline",),
+    ("--tt-depthwise-to-pool", "--tt-dw-remarks=all", "--canonicalize"),
+    ("--split-input-file", "--tt-depthwise-to-pool"),
+    ("--mlir-print-op-generic", "--tt-depthwise-to-pool=weight-dtype=bfp8_b"),
+    (),
+)
+
+
+# --------------------------------------------------------------------------- #
+# Valid inputs
+# --------------------------------------------------------------------------- #
+def out_size(size: int, lo: int, hi: int, k: int, s: int, d: int) -> int:
+    # PyTorch's conv2d output size formula (torch.nn.Conv2d docs).
+    return (size + lo + hi - d * (k - 1) - 1) // s + 1
+
+
+def _bf16_hex(values) -> str:
+    import numpy as np
+
+    bits = (np.asarray(values, dtype=np.float32).view(np.uint32) >> 16).astype("<u2")
+    return "0x" + bits.tobytes().hex().upper()
+
+
+def depthwise_module(n: int = 1, h: int = 16, w: int = 16, c: int = 64, kernel=(3, 3),
+                     stride=(1, 1), padding=(1, 1, 1, 1), dilation=(1, 1), *, bias: str = "none",
+                     activation: str = "none", form: str = "array", weights=None, bias_values=None,
+                     element: str = "bf16") -> str:
+    """A TTIR module with one depthwise conv. padding is TTIR's [pT, pL, pB, pR].
+
+    bias: none | operand | add (a separate ttir.add); form: array | scalar | nchw | dps;
+    weights / bias_values: arrays to embed as ttir.constant (else function arguments).
+    """
+    kh, kw = kernel
+    pt, pl, pb, pr = padding
+    ho = out_size(h, pt, pb, kh, stride[0], dilation[0])
+    wo = out_size(w, pl, pr, kw, stride[1], dilation[1])
+    t = lambda *dims: f"tensor<{'x'.join(map(str, dims))}x{element}>"  # noqa: E731
+    x_t = t(n, c, h, w) if form == "nchw" else t(n, h, w, c)
+    y_t = t(n, c, ho, wo) if form == "nchw" else t(n, ho, wo, c)
+    w_t, b_t = t(c, 1, kh, kw), t(1, 1, 1, c) if form != "nchw" else t(1, c, 1, 1)
+    args, body = [f"%x: {x_t}"], []
+    if weights is None:
+        args.append(f"%w: {w_t}")
+    else:
+        body.append(f'%w = "ttir.constant"() <{{value = dense<"{_bf16_hex(weights)}"> : {w_t}}}> '
+                    f": () -> {w_t}")
+    if bias != "none":
+        if bias_values is None:
+            args.append(f"%b: {b_t}")
+        else:
+            body.append(f'%b = "ttir.constant"() <{{value = dense<"{_bf16_hex(bias_values)}"> : '
+                        f"{b_t}}}> : () -> {b_t}")
+    if form == "scalar":
+        assert stride[0] == stride[1] and dilation[0] == dilation[1] and len(set(padding)) == 1
+        attrs = f"stride = {stride[0]} : i32, padding = {pt} : i32, dilation = {dilation[0]} : i32"
+    else:
+        attrs = (f"stride = array<i32: {stride[0]}, {stride[1]}>, padding = array<i32: {pt}, {pl}, "
+                 f"{pb}, {pr}>, dilation = array<i32: {dilation[0]}, {dilation[1]}>")
+    attrs += f", groups = {c} : i32"
+    if form == "nchw":
+        attrs += ", batch_dim = 0 : i64, channel_dim = 1 : i64, height_dim = 2 : i64, width_dim = 3 : i64"
+    operands, types = ["%x", "%w"], [x_t, w_t]
+    if bias == "operand":
+        operands.append("%b")
+        types.append(b_t)
+    if form == "dps":
+        body.append(f'%e = "ttir.empty"() : () -> {y_t}')
+        operands.append("%e")
+        types.append(y_t)
+    body.append(f'%y = "ttir.conv2d"({", ".join(operands)}) <{{{attrs}}}> : '
+                f"({', '.join(types)}) -> {y_t}")
+    last = "%y"
+    if bias == "add":
+        body.append(f'%ya = "ttir.add"(%y, %b) : ({y_t}, {b_t}) -> {y_t}')
+        last = "%ya"
+    if activation == "silu":
+        body.append(f'%sg = "ttir.sigmoid"({last}) : ({y_t}) -> {y_t}')
+        body.append(f'%act = "ttir.multiply"({last}, %sg) : ({y_t}, {y_t}) -> {y_t}')
+        last = "%act"
+    elif activation != "none":
+        body.append(f'%act = "ttir.{activation}"({last}) : ({y_t}) -> {y_t}')
+        last = "%act"
+    body.append(f"return {last} : {y_t}")
+    inner = "\n".join("    " + line for line in body)
+    return (f"module {{\n  func.func @dw({', '.join(args)}) -> {y_t} {{\n{inner}\n  }}\n}}\n")
+
+
+def own_seeds() -> dict[str, str]:
+    """Valid inputs in every form DESIGN.md section 3 lists, plus some the pass leaves alone."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    seeds = {
+        "array_bias_relu": depthwise_module(bias="operand", activation="relu"),
+        "scalar_form": depthwise_module(form="scalar", padding=(1, 1, 1, 1)),
+        "nchw": depthwise_module(form="nchw", c=32, h=9, w=11),
+        "dps": depthwise_module(form="dps", c=40, kernel=(5, 5), padding=(2, 2, 2, 2), stride=(2, 2)),
+        "bias_add_silu": depthwise_module(bias="add", activation="silu", c=96, h=7, w=7),
+        "gelu_relu6": depthwise_module(activation="gelu", c=33, kernel=(3, 5), padding=(1, 2, 0, 1)),
+        "relu6_dilated": depthwise_module(activation="relu6", dilation=(2, 3), h=13, w=15),
+        "const_weights": depthwise_module(c=24, weights=rng.standard_normal((24, 1, 3, 3)),
+                                          bias="operand", bias_values=rng.standard_normal(24)),
+        "one_d": depthwise_module(h=1, kernel=(1, 3), padding=(0, 1, 0, 1)),
+        "wide_c": depthwise_module(c=1152, h=7, w=7, kernel=(5, 5), padding=(2, 2, 2, 2)),
+        "f32": depthwise_module(element="f32", c=16),
+        "dense_conv": (
+            'func.func @f(%x: tensor<1x8x8x4xbf16>, %w: tensor<8x4x3x3xbf16>) -> tensor<1x6x6x8xbf16> {\n'
+            '  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 0 : i32, dilation = 1 : i32, '
+            'groups = 1 : i32}> : (tensor<1x8x8x4xbf16>, tensor<8x4x3x3xbf16>) -> tensor<1x6x6x8xbf16>\n'
+            '  return %0 : tensor<1x6x6x8xbf16>\n}\n'),
+        "passthrough": (
+            '#loc = loc("model.py":3:1)\n'
+            'module attributes {ttcore.system_desc = #ttcore.system_desc<[{arch = <wormhole_b0>}]>} {\n'
+            '  func.func @g(%a: tensor<4x4xf32> {ttcore.argument_type = #ttcore.argument_type<input>}) '
+            '-> tensor<4x4xf32> {\n'
+            '    %0 = "other.op"(%a) {weird = #other.thing<1, [2]>} : (tensor<4x4xf32>) -> tensor<4x4xf32> loc(#loc)\n'
+            '    %1 = "ttir.relu"(%0) : (tensor<4x4xf32>) -> tensor<4x4xf32>\n'
+            '    return %1 : tensor<4x4xf32>\n  }\n}\n'),
+        "empty_module": "module {\n}\n",
+    }
+    seeds["split"] = seeds["array_bias_relu"] + "// -----\n" + seeds["nchw"]
+    return seeds
+
+
+def lit_inputs() -> dict[str, tuple[str, tuple[tuple[str, ...], ...]]]:
+    """test/lit/**/*.mlir -> (text, argument lists of its positive RUN lines)."""
+    found = {}
+    for path in sorted(LIT_DIR.rglob("*.mlir")):
+        if "Output" in path.parts or "Inputs" in path.parts:
+            continue
+        text = path.read_text(errors="replace")
+        positive = []
+        for run in re.findall(r"//\s*RUN:\s*(.*)", text):
+            command = run.split("|")[0].strip()
+            if not command.startswith("tt-dw-opt") or "%s" not in command or \
+                    "%" in command.replace("%s", ""):
+                continue  # `not tt-dw-opt ...`, %python scripts, other substitutions
+            try:
+                argv = shlex.split(command)[1:]
+            except ValueError:
+                continue
+            if "--verify-diagnostics" in argv or any(a in ("<", ">", "2>&1", "-") for a in argv):
+                continue
+            positive.append(tuple(a for a in argv if a != "%s"))
+        found[str(path.relative_to(REPO))] = (text, tuple(positive))
+    return found
+
+
+# --------------------------------------------------------------------------- #
+# Malformed inputs
+# --------------------------------------------------------------------------- #
+HUGE = ("0", "-1", "-7", "2147483647", "2147483648", "4294967297", "9223372036854775807",
+        "99999999999999999999999", "65536", "1e9", "?")
+TOKENS = (
+    "tensor<?x?x?x?xbf16>", "tensor<*xbf16>", "tensor<bf16>", "i32", "f32", "bf16", "i1", "index",
+    '"str"', "unit", "[1, 2]", "array<i64: 1>", "array<i32>", "dense<1.0> : tensor<2xf32>",
+    "#ttnn.depthwise_weight_layout<{}>", "#ttcore.argument_type<constant>", "{", "}", "(", ")", "<",
+    ">", "<{", "}>", ":", ",", "->", "%x", "%w", "%0", "^bb0:", '"ttir.conv2d"', '"ttnn.depthwise_pool_conv"',
+    '"ttnn.prepare_depthwise_pool_weights"', '"ttir.bogus"', '"ttnn.nope"', "ttir.conv2d", "loc(unknown)",
+    "func.func", "module", "return", "//", "/*", "\"", "\\", "\x00", "\ufffd", "0x", "dense_resource<blob>",
+    "groups = 0 : i32", "stride = array<i32: 0, 0>", "padding = array<i32: -1, 1>", "dilation = \"1\"",
+    "groups = \"64\"", "stride = 1.5 : f32", "padding = array<i32: 1, 1, 1, 1, 1>",
+)
+
+
+def _numbers(text: str) -> list[re.Match]:
+    return list(re.finditer(r"(?<![A-Za-z_%#@])\d+", text))
+
+
+def mutate(text: str, rng: random.Random) -> bytes:
+    """One random, mostly structure-aware mutation of `text` (may be invalid UTF-8)."""
+    kind = rng.randrange(11)
+    if kind == 0:  # truncation
+        return text[:rng.randrange(len(text) + 1)].encode()
+    if kind == 1:  # huge / negative / zero numbers (shapes, attribute values)
+        spots = _numbers(text)
+        for _ in range(rng.randint(1, 3)):
+            if spots:
+                m = rng.choice(spots)
+                text = text[:m.start()] + rng.choice(HUGE) + text[m.end():]
+                spots = _numbers(text)
+        return text.encode()
+    if kind == 2:  # delete a span (missing operands, braces, attributes)
+        a = rng.randrange(len(text) + 1)
+        return (text[:a] + text[a + rng.randint(1, 40):]).encode()
+    if kind == 3:  # token substitution (wrong attribute types, unknown ops)
+        words = list(re.finditer(r'"[^"\n]*"|[A-Za-z_][\w.]*|%\w+|\d+|<\{|\}>|\S', text))
+        if words:
+            m = rng.choice(words)
+            text = text[:m.start()] + rng.choice(TOKENS) + text[m.end():]
+        return text.encode()
+    if kind == 4:  # insert a token
+        a = rng.randrange(len(text) + 1)
+        return (text[:a] + rng.choice(TOKENS) + text[a:]).encode()
+    if kind == 5:  # duplicate or move lines
+        lines = text.splitlines(keepends=True)
+        i, j = rng.randrange(len(lines)), rng.randrange(len(lines))
+        lines.insert(j, lines[i]) if rng.random() < 0.5 else lines.insert(j, lines.pop(i))
+        return "".join(lines).encode()
+    if kind == 6:  # raw byte flips (invalid UTF-8 included)
+        data = bytearray(text.encode())
+        for _ in range(rng.randint(1, 4)):
+            if data:
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        return bytes(data)
+    if kind == 7:  # drop an operand from a generic op
+        spots = list(re.finditer(r"%\w+, |, %\w+", text))
+        if spots:
+            m = rng.choice(spots)
+            text = text[:m.start()] + text[m.end():]
+        return text.encode()
+    if kind == 8:  # attribute value type swap
+        spots = list(re.finditer(r"(\w+) = ([^,}]+)", text))
+        if spots:
+            m = rng.choice(spots)
+            text = text[:m.start(2)] + rng.choice(
+                ('"x"', "1.0 : f32", "unit", "[]", "array<f32: 1.0>", "{}", "1 : i1", "-3 : i32",
+                 "array<i32: 1>", "array<i64: 1, 1, 1>", "dense<1> : tensor<2xi32>", "@sym",
+                 "#ttnn.depthwise_weight_layout<{dtype = 1}>", "2147483648 : i64")) + text[m.end(2):]
+        return text.encode()
+    if kind == 9:  # splice two positions of the text
+        a, b = sorted(rng.randrange(len(text) + 1) for _ in range(2))
+        return (text[:a] + text[b:] + text[a:b]).encode()
+    return rng.randbytes(rng.randint(0, 300))  # random bytes
+
+
+def special_inputs() -> dict[str, bytes]:
+    """Hand-picked nasty inputs."""
+    conv_line = ('"ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 0 : i32, dilation = 1 : i32, '
+                 'groups = {g}}> : ({x}, {w}) -> {y}')
+
+    def conv(x, w, y, g="4 : i32", attrs=None):
+        line = conv_line.replace("{x}", x).replace("{w}", w).replace("{y}", y).replace("{g}", g)
+        if attrs is not None:
+            line = line.split("<{")[0] + "<{" + attrs + "}>" + " :" + line.split("}> :")[1]
+        return (f"func.func @f(%x: {x}, %w: {w}) -> {y} {{\n  %0 = {line}\n"
+                f"  return %0 : {y}\n}}\n").encode()
+
+    def nested(depth, opener='"t.op"() ({\n', closer="}) : () -> ()\n"):
+        return (opener * depth + closer * depth).encode()
+
+    big = "tensor<1x2147483647x2147483647x4xbf16>"
+    return {
+        "empty": b"",
+        "whitespace": b" \n\t\n",
+        "only_comment": b"// nothing here\n",
+        "nul_bytes": b"\x00\x00\x00",
+        "invalid_utf8": b"module {\n \xff\xfe\xc3\x28 \n}\n",
+        "invalid_utf8_in_string": b'module {\n  "t.op"() {s = "\xc3\x28\xa0\xa1"} : () -> ()\n}\n',
+        "bom": b"\xef\xbb\xbfmodule {\n}\n",
+        "random_bytes": bytes(random.Random(1).randrange(256) for _ in range(2000)),
+        "unknown_op": b'"ttir.frobnicate"() : () -> ()\n',
+        "unknown_ttnn_op": b'"ttnn.depthwise_pool_frob"() : () -> ()\n',
+        "unknown_custom_op": b"module {\n  %0 = ttir.frob : tensor<1xf32>\n}\n",
+        "custom_form_conv": b"func.func @f(%x: tensor<1x4x4x4xbf16>) {\n  %0 = ttir.conv2d %x : tensor<1x4x4x4xbf16>\n  return\n}\n",
+        "deep_nesting_50": nested(50),
+        "deep_nesting_2000": nested(2000),
+        "deep_nesting_unclosed": (b'"t.op"() ({\n' * 500),
+        "deep_brackets": b"module attributes {a = " + b"[" * 5000 + b"]" * 5000 + b"} {\n}\n",
+        "deep_types": b"func.func private @f(" + b"tuple<" * 3000 + b"i1" + b">" * 3000 + b")\n",
+        "long_line_no_quote": b"x" * 200000 + b"\n",
+        "long_line_ttir": b"= " * 50000 + b"ttir.conv2d\n",
+        "long_shim_line": b'"ttir.relu"(' + b"%x, " * 20000 + b") <{" + b"a" * 1000 + b"\n",
+        "many_unclosed_props": b'"ttir.relu"(%a) <{\n' * 2000,
+        "huge_shape": conv(big, "tensor<4x1x3x3xbf16>", "tensor<1x2147483645x2147483645x4xbf16>"),
+        "overflow_shape": conv("tensor<1x99999999999999999999x8x4xbf16>", "tensor<4x1x3x3xbf16>",
+                               "tensor<1x6x6x4xbf16>"),
+        "negative_shape": conv("tensor<1x-8x8x4xbf16>", "tensor<4x1x3x3xbf16>", "tensor<1x6x6x4xbf16>"),
+        "zero_shape": conv("tensor<1x0x0x4xbf16>", "tensor<4x1x3x3xbf16>", "tensor<1x0x0x4xbf16>"),
+        "zero_channels": conv("tensor<1x8x8x0xbf16>", "tensor<0x1x3x3xbf16>", "tensor<1x6x6x0xbf16>",
+                              g="0 : i32"),
+        "dynamic_shape": conv("tensor<1x?x8x4xbf16>", "tensor<4x1x3x3xbf16>", "tensor<1x?x6x4xbf16>"),
+        "unranked": conv("tensor<*xbf16>", "tensor<4x1x3x3xbf16>", "tensor<1x6x6x4xbf16>"),
+        "rank3": conv("tensor<8x8x4xbf16>", "tensor<4x1x3x3xbf16>", "tensor<6x6x4xbf16>"),
+        "groups_string": conv("tensor<1x8x8x4xbf16>", "tensor<4x1x3x3xbf16>", "tensor<1x6x6x4xbf16>",
+                              g='"four"'),
+        "groups_float": conv("tensor<1x8x8x4xbf16>", "tensor<4x1x3x3xbf16>", "tensor<1x6x6x4xbf16>",
+                             g="4.0 : f32"),
+        "groups_huge": conv("tensor<1x8x8x4xbf16>", "tensor<4x1x3x3xbf16>", "tensor<1x6x6x4xbf16>",
+                            g="9223372036854775807 : i64"),
+        "groups_i1": conv("tensor<1x8x8x4xbf16>", "tensor<4x1x3x3xbf16>", "tensor<1x6x6x4xbf16>",
+                          g="true"),
+        "stride_array_f32": conv("tensor<1x8x8x4xbf16>", "tensor<4x1x3x3xbf16>", "tensor<1x6x6x4xbf16>",
+                                 attrs="stride = array<f32: 1.0, 1.0>, padding = 0 : i32, "
+                                       "dilation = 1 : i32, groups = 4 : i32"),
+        "stride_empty_array": conv("tensor<1x8x8x4xbf16>", "tensor<4x1x3x3xbf16>", "tensor<1x6x6x4xbf16>",
+                                   attrs="stride = array<i32>, padding = 0 : i32, dilation = 1 : i32, "
+                                         "groups = 4 : i32"),
+        "stride_huge": conv("tensor<1x8x8x4xbf16>", "tensor<4x1x3x3xbf16>", "tensor<1x1x1x4xbf16>",
+                            attrs="stride = 2147483647 : i32, padding = 0 : i32, dilation = 1 : i32, "
+                                  "groups = 4 : i32"),
+        "dilation_negative": conv("tensor<1x8x8x4xbf16>", "tensor<4x1x3x3xbf16>", "tensor<1x6x6x4xbf16>",
+                                  attrs="stride = 1 : i32, padding = 0 : i32, dilation = -2 : i32, "
+                                        "groups = 4 : i32"),
+        "padding_huge": conv("tensor<1x8x8x4xbf16>", "tensor<4x1x3x3xbf16>", "tensor<1x6x6x4xbf16>",
+                             attrs="stride = 1 : i32, padding = array<i64: 9223372036854775807, 0, 0, 0>, "
+                                   "dilation = 1 : i32, groups = 4 : i32"),
+        "missing_groups": conv("tensor<1x8x8x4xbf16>", "tensor<4x1x3x3xbf16>", "tensor<1x6x6x4xbf16>",
+                               attrs="stride = 1 : i32, padding = 0 : i32, dilation = 1 : i32"),
+        "attrs_string": conv("tensor<1x8x8x4xbf16>", "tensor<4x1x3x3xbf16>", "tensor<1x6x6x4xbf16>",
+                             attrs='stride = "1", padding = "0", dilation = [1], groups = 4 : i32'),
+        "dims_attrs_bad": conv("tensor<1x8x8x4xbf16>", "tensor<4x1x3x3xbf16>", "tensor<1x6x6x4xbf16>",
+                               attrs="stride = 1 : i32, padding = 0 : i32, dilation = 1 : i32, "
+                                     "groups = 4 : i32, batch_dim = 7 : i64, channel_dim = \"c\""),
+        "dims_attrs_huge": conv("tensor<1x8x8x4xbf16>", "tensor<4x1x3x3xbf16>", "tensor<1x6x6x4xbf16>",
+                                attrs="stride = 1 : i32, padding = 0 : i32, dilation = 1 : i32, "
+                                      "groups = 4 : i32, batch_dim = 9223372036854775807 : i64"),
+        "missing_operands": (b'func.func @f(%x: tensor<1x8x8x4xbf16>) -> tensor<1x6x6x4xbf16> {\n'
+                             b'  %0 = "ttir.conv2d"(%x) <{stride = 1 : i32, padding = 0 : i32, '
+                             b'dilation = 1 : i32, groups = 4 : i32}> : (tensor<1x8x8x4xbf16>) -> '
+                             b'tensor<1x6x6x4xbf16>\n  return %0 : tensor<1x6x6x4xbf16>\n}\n'),
+        "no_operands_no_results": b'module {\n  "ttir.conv2d"() <{groups = 1 : i32}> : () -> ()\n}\n',
+        "undefined_value": (b'func.func @f() {\n  %0 = "ttir.relu"(%nope) : (tensor<2xf32>) -> '
+                            b'tensor<2xf32>\n  return\n}\n'),
+        "conv_non_tensor": (b'func.func @f(%x: i32, %w: i32) -> i32 {\n  %0 = "ttir.conv2d"(%x, %w) '
+                            b'<{stride = 1 : i32, padding = 0 : i32, dilation = 1 : i32, groups = 1 : i32}> '
+                            b': (i32, i32) -> i32\n  return %0 : i32\n}\n'),
+        "ttnn_op_garbage_layout": (
+            b'func.func @f(%x: tensor<1x4x4x32xbf16>, %w: tensor<1x1x32x32xbf16>) -> tensor<1x4x4x32xbf16> {\n'
+            b'  %0 = "ttnn.depthwise_pool_conv"(%x, %w) <{in_channels = 32 : i32, out_channels = 32 : i32, '
+            b'batch_size = 1 : i32, input_height = 4 : i32, input_width = 4 : i32, kernel_size = array<i32: 1, 1>, '
+            b'stride = array<i32: 1, 1>, padding = array<i32: 0, 0, 0, 0>, dilation = array<i32: 1, 1>, '
+            b'activation = "none", dtype = "bf16", weight_layout = #ttnn.depthwise_weight_layout<{grid = 3}>}> '
+            b': (tensor<1x4x4x32xbf16>, tensor<1x1x32x32xbf16>) -> tensor<1x4x4x32xbf16>\n'
+            b'  return %0 : tensor<1x4x4x32xbf16>\n}\n'),
+        "ttnn_op_missing_attrs": (
+            b'func.func @f(%x: tensor<1x4x4x32xbf16>, %w: tensor<1x1x32x32xbf16>) -> tensor<1x4x4x32xbf16> {\n'
+            b'  %0 = "ttnn.depthwise_pool_program"(%x, %w) : (tensor<1x4x4x32xbf16>, tensor<1x1x32x32xbf16>) '
+            b'-> tensor<1x4x4x32xbf16>\n  return %0 : tensor<1x4x4x32xbf16>\n}\n'),
+        "layout_attr_alone": b'module attributes {x = #ttnn.depthwise_weight_layout<{}>} {\n}\n',
+        "layout_attr_no_params": b'module attributes {x = #ttnn.depthwise_weight_layout} {\n}\n',
+        "bad_dense_resource": (
+            b'func.func @f(%x: tensor<1x8x8x4xbf16>) -> tensor<1x6x6x4xbf16> {\n'
+            b'  %w = "ttir.constant"() <{value = dense_resource<blob> : tensor<4x1x3x3xbf16>}> : () -> '
+            b'tensor<4x1x3x3xbf16>\n'
+            b'  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 0 : i32, dilation = 1 : i32, '
+            b'groups = 4 : i32}> : (tensor<1x8x8x4xbf16>, tensor<4x1x3x3xbf16>) -> tensor<1x6x6x4xbf16>\n'
+            b'  return %0 : tensor<1x6x6x4xbf16>\n}\n'
+            b'{-#\n  dialect_resources: {\n    builtin: {\n      blob: "0x0400000001"\n    }\n  }\n#-}\n'),
+        "constant_wrong_value": (
+            b'func.func @f(%x: tensor<1x8x8x4xbf16>) -> tensor<1x6x6x4xbf16> {\n'
+            b'  %w = "ttir.constant"() <{value = "weights"}> : () -> tensor<4x1x3x3xbf16>\n'
+            b'  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 0 : i32, dilation = 1 : i32, '
+            b'groups = 4 : i32}> : (tensor<1x8x8x4xbf16>, tensor<4x1x3x3xbf16>) -> tensor<1x6x6x4xbf16>\n'
+            b'  return %0 : tensor<1x6x6x4xbf16>\n}\n'),
+        "constant_int_weights": (
+            b'func.func @f(%x: tensor<1x8x8x4xbf16>) -> tensor<1x6x6x4xbf16> {\n'
+            b'  %w = "ttir.constant"() <{value = dense<3> : tensor<4x1x3x3xi32>}> : () -> tensor<4x1x3x3xbf16>\n'
+            b'  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 0 : i32, dilation = 1 : i32, '
+            b'groups = 4 : i32}> : (tensor<1x8x8x4xbf16>, tensor<4x1x3x3xbf16>) -> tensor<1x6x6x4xbf16>\n'
+            b'  return %0 : tensor<1x6x6x4xbf16>\n}\n'),
+        "props_unbalanced": b'"ttir.relu"(%a) <{a = "}>", b = {c = 1}}> {d = 2} : () -> ()\n',
+        "props_brace_in_string": b'"ttir.relu"() <{s = "{{{"}> : () -> tensor<1xf32>\n',
+        "expected_no_braces": b"// expected-error {{\nmodule {}\n",
+        "split_markers_only": b"// -----\n// -----\n// -----\n",
+    }
+
+
+# --------------------------------------------------------------------------- #
+# Running cases: in-process (child side) and through child processes
+# --------------------------------------------------------------------------- #
+@dataclass
+class Case:
+    name: str
+    data: bytes
+    args: tuple[str, ...] = ("--tt-depthwise-to-pool",)
+    valid: bool = False  # a valid input must never be rejected
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "data": base64.b64encode(self.data).decode(),
+                "args": list(self.args), "valid": self.valid}
+
+
+@dataclass
+class Outcome:
+    case: Case
+    rc: int | None
+    problem: str | None = None
+    detail: str = ""
+
+    @property
+    def rejected(self) -> bool:
+        return self.rc not in (0, None) and self.problem is None
+
+
+def check_result(rc: int, out: str, err: str, valid: bool, args: tuple[str, ...] = ()) -> str | None:
+    """The problem with one driver run, or None if the run behaved."""
+    for word in FORBIDDEN:
+        if word in out or word in err:
+            return f"printed '{word}'"
+    if rc not in (0, 1):
+        return f"exit code {rc}"
+    if rc != 0:
+        if valid:
+            return "valid input rejected"
+        if not LOCATED_ERROR.search(err):
+            return "failed without a located 'file:line:col: error:' diagnostic"
+        return None
+    if "--split-input-file" not in args and "--mlir-print-ir-after-all" not in args:
+        return roundtrip_problem(out, generic="--mlir-print-op-generic" in args)
+    return None
+
+
+def roundtrip_problem(printed: str, generic: bool = False) -> str | None:
+    """print -> parse -> print must give the same text back."""
+    from tt_dw_mlir.api import parse_module
+    from tt_dw_mlir.ir import DiagnosticError, print_module
+
+    try:
+        again = print_module(parse_module(printed), generic=generic)
+    except DiagnosticError as error:
+        return f"output does not parse back: {error}"
+    if again != printed:
+        return "print -> parse -> print changed the text"
+    return None
+
+
+def run_in_process(data: bytes, args: tuple[str, ...], workdir: str) -> tuple[int, str, str]:
+    """`tt-dw-opt <file> args...` in this process; (exit code, stdout, stderr)."""
+    from tt_dw_mlir.tools import opt
+
+    path = os.path.join(workdir, "input.mlir")
+    with open(path, "wb") as handle:
+        handle.write(data)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            rc = opt.main([path, *args])
+        except SystemExit as leave:  # argparse
+            rc = leave.code if isinstance(leave.code, int) else 1
+        except BaseException as error:  # noqa: BLE001 - anything escaping main is the bug
+            import traceback
+
+            err.write("Traceback (escaped main)\n" + traceback.format_exc())
+            rc = 1
+    return rc, out.getvalue(), err.getvalue()
+
+
+def _runner() -> None:
+    """Child side: cases as JSON lines on stdin; one 'start' and one 'done' line per case."""
+    channel = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # anything the C++ side prints goes to stderr, not into the protocol
+    workdir = tempfile.mkdtemp(prefix="tt-dw-fuzz-")
+    for line in sys.stdin:
+        item = json.loads(line)
+        channel.write(json.dumps({"start": item["name"]}) + "\n")
+        data, args = base64.b64decode(item["data"]), tuple(item["args"])
+        started = time.monotonic()
+        rc, out, err = run_in_process(data, args, workdir)
+        try:
+            problem = check_result(rc, out, err, item["valid"], args)
+        except Exception as error:  # noqa: BLE001 - a crash in the round trip is a finding too
+            problem = f"round trip raised {type(error).__name__}: {error}"
+        channel.write(json.dumps({"done": item["name"], "rc": rc, "problem": problem,
+                                  "seconds": round(time.monotonic() - started, 3),
+                                  "detail": (err[-600:] if problem else "")}) + "\n")
+
+
+def _run_batch(cases: list[Case], timeout: float) -> list[Outcome]:
+    """Run `cases` in child processes; one that aborts or stalls is charged to its case."""
+    outcomes: list[Outcome] = []
+    pending = list(cases)
+    while pending:
+        child = subprocess.Popen(
+            [sys.executable, __file__, "--runner"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, cwd=str(REPO))
+        err_chunks: list[str] = []
+        err_reader = threading.Thread(target=lambda err=child.stderr: err_chunks.append(err.read()),
+                                      daemon=True)
+        err_reader.start()
+        by_name = {c.name: c for c in pending}
+
+        def feed(batch=list(pending), stdin=child.stdin):  # bound now: `child` is rebound on restart
+            try:
+                for case in batch:
+                    stdin.write(json.dumps(case.to_json()) + "\n")
+                stdin.close()
+            except (BrokenPipeError, OSError, ValueError):
+                pass
+
+        threading.Thread(target=feed, daemon=True).start()
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda out=child.stdout: lines.extend(iter(out.readline, "")),
+                                  daemon=True)
+        reader.start()
+        current, deadline, seen, killed = None, None, 0, False
+        while True:
+            reader.join(0.05)
+            while seen < len(lines):
+                message = json.loads(lines[seen])
+                seen += 1
+                if "start" in message:
+                    current, deadline = message["start"], time.monotonic() + timeout
+                else:
+                    case = by_name[message["done"]]
+                    outcomes.append(Outcome(case, message["rc"], message["problem"], message["detail"]))
+                    pending.remove(case)
+                    current = None
+            if not reader.is_alive() and seen == len(lines):
+                break
+            if current is not None and time.monotonic() > deadline:
+                child.kill()
+                reader.join()
+                outcomes.append(Outcome(by_name[current], None, f"hang: no result after {timeout:.0f} s"))
+                pending.remove(by_name[current])
+                current, killed = None, True
+                break
+        child.wait()
+        err_reader.join(5)
+        if current is not None:  # the child died inside this case
+            tail = "".join(err_chunks)[-800:]
+            outcomes.append(Outcome(by_name[current], child.returncode,
+                                    f"process died (exit {child.returncode})", tail))
+            pending.remove(by_name[current])
+        elif pending and not killed and child.returncode not in (0, None):
+            raise RuntimeError(f"fuzz runner failed outside a case (exit {child.returncode}, {len(pending)} left, seen {seen}): {''.join(err_chunks)[-2000:]}")
+    return outcomes
+
+
+def run_cases(cases: list[Case], workers: int = 2, timeout: float = CASE_TIMEOUT_S) -> list[Outcome]:
+    batches = [cases[i::workers] for i in range(workers) if cases[i::workers]]
+    with ThreadPoolExecutor(len(batches) or 1) as pool:
+        return [o for found in pool.map(lambda b: _run_batch(b, timeout), batches) for o in found]
+
+
+def generated_cases(count: int, seed: int = 0) -> list[Case]:
+    """`count` mutated inputs (of our seeds and the lit inputs), under random argument sets."""
+    rng = random.Random(seed)
+    bases = list(own_seeds().values()) + [text for text, _ in lit_inputs().values()]
+    return [Case(f"mutant-{seed}-{i}", mutate(rng.choice(bases), rng), rng.choice(ARG_SETS))
+            for i in range(count)]
+
+
+def fixed_cases() -> list[Case]:
+    """Valid seeds and lit positives (must succeed), and the hand-picked nasty inputs."""
+    cases = []
+    for name, text in own_seeds().items():
+        for args in ARG_SETS:
+            split = "split" in name
+            if split and "--split-input-file" not in args:
+                continue
+            cases.append(Case(f"seed:{name}:{' '.join(args)}", text.encode(), args, valid=True))
+    for name, (text, runs) in lit_inputs().items():
+        for args in runs:
+            cases.append(Case(f"lit:{name}:{' '.join(args)}", text.encode(), args, valid=True))
+    for name, data in special_inputs().items():
+        for args in (("--tt-depthwise-to-pool",), ("--tt-depthwise-pool-pipeline",)):
+            cases.append(Case(f"special:{name}:{' '.join(args)}", data, args))
+    return cases
+
+
+def describe(outcomes: list[Outcome]) -> str:
+    lines = []
+    for o in outcomes:
+        if o.problem:
+            shown = o.case.data[:300]
+            lines.append(f"- {o.case.name} [{' '.join(o.case.args)}]: {o.problem}\n"
+                         f"    input ({len(o.case.data)} B): {shown!r}\n    stderr: {o.detail[-400:]!r}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- #
+# Tests
+# --------------------------------------------------------------------------- #
+CI_MUTANTS = 240
+
+
+def test_fixed_cases_behave() -> None:
+    outcomes = run_cases(fixed_cases())
+    bad = [o for o in outcomes if o.problem]
+    assert not bad, "driver misbehaved:\n" + describe(bad)
+    # the nasty inputs are not all accepted: the checks above did see real rejections
+    assert sum(o.rejected for o in outcomes) >= 40
+
+
+def test_mutated_inputs_behave() -> None:
+    count = int(os.environ.get("TT_DW_FUZZ_EXAMPLES", CI_MUTANTS))
+    outcomes = run_cases(generated_cases(count, seed=int(os.environ.get("TT_DW_FUZZ_SEED", 0))))
+    assert len(outcomes) == count
+    bad = [o for o in outcomes if o.problem]
+    assert not bad, f"{len(bad)} of {count} mutated inputs misbehaved:\n" + describe(bad)
+
+
+def test_runner_reports_abort_and_hang() -> None:
+    """The harness itself: an aborting or stalling case is caught and named, the rest still run."""
+    code = "import os; os.abort()"
+    abort = Case("abort", b"", ("--tt-depthwise-to-pool",))
+    ok = Case("ok", b"module {\n}\n", ("--tt-depthwise-to-pool",), valid=True)
+    env_case = [ok, abort, Case("ok2", b"module {\n}\n", valid=True)]
+    os.environ["TT_DW_FUZZ_SELFTEST"] = code
+    try:
+        found = {o.case.name: o for o in _run_batch(env_case, timeout=CASE_TIMEOUT_S)}
+        assert found["abort"].problem and "died" in found["abort"].problem
+        assert found["ok"].problem is None and found["ok2"].problem is None
+        os.environ["TT_DW_FUZZ_SELFTEST"] = "import time; time.sleep(60)"
+        found = {o.case.name: o for o in _run_batch([abort, ok], timeout=2)}
+        assert found["abort"].problem.startswith("hang")
+        assert found["ok"].problem is None
+    finally:
+        del os.environ["TT_DW_FUZZ_SELFTEST"]
+
+
+SUBPROCESS_CASES = (
+    ("valid file", "file", None, ("--tt-depthwise-to-pool",), 0),
+    ("valid stdin", "stdin", None, ("--tt-depthwise-pool-pipeline",), 0),
+    ("invalid utf-8 stdin", "stdin", b"\xff\xfe\xfd module {", ("--tt-depthwise-to-pool",), 1),
+    ("empty stdin", "stdin", b"", ("--tt-depthwise-to-pool",), 0),
+    ("random bytes", "file", bytes(random.Random(3).randrange(256) for _ in range(500)), (), 1),
+    ("deep nesting", "file", b'"t.op"() ({\n' * 3000 + b"}) : () -> ()\n" * 3000, (), None),
+    ("missing file", "missing", None, ("--tt-depthwise-to-pool",), 1),
+    ("bad pipeline", "file", None, ("--pass-pipeline=builtin.module(no-such-pass)",), 1),
+    ("bad option", "file", None, ("--tt-depthwise-to-pool{weight-dtype=int3}",), 1),
+)
+
+
+def test_real_subprocess_runs(tmp_path) -> None:
+    valid = own_seeds()["array_bias_relu"].encode()
+    for name, how, data, args, expected_rc in SUBPROCESS_CASES:
+        data = valid if data is None else data
+        path = tmp_path / "in.mlir"
+        path.write_bytes(data)
+        target = str(tmp_path / "absent.mlir") if how == "missing" else ("-" if how == "stdin" else str(path))
+        done = subprocess.run([str(OPT_BIN), target, *args], input=data if how == "stdin" else b"",
+                              capture_output=True, timeout=60)
+        out, err = done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace")
+        for word in FORBIDDEN:
+            assert word not in out + err, f"{name}: printed {word}:\n{err[-2000:]}"
+        assert done.returncode in (0, 1), f"{name}: exit {done.returncode}: {err[-2000:]}"
+        if expected_rc is not None:
+            assert done.returncode == expected_rc, f"{name}: exit {done.returncode}: {err[-2000:]}"
+        if done.returncode and how != "missing" and "pipeline" not in name and "option" not in name:
+            assert LOCATED_ERROR.search(err), f"{name}: no located diagnostic: {err[-2000:]}"
+        elif done.returncode:
+            assert "error:" in err, f"{name}: no diagnostic"
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--runner"]:
+    sys.path.insert(0, str(REPO))
+    if os.environ.get("TT_DW_FUZZ_SELFTEST"):  # the harness test's misbehaving case
+        _original = run_in_process
+
+        def run_in_process(data, args, workdir):  # noqa: F811
+            if not data:
+                exec(os.environ["TT_DW_FUZZ_SELFTEST"])
+            return _original(data, args, workdir)
+    _runner()

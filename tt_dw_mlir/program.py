@@ -1,0 +1,545 @@
+"""KernelProgram: the pool2d kernel program that runs one `ttnn.depthwise_pool_conv`.
+
+A plan in the shape of tt-metal's pool2d program factory
+(ttnn/cpp/ttnn/operations/pool/generic/device/pool_multi_core_program_factory.cpp):
+three kernels (reader / compute / writer), their compile-time arguments, the
+circular buffers with page sizes and counts, the cores per channel shard and
+the weight-multicast sender / receivers of every shard. `plan_program` picks
+the first sharding candidate whose CBs fit L1; `to_attributes` /
+`from_attributes` is the flat form the MLIR op stores.
+
+Circular buffers (per core; `Pp` pixels per pass, `RC` row chunks,
+`CTb` channel tiles per pass):
+
+=====  ============  =========================================  ==========
+ id    name          page                                       pages
+=====  ============  =========================================  ==========
+  0    in            Pp*RC*CTb input tiles (window rows x ch)   2 (double buffer)
+  1    stick         one input stick of CTb*32 bf16             2
+  2    clear_value   one stick of the clear value (zeros)       1
+  3    weight_stage  RC*CTb weight tiles (sender's DRAM read)   1
+  4    weight        RC*CTb weight tiles (multicast target)     1, 2 if channel blocks > 1
+  5    bias_stage    CTb bias tiles                             1 (bias only)
+  6    bias          CTb bias tiles                             1 / 2 (bias only)
+  7    in_window     Pp*RC*R sticks: the window rows            1
+ 16    out           Pp*CTb output tiles                        2
+ 24    mul           Pp*RC*CTb product tiles                    1
+ 30    in_shard      the core's input sticks incl. halo (L1)    1
+ 31    out_shard     the core's output sticks (L1)              1
+=====  ============  =========================================  ==========
+
+The input CB grows with the kernel: RC = ceil(kH*kW / R) with R = 16 rows
+for windows up to 16 positions and 32 beyond. A 16-row window tile is a
+partial tile of two faces (half a tile's bytes, as pool2d sizes its input CB
+for kernels up to 16 positions), so 3x3 takes half tiles, 5x5 (25) a full
+32-row tile, i.e. twice the input / mul CB, and 7x7 (49) two full tiles. More than 256 channels per core (a
+wide reduction) is run as several channel blocks of at most 8 tiles
+(tt-metal's MAX_TILES_PER_REDUCTION), never as one oversized pass.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .conv_config import ACTIVATIONS, TILE, DepthwiseConv
+from .layout import WeightLayout, make_layout
+from .sharding import Device, Refusal, Sharding, candidates, choose_sharding, get_device
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+KERNELS = {
+    "reader": "kernels/depthwise_pool_reader.py",
+    "compute": "kernels/depthwise_pool_compute.py",
+    "writer": "kernels/depthwise_pool_writer.py",
+}
+MAX_TILES_PER_PASS = 8  # pool2d MAX_TILES_PER_REDUCTION; also the DST tiles of one pass
+MAX_PIXELS_PER_PASS = 8
+STICK_BYTES_PER_VALUE = 2  # sticks are row-major bfloat16 (block float needs tiles)
+
+# Bytes of one 32x32 tile: bf16 2048; bfp8_b 1024 mantissas + 64 exponents;
+# bfp4_b 512 + 64 (tt-metal tt_metal/common/tile.hpp / tt_backend_api_types).
+TILE_BYTES = {"bf16": 2048, "bfp8_b": 1088, "bfp4_b": 576}
+CB_IDS = {"in": 0, "stick": 1, "clear_value": 2, "weight_stage": 3, "weight": 4,
+          "bias_stage": 5, "bias": 6, "in_window": 7, "out": 16, "mul": 24,
+          "in_shard": 30, "out_shard": 31}
+ACTIVATION_CODES = {name: i for i, name in enumerate(ACTIVATIONS)}
+
+
+@dataclass(frozen=True)
+class CircularBuffer:
+    id: int
+    name: str
+    page_size: int   # bytes
+    num_pages: int
+    dtype: str
+
+    @property
+    def total_bytes(self) -> int:
+        return self.page_size * self.num_pages
+
+
+@dataclass(frozen=True)
+class WeightMulticast:
+    """One pipe: sender core -> rectangle of receiver cores (inclusive (row, col) corners)."""
+
+    shard: int
+    sender: tuple[int, int]                       # (row, col)
+    receivers: tuple[tuple[int, int], tuple[int, int]]  # ((row0, col0), (row1, col1)) inclusive
+
+
+@dataclass(frozen=True)
+class KernelProgram:
+    conv: DepthwiseConv
+    sharding: Sharding
+    layout: WeightLayout
+    device: Device
+    pixels_per_pass: int
+    block_channel_tiles: int
+    kernels: tuple[tuple[str, str], ...] = tuple(KERNELS.items())
+    circular_buffers: tuple[CircularBuffer, ...] = field(default=())
+    multicast: tuple[WeightMulticast, ...] = field(default=())
+
+    # ---- derived plan ----
+    @property
+    def channel_blocks(self) -> int:
+        return self.layout.channel_tiles // self.block_channel_tiles
+
+    @property
+    def passes_per_core(self) -> int:
+        return -(-self.sharding.pixels_per_core // self.pixels_per_pass)
+
+    @property
+    def tiles_per_pass(self) -> int:
+        return self.pixels_per_pass * self.layout.row_chunks * self.block_channel_tiles
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        return tuple(self.sharding.grid)
+
+    def cb(self, name: str) -> CircularBuffer | None:
+        return next((c for c in self.circular_buffers if c.name == name), None)
+
+    def cores(self) -> list[tuple[int, int]]:
+        """(row, col) of every core in use, row-major."""
+        rows, cols = self.grid
+        return [divmod(i, cols) for i in range(self.sharding.num_cores)][: rows * cols]
+
+    def core_ranges(self) -> list[list[int]]:
+        """Inclusive [x0, y0, x1, y1] rectangles of the cores in use (x = column)."""
+        return [[x0, y0, x1, y1] for (x0, y0), (x1, y1) in self.sharding.core_ranges]
+
+    def core_shard(self, row: int, col: int) -> int:
+        scheme, cols = self.sharding.scheme, self.grid[1]
+        if scheme == "width_sharded":
+            return row * cols + col
+        if scheme == "block_sharded":
+            return col
+        return 0
+
+    def core_pixel_group(self, row: int, col: int) -> int:
+        scheme, cols = self.sharding.scheme, self.grid[1]
+        if scheme == "height_sharded":
+            return row * cols + col
+        if scheme == "block_sharded":
+            return row
+        return 0
+
+    def shard_cores(self, shard: int) -> list[tuple[int, int]]:
+        return [rc for rc in self.cores() if self.core_shard(*rc) == shard]
+
+    def shard_core_ranges(self, shard: int) -> list[list[int]]:
+        """Inclusive [x0, y0, x1, y1] rectangles of one channel shard's cores (x = column);
+        the same rectangles its weight multicast targets."""
+        return [[c0, r0, c1, r1] for m in self.multicast if m.shard == shard
+                for (r0, c0), (r1, c1) in [m.receivers]]
+
+    def compile_args(self) -> dict[str, dict[str, int]]:
+        """Compile-time arguments per kernel (ints, as tt-metal passes them)."""
+        conv, lay = self.conv, self.layout
+        pt, _, pl, _ = conv.padding
+        cb = {name: cid for name, cid in CB_IDS.items()}
+        bias_tiles = self.block_channel_tiles if conv.has_bias else 0
+        common = {
+            "num_shards": lay.num_shards, "channels_per_shard": lay.channels_per_shard,
+            "window_size": conv.window, "rows_per_tile": lay.rows_per_tile,
+            "row_chunks": lay.row_chunks, "block_channel_tiles": self.block_channel_tiles,
+            "channel_blocks": self.channel_blocks, "pixels_per_pass": self.pixels_per_pass,
+            "passes_per_core": self.passes_per_core, "has_bias": int(conv.has_bias),
+            "bias_ntiles": bias_tiles,
+        }
+        reader = dict(common, in_cb_id=cb["in"], stick_cb_id=cb["stick"],
+                      clear_value_cb_id=cb["clear_value"], weight_stage_cb_id=cb["weight_stage"],
+                      weight_cb_id=cb["weight"], bias_stage_cb_id=cb["bias_stage"],
+                      bias_cb_id=cb["bias"], in_window_cb_id=cb["in_window"],
+                      in_h=conv.in_h, in_w=conv.in_w, kernel_h=conv.kernel[0],
+                      kernel_w=conv.kernel[1], stride_h=conv.stride[0], stride_w=conv.stride[1],
+                      dilation_h=conv.dilation[0], dilation_w=conv.dilation[1],
+                      pad_top=pt, pad_left=pl, out_h=conv.out_h, out_w=conv.out_w,
+                      pixels_per_core=self.sharding.pixels_per_core)
+        compute = dict(common, in_cb_id=cb["in"], weight_cb_id=cb["weight"], mul_cb_id=cb["mul"],
+                       bias_cb_id=cb["bias"], out_cb_id=cb["out"],
+                       tiles_per_pass=self.tiles_per_pass,
+                       activation=ACTIVATION_CODES[conv.activation])
+        writer = dict(common, out_cb_id=cb["out"], out_w=conv.out_w,
+                      pixels_per_core=self.sharding.pixels_per_core)
+        return {"reader": reader, "compute": compute, "writer": writer}
+
+    def kernel_args(self):
+        """The `KernelArgs` record the TT-Lang kernels read (kernels/depthwise_pool_common.py)."""
+        from .runtime.sim import kernel_modules
+
+        KernelArgs = kernel_modules()["depthwise_pool_common"].KernelArgs
+        conv, lay = self.conv, self.layout
+        pt, _, pl, _ = conv.padding
+        rows, cols = self.grid
+        linear = [(r, c) for r in range(rows) for c in range(cols)]
+        in_use = set(self.cores())  # cores past num_cores (a partial last row) do not run
+        return KernelArgs(
+            batch=conv.batch, in_h=conv.in_h, in_w=conv.in_w, out_h=conv.out_h, out_w=conv.out_w,
+            kernel_h=conv.kernel[0], kernel_w=conv.kernel[1], stride_h=conv.stride[0],
+            stride_w=conv.stride[1], dilation_h=conv.dilation[0], dilation_w=conv.dilation[1],
+            pad_top=pt, pad_left=pl, stick_channels=lay.padded_channels,
+            grid_rows=rows, grid_cols=cols, num_shards=lay.num_shards,
+            channels_per_shard=lay.channels_per_shard, channel_tiles=lay.channel_tiles,
+            block_channel_tiles=self.block_channel_tiles, channel_blocks=self.channel_blocks,
+            window=conv.window, rows_per_tile=lay.rows_per_tile, row_chunks=lay.row_chunks,
+            pixels_per_core=self.sharding.pixels_per_core, pixels_per_pass=self.pixels_per_pass,
+            passes_per_core=self.passes_per_core, has_bias=conv.has_bias,
+            activation=conv.activation,
+            core_shard=tuple(self.core_shard(r, c) if (r, c) in in_use else 0 for r, c in linear),
+            core_pixel_group=tuple(self.core_pixel_group(r, c) if (r, c) in in_use else 0
+                                   for r, c in linear),
+            weight_pipes=tuple((m.sender[0], m.sender[1], m.receivers[0][0], m.receivers[1][0] + 1,
+                                m.receivers[0][1], m.receivers[1][1] + 1) for m in self.multicast),
+            cb_blocks=tuple((c.name, c.num_pages) for c in self.circular_buffers),
+        )
+
+    # ---- L1 and checks ----
+    def l1_bytes_per_core(self) -> int:
+        return sum(c.total_bytes for c in self.circular_buffers)
+
+    def l1_budget(self) -> int:
+        return self.device.l1_usable_bytes
+
+    def verify(self) -> list[str]:
+        """Problems with the plan (empty = consistent): CB sizes vs L1, args vs the op."""
+        problems: list[str] = []
+        conv, lay, sh = self.conv, self.layout, self.sharding
+        budget = self.l1_budget()
+        used = self.l1_bytes_per_core()
+        if used > budget:
+            problems.append(f"circular buffers need {used} B of L1 per core, {self.device.name} has "
+                            f"{budget} B usable")
+        if sh.grid[0] > self.device.rows or sh.grid[1] > self.device.cols:
+            problems.append(f"grid {sh.grid[0]}x{sh.grid[1]} exceeds {self.device.name}'s "
+                            f"{self.device.rows}x{self.device.cols}")
+        for c in self.circular_buffers:
+            if c.page_size <= 0 or c.num_pages <= 0:
+                problems.append(f"CB {c.id} '{c.name}' has {c.num_pages} pages of {c.page_size} B")
+        ids = [c.id for c in self.circular_buffers]
+        if len(set(ids)) != len(ids):
+            problems.append(f"duplicate CB ids {sorted(ids)}")
+        needed = {"in", "stick", "clear_value", "weight_stage", "weight", "in_window", "out", "mul"}
+        if conv.has_bias:
+            needed |= {"bias_stage", "bias"}
+        missing = needed - {c.name for c in self.circular_buffers}
+        if missing:
+            problems.append(f"missing CBs: {', '.join(sorted(missing))}")
+        if (lay.num_shards, lay.channels_per_shard, lay.scheme) != (
+                sh.num_shards, sh.channels_per_shard, sh.scheme):
+            problems.append(f"layout {lay.scheme} {lay.num_shards}x{lay.channels_per_shard} does not "
+                            f"match sharding {sh.scheme} {sh.num_shards}x{sh.channels_per_shard}")
+        if tuple(lay.kernel) != tuple(conv.kernel) or lay.dtype != conv.weight_dtype:
+            problems.append(f"layout kernel {lay.kernel}/{lay.dtype} does not match conv "
+                            f"{conv.kernel}/{conv.weight_dtype}")
+        if lay.padded_channels < conv.channels:
+            problems.append(f"{lay.padded_channels} laid-out channels < {conv.channels}")
+        if self.block_channel_tiles < 1 or lay.channel_tiles % self.block_channel_tiles:
+            problems.append(f"{self.block_channel_tiles} channel tiles per pass do not divide "
+                            f"{lay.channel_tiles}")
+        if self.tiles_per_pass > MAX_TILES_PER_PASS * max(1, lay.row_chunks) * MAX_PIXELS_PER_PASS:
+            problems.append(f"{self.tiles_per_pass} tiles per pass")
+        if self.block_channel_tiles > MAX_TILES_PER_PASS:
+            problems.append(f"{self.block_channel_tiles} channel tiles per pass exceed "
+                            f"{MAX_TILES_PER_PASS}")
+        if self.pixels_per_pass < 1 or self.pixels_per_pass > max(1, sh.pixels_per_core):
+            problems.append(f"{self.pixels_per_pass} pixels per pass for {sh.pixels_per_core} per core")
+        groups = {"height_sharded": sh.num_cores, "width_sharded": 1,
+                  "block_sharded": sh.grid[0]}[sh.scheme]
+        if sh.pixels_per_core * groups < conv.output_pixels:
+            problems.append(f"{groups} x {sh.pixels_per_core} pixels do not cover "
+                            f"{conv.output_pixels} output pixels")
+        args = self.compile_args()
+        if args["compute"]["window_size"] != conv.window:
+            problems.append("compute window size does not match the kernel")
+        if bool(args["compute"]["has_bias"]) != conv.has_bias:
+            problems.append("has_bias does not match the op")
+        for shard in range(lay.num_shards):
+            want = set(self.shard_cores(shard))
+            got: list[tuple[int, int]] = []
+            for m in self.multicast:
+                if m.shard != shard:
+                    continue
+                if m.sender not in want:
+                    problems.append(f"shard {shard} sender {m.sender} is not one of its cores")
+                (r0, c0), (r1, c1) = m.receivers
+                got += [(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
+            if sorted(got) != sorted(want):
+                problems.append(f"shard {shard} multicast reaches {sorted(got)}, its cores are "
+                                f"{sorted(want)}")
+        for role, path in self.kernels:
+            if not (REPO_ROOT / path).is_file():
+                problems.append(f"{role} kernel {path} not found")
+        return problems
+
+    # ---- attribute form ----
+    def to_attributes(self) -> dict[str, int | str | bool | list[int] | list[list[int]]]:
+        conv, sh, lay = self.conv, self.sharding, self.layout
+        attrs: dict[str, Any] = {}
+        for f in fields(conv):
+            value = getattr(conv, f.name)
+            attrs[f"conv_{f.name}"] = list(value) if isinstance(value, tuple) else value
+        attrs.update({
+            "sharding_scheme": sh.scheme, "sharding_grid": list(sh.grid),
+            "sharding_num_shards": sh.num_shards,
+            "sharding_channels_per_shard": sh.channels_per_shard,
+            "sharding_pixels_per_core": sh.pixels_per_core, "sharding_cores": sh.cores,
+            "sharding_cost": repr(float(sh.cost)),
+            "layout_scheme": lay.scheme, "layout_num_shards": lay.num_shards,
+            "layout_channels_per_shard": lay.channels_per_shard,
+            "layout_kernel": list(lay.kernel), "layout_dtype": lay.dtype,
+            "device": self.device.name, "device_arch": self.device.arch,
+            "device_grid": list(self.device.grid), "device_l1_bytes": self.device.l1_bytes,
+            "device_l1_unreserved_base": self.device.l1_unreserved_base,
+            "device_num_dram_channels": self.device.num_dram_channels,
+            "pixels_per_pass": self.pixels_per_pass,
+            "block_channel_tiles": self.block_channel_tiles,
+        })
+        for role, path in self.kernels:
+            attrs[f"kernel_{role}"] = path
+        for role, args in self.compile_args().items():
+            for key, value in args.items():
+                attrs[f"ct_{role}_{key}"] = value
+        cbs = self.circular_buffers
+        attrs["cb_ids"] = [c.id for c in cbs]
+        attrs["cb_names"] = ",".join(c.name for c in cbs)
+        attrs["cb_page_sizes"] = [c.page_size for c in cbs]
+        attrs["cb_num_pages"] = [c.num_pages for c in cbs]
+        attrs["cb_dtypes"] = ",".join(c.dtype for c in cbs)
+        attrs["core_ranges"] = self.core_ranges()
+        # per-shard core ranges = the multicast receiver rectangles, tagged with their shard
+        attrs["mcast_shards"] = [m.shard for m in self.multicast]
+        attrs["mcast_senders"] = [list(m.sender) for m in self.multicast]
+        attrs["mcast_receivers"] = [[*m.receivers[0], *m.receivers[1]] for m in self.multicast]
+        attrs["l1_bytes_per_core"] = self.l1_bytes_per_core()
+        return attrs
+
+    @staticmethod
+    def from_attributes(d: dict[str, Any]) -> "KernelProgram":
+        conv_kwargs = {}
+        for f in fields(DepthwiseConv):
+            value = d[f"conv_{f.name}"]
+            conv_kwargs[f.name] = tuple(value) if isinstance(value, list) else value
+        conv = DepthwiseConv(**conv_kwargs)
+        sh = Sharding(d["sharding_scheme"], tuple(d["sharding_grid"]), d["sharding_num_shards"],
+                      d["sharding_channels_per_shard"], d["sharding_pixels_per_core"],
+                      d["sharding_cores"], float(d["sharding_cost"]))
+        lay = WeightLayout(d["layout_scheme"], d["layout_num_shards"],
+                           d["layout_channels_per_shard"], tuple(d["layout_kernel"]),
+                           d["layout_dtype"])
+        kernels = tuple((k[len("kernel_"):], v) for k, v in d.items() if k.startswith("kernel_"))
+        names, dtypes = d["cb_names"].split(","), d["cb_dtypes"].split(",")
+        cbs = tuple(CircularBuffer(i, n, p, c, t) for i, n, p, c, t in zip(
+            d["cb_ids"], names, d["cb_page_sizes"], d["cb_num_pages"], dtypes))
+        mcast = tuple(WeightMulticast(s, tuple(snd), ((r[0], r[1]), (r[2], r[3])))
+                      for s, snd, r in zip(d["mcast_shards"], d["mcast_senders"],
+                                           d["mcast_receivers"]))
+        device = Device(d["device"], d["device_arch"], tuple(d["device_grid"]), d["device_l1_bytes"],
+                        d["device_l1_unreserved_base"], d["device_num_dram_channels"])
+        program = KernelProgram(conv, sh, lay, device, d["pixels_per_pass"],
+                                d["block_channel_tiles"], kernels, cbs, mcast)
+        stored = {k: v for k, v in d.items() if k.startswith("ct_")}
+        rebuilt = {k: v for k, v in program.to_attributes().items() if k.startswith("ct_")}
+        if stored != rebuilt:
+            diff = sorted(k for k in set(stored) | set(rebuilt) if stored.get(k) != rebuilt.get(k))
+            raise ValueError(f"compile-time arguments do not match the plan: {', '.join(diff)}")
+        return program
+
+    def cache_key(self) -> str:
+        """Everything that changes the program, as one string (see ProgramCache)."""
+        return json.dumps(self.to_attributes(), sort_keys=True)
+
+
+# ---- planning ----
+
+def _input_sticks_per_core(conv: DepthwiseConv, sharding: Sharding) -> int:
+    """Input sticks (with halo) behind one core's output pixels, for the L1 input shard."""
+    total = conv.batch * conv.in_h * conv.in_w
+    if sharding.scheme == "width_sharded":
+        return total
+    out_rows = min(-(-sharding.pixels_per_core // conv.out_w) + 1, conv.batch * conv.out_h)
+    rows = (out_rows - 1) * conv.stride[0] + conv.dilation[0] * (conv.kernel[0] - 1) + 1
+    return min(total, rows * conv.in_w)
+
+
+def _block_channel_tiles(channel_tiles: int) -> int:
+    return max(d for d in range(1, min(channel_tiles, MAX_TILES_PER_PASS) + 1)
+               if channel_tiles % d == 0)
+
+
+def _circular_buffers(conv: DepthwiseConv, sharding: Sharding, layout: WeightLayout,
+                      pixels_per_pass: int, block_tiles: int) -> tuple[CircularBuffer, ...]:
+    act_tile, w_tile = TILE_BYTES[conv.dtype], TILE_BYTES[conv.weight_dtype]
+    rc, rows = layout.row_chunks, layout.rows_per_tile
+    window_tile = act_tile * rows // TILE  # a 16-row window tile is 2 of 4 faces
+    channel_blocks = layout.channel_tiles // block_tiles
+    stick = block_tiles * TILE * STICK_BYTES_PER_VALUE
+    weight_pages = 2 if channel_blocks > 1 else 1
+    cbs = [
+        CircularBuffer(CB_IDS["in"], "in", pixels_per_pass * rc * block_tiles * window_tile, 2,
+                       conv.dtype),
+        CircularBuffer(CB_IDS["stick"], "stick", stick, 2, "bf16"),
+        CircularBuffer(CB_IDS["clear_value"], "clear_value", stick, 1, "bf16"),
+        CircularBuffer(CB_IDS["weight_stage"], "weight_stage", rc * block_tiles * w_tile, 1,
+                       conv.weight_dtype),
+        CircularBuffer(CB_IDS["weight"], "weight", rc * block_tiles * w_tile, weight_pages,
+                       conv.weight_dtype),
+    ]
+    if conv.has_bias:
+        cbs += [
+            CircularBuffer(CB_IDS["bias_stage"], "bias_stage", block_tiles * w_tile, 1,
+                           conv.weight_dtype),
+            CircularBuffer(CB_IDS["bias"], "bias", block_tiles * w_tile, weight_pages,
+                           conv.weight_dtype),
+        ]
+    cbs += [
+        CircularBuffer(CB_IDS["in_window"], "in_window",
+                       pixels_per_pass * rc * rows * stick, 1, "bf16"),
+        CircularBuffer(CB_IDS["out"], "out", pixels_per_pass * block_tiles * act_tile, 2, conv.dtype),
+        CircularBuffer(CB_IDS["mul"], "mul", pixels_per_pass * rc * block_tiles * window_tile, 1,
+                       conv.dtype),
+        CircularBuffer(CB_IDS["in_shard"], "in_shard",
+                       layout.channels_per_shard * STICK_BYTES_PER_VALUE,
+                       _input_sticks_per_core(conv, sharding), "bf16"),
+        CircularBuffer(CB_IDS["out_shard"], "out_shard",
+                       layout.channels_per_shard * STICK_BYTES_PER_VALUE,
+                       sharding.pixels_per_core, "bf16"),
+    ]
+    return tuple(cbs)
+
+
+def _multicast(program: KernelProgram) -> tuple[WeightMulticast, ...]:
+    """Per shard: first core sends; receivers are rectangles covering the shard's cores
+    (a shard that fills rows then a partial row needs two)."""
+    out = []
+    for shard in range(program.layout.num_shards):
+        cores = program.shard_cores(shard)
+        if not cores:
+            continue
+        by_row: dict[int, list[int]] = {}
+        for r, c in cores:
+            by_row.setdefault(r, []).append(c)
+        rects: list[list[int]] = []  # [r0, r1, c0, c1]
+        for r in sorted(by_row):
+            c0, c1 = min(by_row[r]), max(by_row[r])
+            if rects and rects[-1][1] == r - 1 and rects[-1][2:] == [c0, c1]:
+                rects[-1][1] = r
+            else:
+                rects.append([r, r, c0, c1])
+        for r0, r1, c0, c1 in rects:
+            out.append(WeightMulticast(shard, cores[0], ((r0, c0), (r1, c1))))
+    return tuple(out)
+
+
+def _program(conv: DepthwiseConv, sharding: Sharding, device: Device, layout: WeightLayout,
+             pixels_per_pass: int) -> KernelProgram:
+    block_tiles = _block_channel_tiles(layout.channel_tiles)
+    cbs = _circular_buffers(conv, sharding, layout, pixels_per_pass, block_tiles)
+    program = KernelProgram(conv, sharding, layout, device, pixels_per_pass, block_tiles,
+                            tuple(KERNELS.items()), cbs)
+    return KernelProgram(conv, sharding, layout, device, pixels_per_pass, block_tiles,
+                         tuple(KERNELS.items()), cbs, _multicast(program))
+
+
+def build_program(conv: DepthwiseConv, sharding: Sharding, device: str | Device,
+                  pixels_per_pass: int | None = None) -> KernelProgram:
+    """The program for one sharding. Without `pixels_per_pass`, the most pixels per pass
+    (at most 8, and at most 8 output tiles) whose CBs fit L1, down to 1; a plan that does
+    not fit even then is returned as it is and `verify()` names the L1 overflow.
+    `plan_program` and the lowering pass both come here, so they agree on the plan."""
+    device = get_device(device)
+    layout = make_layout(conv, sharding.scheme, sharding.num_shards)
+    if pixels_per_pass is not None:
+        return _program(conv, sharding, device, layout, pixels_per_pass)
+    block_tiles = _block_channel_tiles(layout.channel_tiles)
+    pp = max(1, min(MAX_PIXELS_PER_PASS, MAX_TILES_PER_PASS // block_tiles,
+                    sharding.pixels_per_core))
+    while True:
+        program = _program(conv, sharding, device, layout, pp)
+        if pp == 1 or program.l1_bytes_per_core() <= device.l1_usable_bytes:
+            return program
+        pp -= 1
+
+
+def plan_program(conv: DepthwiseConv, device: str | Device,
+                 scheme: str | None = None) -> KernelProgram | Refusal:
+    """First sharding candidate whose CBs fit L1 (with the most pixels per pass that fit).
+    Splits of at most 256 channels per core come first; wider ones run as channel blocks.
+    Otherwise a Refusal naming the limit and the numbers."""
+    device = get_device(device)
+    narrow = candidates(conv, device, scheme)
+    wide = [s for s in candidates(conv, device, scheme, allow_wide_reduction=True)
+            if s.wide_reduction]
+    if not narrow and not wide:
+        refusal = choose_sharding(conv, device, scheme)
+        return refusal if isinstance(refusal, Refusal) else Refusal(
+            "grid", f"no sharding of {conv.channels} channels fits {device.name}")
+    best: KernelProgram | None = None
+    for sharding in narrow + wide:
+        program = build_program(conv, sharding, device)
+        if program.l1_bytes_per_core() <= device.l1_usable_bytes:
+            return program
+        if best is None or program.l1_bytes_per_core() < best.l1_bytes_per_core():
+            best = program
+    assert best is not None
+    biggest = max(best.circular_buffers, key=lambda c: c.total_bytes)
+    return Refusal(
+        "l1",
+        f"no sharding fits L1: the smallest plan ({best.sharding.scheme}, grid "
+        f"{best.sharding.grid[0]}x{best.sharding.grid[1]}, {best.layout.channels_per_shard} channels "
+        f"and {best.sharding.pixels_per_core} pixels per core, 1 pixel per pass) needs "
+        f"{best.l1_bytes_per_core()} B of L1 per core, {device.name} has "
+        f"{device.l1_usable_bytes} B usable; largest CB '{biggest.name}' "
+        f"{biggest.num_pages} x {biggest.page_size} B")
+
+
+class ProgramCache:
+    """Compiled programs keyed on `KernelProgram.cache_key()` (every attribute that
+    changes the program: conv shape, dtypes, bias, activation, sharding, layout, CBs,
+    device). Weights and inputs are run-time arguments and never part of an entry."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, Any] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def get_or_build(self, program: KernelProgram, build) -> Any:
+        key = program.cache_key()
+        if key in self._entries:
+            self.hits += 1
+            return self._entries[key]
+        self.misses += 1
+        value = self._entries[key] = build(program)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def keys(self) -> list[str]:
+        return list(self._entries)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.hits = self.misses = 0
