@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from tt_dw_mlir.dialect import verify_module
 from tt_dw_mlir.ir import Diagnostic, DiagnosticError, dense_to_numpy, diagnostics_of, ir, \
-    location_of, name_of, new_context, parse_module as _parse, print_module
+    location_of, name_of, new_context, ops_named, parse_module as _parse, print_module
 from tt_dw_mlir.passes import PASSES, PIPELINES, PipelineError, build_pass_manager
 
 DEFAULT_PIPELINE = "builtin.module(tt-depthwise-pool-pipeline)"
@@ -101,9 +101,7 @@ def lowered_layers(module, source_name: str = "-") -> list[LoweredLayer]:
     """Every lowered depthwise layer of `module`, in program order, with folded operands read out."""
     from tt_dw_mlir.passes.depthwise_pool_to_kernels import program_of
 
-    programs = []
-    module.operation.walk(lambda op: (programs.append(op) if op.name == "ttnn.depthwise_pool_program"
-                                      else None, ir.WalkResult.ADVANCE)[1])
+    programs = ops_named(module.operation, "ttnn.depthwise_pool_program")
     layers = []
     with module.context:
         for op in programs:

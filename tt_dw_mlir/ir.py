@@ -106,6 +106,13 @@ def name_of(loc) -> str:
     return ""
 
 
+def ops_named(root, name: str) -> list:
+    """Every op called `name` under `root`, in walk order (collected first: callers rewrite them)."""
+    found = []
+    root.walk(lambda op: (found.append(op) if op.name == name else None, ir.WalkResult.ADVANCE)[1])
+    return found
+
+
 def at(op_or_loc, severity: str, message: str, source_name: str | None = None) -> Diagnostic:
     loc = getattr(op_or_loc, "location", op_or_loc)
     file, line, col = location_of(loc, source_name)

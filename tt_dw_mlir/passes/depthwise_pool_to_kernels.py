@@ -19,7 +19,7 @@ L1 is an error (the legalisation pass refuses such convs before this point).
 from __future__ import annotations
 
 from tt_dw_mlir.dialect import ttnn
-from tt_dw_mlir.ir import Diagnostic, at, ir
+from tt_dw_mlir.ir import Diagnostic, at, ir, ops_named
 
 
 def to_attribute(value):
@@ -83,9 +83,7 @@ class DepthwisePoolToKernels:
     def _run(self, module_op) -> None:
         from tt_dw_mlir.program import build_program
 
-        convs = []
-        module_op.walk(lambda op: (convs.append(op) if op.name == "ttnn.depthwise_pool_conv" else None,
-                                   ir.WalkResult.ADVANCE)[1])
+        convs = ops_named(module_op, "ttnn.depthwise_pool_conv")
         for op in convs:
             conv, record = ttnn.conv_from_attributes(op)
             program = build_program(conv, record.sharding(conv), self.options.device)

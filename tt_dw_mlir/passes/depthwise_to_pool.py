@@ -30,7 +30,8 @@ from tt_dw_mlir.conv_config import DepthwiseConv
 from tt_dw_mlir.dialect import ttnn
 from tt_dw_mlir.dialect.ttir import ELEMENTWISE_ACTIVATIONS, Conv2d, InvalidOp, is_destination, \
     source_operands
-from tt_dw_mlir.ir import Diagnostic, at, dense_to_numpy, ir, numpy_to_dense, resource_blobs
+from tt_dw_mlir.ir import Diagnostic, at, dense_to_numpy, ir, numpy_to_dense, ops_named, \
+    resource_blobs
 
 FLOAT_TYPES = ("bf16", "f32", "f16")
 CONSTANT_OPS = ("ttir.constant", "arith.constant")
@@ -78,9 +79,7 @@ class DepthwiseToPool:
             self._run(module_op)
 
     def _run(self, module_op) -> None:
-        convs = []
-        module_op.walk(lambda op: (convs.append(op) if op.name == "ttir.conv2d" else None,
-                                   ir.WalkResult.ADVANCE)[1])
+        convs = ops_named(module_op, "ttir.conv2d")
         self._module_op = module_op
         for op in convs:
             try:
