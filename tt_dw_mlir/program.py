@@ -32,9 +32,11 @@ The input CB grows with the kernel: RC = ceil(kH*kW / R) with R = 16 rows
 for windows up to 16 positions and 32 beyond. A 16-row window tile is a
 partial tile of two faces (half a tile's bytes, as pool2d sizes its input CB
 for kernels up to 16 positions), so 3x3 takes half tiles, 5x5 (25) a full
-32-row tile, i.e. twice the input / mul CB, and 7x7 (49) two full tiles. More than 256 channels per core (a
-wide reduction) is run as several channel blocks of at most 8 tiles
-(tt-metal's MAX_TILES_PER_REDUCTION), never as one oversized pass.
+32-row tile, i.e. twice the input / mul CB, and 7x7 (49) two full tiles.
+More than 256 channels per core (a wide reduction) is run as several channel
+blocks of at most 8 tiles (tt-metal's MAX_TILES_PER_REDUCTION), never as one
+oversized pass. CB page counts are the `block_count`s the kernels in kernels/
+give their dataflow buffers (see kernels/README.md for the simulator mapping).
 """
 
 from __future__ import annotations
@@ -259,8 +261,9 @@ class KernelProgram:
         if self.block_channel_tiles < 1 or lay.channel_tiles % self.block_channel_tiles:
             problems.append(f"{self.block_channel_tiles} channel tiles per pass do not divide "
                             f"{lay.channel_tiles}")
-        if self.tiles_per_pass > MAX_TILES_PER_PASS * max(1, lay.row_chunks) * MAX_PIXELS_PER_PASS:
-            problems.append(f"{self.tiles_per_pass} tiles per pass")
+        if self.pixels_per_pass * self.block_channel_tiles > MAX_TILES_PER_PASS:
+            problems.append(f"{self.pixels_per_pass} pixels x {self.block_channel_tiles} channel tiles "
+                            f"per pass exceed the {MAX_TILES_PER_PASS} output tiles of one pass (DST)")
         if self.block_channel_tiles > MAX_TILES_PER_PASS:
             problems.append(f"{self.block_channel_tiles} channel tiles per pass exceed "
                             f"{MAX_TILES_PER_PASS}")

@@ -1,0 +1,194 @@
+"""KernelProgram: attribute round trip, CB sizes, L1 refusals, multicast sets, cache keys."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from tt_dw_mlir.blockfloat import quantize
+from tt_dw_mlir.conv_config import DepthwiseConv
+from tt_dw_mlir.program import (KernelProgram, ProgramCache, build_program, plan_program)
+from tt_dw_mlir.runtime._tensors import quantized
+from tt_dw_mlir.sharding import Refusal, candidates, get_device
+
+SMALL = {"base": "n150", "name": "n150_2x4", "grid": [2, 4]}
+
+
+def dw(c=64, hw=14, k=3, s=1, bias=True, act="relu6", dtype="bf16", wdtype="bf16", n=1):
+    p = k // 2
+    return DepthwiseConv(n, hw, hw, c, (k, k), (s, s), (p, p, p, p), (1, 1), bias, act, dtype, wdtype)
+
+
+PROGRAMS = [
+    ("height", dw(), "n150", "height_sharded"),
+    ("width", dw(c=256, hw=7, bias=False, act="none"), "n150", "width_sharded"),
+    ("block", dw(c=192, hw=28, k=5, s=2, act="silu", dtype="bfp8_b", wdtype="bfp4_b"), "p150",
+     "block_sharded"),
+    ("k7-partial-row", dw(c=32, hw=7, k=7, act="gelu"), SMALL, "height_sharded"),
+    ("wide", dw(c=512, hw=6), SMALL, "height_sharded"),
+]
+ATTRIBUTE_TYPES = (int, str, bool)
+
+
+def plan(conv, device, scheme):
+    program = plan_program(conv, device, scheme)
+    assert isinstance(program, KernelProgram), program
+    return program
+
+
+@pytest.mark.parametrize("name,conv,device,scheme", PROGRAMS, ids=[p[0] for p in PROGRAMS])
+def test_attributes_round_trip_exactly(name, conv, device, scheme):
+    program = plan(conv, device, scheme)
+    attrs = program.to_attributes()
+    for key, value in attrs.items():  # flat: scalars, lists of ints, lists of lists of ints
+        if isinstance(value, list):
+            assert all(isinstance(v, int) or (isinstance(v, list) and all(isinstance(i, int) for i in v))
+                       for v in value), key
+        else:
+            assert isinstance(value, ATTRIBUTE_TYPES), key
+    again = KernelProgram.from_attributes(json.loads(json.dumps(attrs)))
+    assert again == program
+    assert again.to_attributes() == attrs
+    assert again.verify() == []
+
+
+def test_from_attributes_rejects_edited_compile_args():
+    attrs = plan(*PROGRAMS[0][1:]).to_attributes()
+    attrs["ct_compute_window_size"] = 25
+    with pytest.raises(ValueError, match="ct_compute_window_size"):
+        KernelProgram.from_attributes(attrs)
+
+
+def test_compile_args_name_the_cbs_and_the_op():
+    program = plan(dw(c=96, bias=True, act="silu"), "n150", "height_sharded")
+    args = program.compile_args()
+    cbs = {c.name: c.id for c in program.circular_buffers}
+    assert args["compute"]["weight_cb_id"] == cbs["weight"]
+    assert args["compute"]["mul_cb_id"] == cbs["mul"]
+    assert args["compute"]["bias_cb_id"] == cbs["bias"]
+    assert args["reader"]["clear_value_cb_id"] == cbs["clear_value"]
+    assert args["compute"]["has_bias"] == 1 and args["compute"]["bias_ntiles"] == 3
+    assert args["compute"]["window_size"] == 9 and args["reader"]["num_shards"] == 1
+    assert args["compute"]["tiles_per_pass"] == program.pixels_per_pass * 1 * 3
+    no_bias = plan(dw(c=96, bias=False), "n150", "height_sharded")
+    assert no_bias.compile_args()["compute"]["bias_ntiles"] == 0
+    assert no_bias.cb("bias") is None
+
+
+def test_input_cb_grows_with_the_kernel():
+    # one channel tile, one pixel per pass: the input CB page is the window tile(s)
+    pages = {}
+    for k in (3, 5, 7):
+        conv = dw(c=32, hw=9, k=k)
+        sharding = candidates(conv, "n150", "width_sharded")[0]
+        program = build_program(conv, sharding, "n150", pixels_per_pass=1)
+        pages[k] = program.cb("in").page_size
+    # 3x3: 9 positions fit 16 rows = 2 faces of 16x16 bf16 = 1024 B; 5x5: 25 rows, a full
+    # 32x32 tile = 2048 B; 7x7: 49 rows, two tiles
+    assert pages == {3: 1024, 5: 2048, 7: 4096}
+
+
+def test_wide_reduction_runs_in_channel_blocks():
+    program = plan(dw(c=512, hw=6), SMALL, "height_sharded")
+    assert program.layout.channels_per_shard == 512
+    assert program.block_channel_tiles == 8 and program.channel_blocks == 2
+    assert program.compile_args()["compute"]["channel_blocks"] == 2
+
+
+def test_oversized_config_refused_with_numbers():
+    tiny = {"base": "n150", "name": "tiny", "l1_bytes": 160_000, "l1_unreserved_base": 100_000}
+    conv = dw(c=640, hw=20, k=7, act="silu")
+    refusal = plan_program(conv, tiny)
+    assert isinstance(refusal, Refusal)
+    assert refusal.limit == "l1"
+    assert "60000 B usable" in refusal.message
+    needed = int(re.search(r"needs (\d+) B of L1", refusal.message).group(1))
+    assert needed > 60_000
+    # the same plan on the real device fits
+    assert isinstance(plan_program(conv, "n150"), KernelProgram)
+
+
+def test_verify_reports_l1_and_mismatches():
+    conv = dw(c=640, hw=20, k=7)
+    sharding = candidates(conv, "n150", "width_sharded")[0]
+    tiny = get_device({"base": "n150", "name": "tiny", "l1_bytes": 160_000,
+                       "l1_unreserved_base": 100_000})
+    program = build_program(conv, sharding, tiny)
+    problems = program.verify()
+    assert any("of L1 per core" in p and "60000 B usable" in p for p in problems)
+    ok = build_program(conv, sharding, "n150")
+    assert ok.verify() == []
+    wrong = dataclasses.replace(ok, layout=dataclasses.replace(ok.layout, dtype="bfp4_b"))
+    assert any("does not match conv" in p for p in wrong.verify())
+    lost = dataclasses.replace(ok, multicast=ok.multicast[1:])
+    assert any("multicast reaches" in p for p in lost.verify())
+
+
+@pytest.mark.parametrize("name,conv,device,scheme", PROGRAMS, ids=[p[0] for p in PROGRAMS])
+def test_multicast_covers_each_shard_once(name, conv, device, scheme):
+    program = plan(conv, device, scheme)
+    for shard in range(program.layout.num_shards):
+        cores = sorted(program.shard_cores(shard))
+        reached = []
+        for m in program.multicast:
+            if m.shard == shard:
+                assert m.sender == cores[0]
+                (r0, c0), (r1, c1) = m.receivers
+                reached += [(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
+        assert sorted(reached) == cores
+
+
+def test_partial_last_row_needs_two_multicast_rectangles():
+    program = plan(*PROGRAMS[3][1:])  # 7x7 output pixels on a 2x4 grid: 7 cores
+    assert program.sharding.num_cores == 7
+    assert [m.receivers for m in program.multicast] == [((0, 0), (0, 3)), ((1, 0), (1, 2))]
+
+
+def test_cache_key_separates_every_change():
+    base = dw()
+    variants = [base, base.with_(activation="relu"), base.with_(has_bias=False),
+                base.with_(dtype="bfp8_b"), base.with_(weight_dtype="bfp4_b"),
+                base.with_(stride=(2, 2)), base.with_(padding=(1, 1, 0, 2)),
+                base.with_(dilation=(2, 2), padding=(2, 2, 2, 2)), base.with_(kernel=(5, 5)),
+                base.with_(batch=2), base.with_(in_w=15), base.with_(channels=96)]
+    keys = [plan(v, "n150", None).cache_key() for v in variants]
+    keys.append(plan(base, "p150", None).cache_key())
+    keys.append(plan(base, "n150", "width_sharded").cache_key())
+    assert len(set(keys)) == len(keys)
+    assert plan(base, "n150", None).cache_key() == keys[0]  # same conv, same key
+
+
+def test_program_cache_builds_once_per_key():
+    cache = ProgramCache()
+    a, b = plan(dw(), "n150", None), plan(dw(act="relu"), "n150", None)
+    built = []
+    for program in (a, b, a, a, b):
+        cache.get_or_build(program, lambda p: built.append(p) or len(built))
+    assert built == [a, b]
+    assert (cache.misses, cache.hits, len(cache)) == (2, 3, 2)
+
+
+def test_bf16_fast_path_matches_blockfloat():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.standard_normal(4096).astype(np.float32) * 10.0 ** rng.integers(-30, 30, 4096),
+                        np.array([1 + 2 ** -8, 1 + 3 * 2 ** -8, -(1 + 2 ** -8), 3.4e38, -3.4e38,
+                                  1e-40, -1e-40, 0.0, -0.0, np.inf, -np.inf], dtype=np.float32)])
+    fast = quantized(torch.from_numpy(x), "bf16").numpy()
+    assert np.array_equal(fast.view(np.uint32), quantize(x, "bf16").view(np.uint32))
+
+
+def test_build_program_and_plan_program_agree_near_the_l1_limit():
+    # 281x281x256 3x3: the default 8 pixels per pass overflows n150's L1 by a few KiB
+    conv = DepthwiseConv(1, 281, 281, 256, (3, 3), (1, 1), (1, 1, 1, 1))
+    program = plan_program(conv, "n150")
+    assert isinstance(program, KernelProgram)
+    rebuilt = build_program(conv, program.sharding, "n150")
+    assert rebuilt == program and rebuilt.verify() == []
+    assert program.pixels_per_pass < 8
+    too_many = build_program(conv, program.sharding, "n150", pixels_per_pass=program.pixels_per_pass + 1)
+    assert too_many.l1_bytes_per_core() > get_device("n150").l1_usable_bytes
