@@ -9,7 +9,7 @@ ops in `ttir_emitter.EMITTED_OPS`, in the exact form the emitter writes them.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -83,11 +83,17 @@ def _split_line(line: str) -> tuple[str, str, list[str], str, str, str]:
 
 def run_ttir(module: TTIRModule | str, inputs: Sequence[torch.Tensor | np.ndarray], *,
              parameters: dict[str, np.ndarray] | None = None,
-             capture: Sequence[str] = ()) -> tuple[list[torch.Tensor], dict[str, tuple]]:
+             capture: Sequence[str] = (),
+             override: Optional[Callable[[str, str, list[torch.Tensor]], Optional[torch.Tensor]]] = None,
+             ) -> tuple[list[torch.Tensor], dict[str, tuple]]:
     """Run the emitted TTIR on `inputs`; returns (outputs, captured).
 
     `captured[loc] = (operand tensors, result tensor)` for every op whose name
     is in `capture` (e.g. `("ttir.conv2d",)`).
+
+    `override(op, loc, operands)` is asked before each op (not constants): a
+    tensor it returns is that op's result (shape-checked), None runs the op here.
+    It lets a caller run chosen layers elsewhere, e.g. on a compiled program.
     """
     if isinstance(module, TTIRModule):
         parameters = module.parameters if parameters is None else parameters
@@ -120,7 +126,10 @@ def run_ttir(module: TTIRModule | str, inputs: Sequence[torch.Tensor | np.ndarra
         result, op, operands, props, out_type, loc = _split_line(line)
         shape, dtype = _shape_dtype(out_type)
         xs = [env[o] for o in operands]
-        if op == "ttir.constant":
+        replaced = None if override is None or op == "ttir.constant" else override(op, loc, xs)
+        if replaced is not None:
+            y = replaced
+        elif op == "ttir.constant":
             m = re.match(r'value = dense<"(0x[0-9A-Fa-f]*)">', props)
             y = _decode_hex(m.group(1), shape, dtype)
         elif op == "ttir.permute":
