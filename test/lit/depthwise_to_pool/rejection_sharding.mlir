@@ -12,7 +12,7 @@
 // HEIGHT-NOT: remark
 // HEIGHT: "ttnn.depthwise_pool_conv"
 func.func @width_one_core(%x: tensor<1x112x112x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x112x112x32xbf16> {
-  // expected-remark@+1 {{conv not converted: l1: no sharding fits L1: the smallest plan (width_sharded, grid 1x1, 32 channels and 12544 pixels per core)}}
+  // expected-remark@+1 {{conv not converted: l1: no sharding fits L1: the smallest plan (width_sharded, grid 1x1, 32 channels and 12544 pixels per core, 1 pixel per pass)}}
   %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 1 : i32, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x112x112x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x112x112x32xbf16>
   return %0 : tensor<1x112x112x32xbf16>
 }
