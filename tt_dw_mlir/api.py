@@ -99,7 +99,7 @@ def _layer_name(loc, source_name: str) -> str:
 
 def lowered_layers(module, source_name: str = "-") -> list[LoweredLayer]:
     """Every lowered depthwise layer of `module`, in program order, with folded operands read out."""
-    from tt_dw_mlir.passes.depthwise_pool_to_kernels import program_of
+    from tt_dw_mlir.dialect.ttnn import program_of
 
     programs = ops_named(module.operation, "ttnn.depthwise_pool_program")
     layers = []

@@ -26,9 +26,16 @@ try:  # tt-mlir's bindings, with the real dialects registered.
 
     USING_TTMLIR = True
 except ImportError:
+    import sys
+    import types
+
     from mlir import ir, passmanager
 
     USING_TTMLIR = False
+    # The bindings look for a Python module of each op's dialect every time an op
+    # is wrapped, and do not remember a miss: give our IRDL dialects empty ones.
+    for _dialect in ("ttir", "ttnn"):
+        sys.modules.setdefault(f"mlir.dialects.{_dialect}", types.ModuleType(f"mlir.dialects.{_dialect}"))
 
 __all__ = [
     "ir", "passmanager", "USING_TTMLIR", "Diagnostic", "DiagnosticError",
@@ -153,35 +160,34 @@ def new_context(*, allow_unregistered: bool = True):
 _OP_START = re.compile(r'"(?:%s)\.[A-Za-z0-9_.]+"\(' % "|".join(_MODELLED))
 
 
-def _skip_string(text: str, i: int) -> int:
-    """Index just after the string literal starting at text[i] == '"'."""
-    i += 1
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == '"':
-            return i + 1
-        i += 1
-    return i
+_BRACE_OR_QUOTE = re.compile(r'[{}"]')
 
 
 def _matching_brace(text: str, i: int) -> int:
-    """Index of the '}' closing the '{' at text[i], or -1."""
-    depth = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == '"':
-            i = _skip_string(text, i)
-            continue
-        if ch == "{":
+    """Index of the '}' closing the '{' at text[i], or -1 (strings are skipped)."""
+    depth, quoted = 0, False
+    for match in _BRACE_OR_QUOTE.finditer(text, i):
+        ch, at = match.group(), match.start()
+        if quoted:
+            if ch == '"' and not _escaped(text, at):
+                quoted = False
+        elif ch == '"':
+            quoted = True
+        elif ch == "{":
             depth += 1
         elif ch == "}":
             depth -= 1
             if depth == 0:
-                return i
-        i += 1
+                return at
     return -1
+
+
+def _escaped(text: str, at: int) -> bool:
+    """Whether text[at] is preceded by an odd number of backslashes."""
+    count = 0
+    while at - count - 1 >= 0 and text[at - count - 1] == "\\":
+        count += 1
+    return count % 2 == 1
 
 
 def _after_operands(text: str, i: int) -> int:
@@ -246,7 +252,9 @@ def custom_form_diagnostics(text: str, source_name: str) -> list[Diagnostic]:
 
 _CONV2D = re.compile(r'"ttir\.conv2d"\(([^)]*)\)')
 # `(?:,\s*)?`, not `,?\s*`: the latter rescans every run of indentation (cubic on deep nesting).
-_SEGMENTS = re.compile(r"(?:,\s*)?operandSegmentSizes = array<i32(?:: [0-9, ]*)?>")
+# As printed: attribute dictionaries are sorted, and conv2d's required `dilation`
+# and `groups` always come before it, so it is never first.
+_SEGMENTS = re.compile(r", operandSegmentSizes = array<i32: [0-9, ]*>")
 
 
 def _top_level_split(text: str) -> list[str]:
@@ -285,7 +293,9 @@ def conv2d_operand_segments(text: str) -> str:
         while j < len(text) and text[j] in " \t":
             j += 1
         attrs_end = _matching_brace(text, j) if j < len(text) and text[j] == "{" else -1
-        signature = text[(attrs_end + 1 if attrs_end >= 0 else j):].split("\n", 1)[0]
+        start = attrs_end + 1 if attrs_end >= 0 else j
+        line_end = text.find("\n", start)
+        signature = text[start:line_end if line_end >= 0 else len(text)]
         types_match = re.match(r"\s*:\s*\((.*)\)\s*->\s*(.*)$", signature)
         bias, destination = 0, 0
         if len(operands) >= 4:
@@ -310,7 +320,8 @@ def conv2d_operand_segments(text: str) -> str:
 
 
 def strip_operand_segments(text: str) -> str:
-    return _SEGMENTS.sub("", text).replace("<{}>", "").replace("{, ", "{")
+    """Printing side of `conv2d_operand_segments`."""
+    return _SEGMENTS.sub("", text)
 
 
 _PRINTED_ATTRS = re.compile(r'("(?:%s)\.[A-Za-z0-9_.]+"\([^)]*\)) \{' % "|".join(_MODELLED))

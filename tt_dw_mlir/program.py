@@ -6,7 +6,7 @@ three kernels (reader / compute / writer), their compile-time arguments, the
 circular buffers with page sizes and counts, the cores per channel shard and
 the weight-multicast sender / receivers of every shard. `plan_program` picks
 the first sharding candidate whose CBs fit L1; `to_attributes` /
-`from_attributes` is the flat form the MLIR op stores.
+`from_attributes` is the nested record the MLIR op stores.
 
 Circular buffers (per core; `Pp` pixels per pass, `RC` row chunks,
 `CTb` channel tiles per pass):
@@ -42,7 +42,7 @@ give their dataflow buffers (see kernels/README.md for the simulator mapping).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -298,81 +298,73 @@ class KernelProgram:
         return problems
 
     # ---- attribute form ----
-    def to_attributes(self) -> dict[str, int | str | bool | list[int] | list[list[int]]]:
-        conv, sh, lay = self.conv, self.sharding, self.layout
-        attrs: dict[str, Any] = {}
-        for f in fields(conv):
-            value = getattr(conv, f.name)
-            attrs[f"conv_{f.name}"] = list(value) if isinstance(value, tuple) else value
-        attrs.update({
-            "sharding_scheme": sh.scheme, "sharding_grid": list(sh.grid),
-            "sharding_num_shards": sh.num_shards,
-            "sharding_channels_per_shard": sh.channels_per_shard,
-            "sharding_pixels_per_core": sh.pixels_per_core, "sharding_cores": sh.cores,
-            "sharding_cost": repr(float(sh.cost)),
-            "layout_scheme": lay.scheme, "layout_num_shards": lay.num_shards,
-            "layout_channels_per_shard": lay.channels_per_shard,
-            "layout_kernel": list(lay.kernel), "layout_dtype": lay.dtype,
-            "device": self.device.name, "device_arch": self.device.arch,
-            "device_grid": list(self.device.grid), "device_l1_bytes": self.device.l1_bytes,
-            "device_l1_unreserved_base": self.device.l1_unreserved_base,
-            "device_num_dram_channels": self.device.num_dram_channels,
+    def to_attributes(self) -> dict[str, Any]:
+        """The program as the `program` attribute of `ttnn.depthwise_pool_program` stores it.
+
+        The conv, the weight layout and the core grid are the op's own attributes
+        and are not repeated here; `from_attributes` takes them back from the op.
+        """
+        dev = self.device
+        return {
+            "device": {"name": dev.name, "arch": dev.arch, "grid": list(dev.grid),
+                       "l1_bytes": dev.l1_bytes, "l1_unreserved_base": dev.l1_unreserved_base,
+                       "num_dram_channels": dev.num_dram_channels},
+            "pixels_per_core": self.sharding.pixels_per_core,
             "pixels_per_pass": self.pixels_per_pass,
             "block_channel_tiles": self.block_channel_tiles,
-        })
-        for role, path in self.kernels:
-            attrs[f"kernel_{role}"] = path
-        for role, args in self.compile_args().items():
-            for key, value in args.items():
-                attrs[f"ct_{role}_{key}"] = value
-        cbs = self.circular_buffers
-        attrs["cb_ids"] = [c.id for c in cbs]
-        attrs["cb_names"] = ",".join(c.name for c in cbs)
-        attrs["cb_page_sizes"] = [c.page_size for c in cbs]
-        attrs["cb_num_pages"] = [c.num_pages for c in cbs]
-        attrs["cb_dtypes"] = ",".join(c.dtype for c in cbs)
-        attrs["core_ranges"] = self.core_ranges()
-        # per-shard core ranges = the multicast receiver rectangles, tagged with their shard
-        attrs["mcast_shards"] = [m.shard for m in self.multicast]
-        attrs["mcast_senders"] = [list(m.sender) for m in self.multicast]
-        attrs["mcast_receivers"] = [[*m.receivers[0], *m.receivers[1]] for m in self.multicast]
-        attrs["l1_bytes_per_core"] = self.l1_bytes_per_core()
-        return attrs
+            "kernels": [{"name": role, "path": path, "compile_args": self.compile_args()[role]}
+                        for role, path in self.kernels],
+            "circular_buffers": [{"id": c.id, "name": c.name, "page_size": c.page_size,
+                                  "num_pages": c.num_pages, "dtype": c.dtype}
+                                 for c in self.circular_buffers],
+            "core_ranges": self.core_ranges(),
+            "weight_multicast": [{"shard": m.shard, "sender": list(m.sender),
+                                  "receivers": [*m.receivers[0], *m.receivers[1]]}
+                                 for m in self.multicast],
+            "l1_bytes_per_core": self.l1_bytes_per_core(),
+        }
 
     @staticmethod
-    def from_attributes(d: dict[str, Any]) -> "KernelProgram":
-        conv_kwargs = {}
-        for f in fields(DepthwiseConv):
-            value = d[f"conv_{f.name}"]
-            conv_kwargs[f.name] = tuple(value) if isinstance(value, list) else value
-        conv = DepthwiseConv(**conv_kwargs)
-        sh = Sharding(d["sharding_scheme"], tuple(d["sharding_grid"]), d["sharding_num_shards"],
-                      d["sharding_channels_per_shard"], d["sharding_pixels_per_core"],
-                      d["sharding_cores"], float(d["sharding_cost"]))
-        lay = WeightLayout(d["layout_scheme"], d["layout_num_shards"],
-                           d["layout_channels_per_shard"], tuple(d["layout_kernel"]),
-                           d["layout_dtype"])
-        kernels = tuple((k[len("kernel_"):], v) for k, v in d.items() if k.startswith("kernel_"))
-        names, dtypes = d["cb_names"].split(","), d["cb_dtypes"].split(",")
-        cbs = tuple(CircularBuffer(i, n, p, c, t) for i, n, p, c, t in zip(
-            d["cb_ids"], names, d["cb_page_sizes"], d["cb_num_pages"], dtypes))
-        mcast = tuple(WeightMulticast(s, tuple(snd), ((r[0], r[1]), (r[2], r[3])))
-                      for s, snd, r in zip(d["mcast_shards"], d["mcast_senders"],
-                                           d["mcast_receivers"]))
-        device = Device(d["device"], d["device_arch"], tuple(d["device_grid"]), d["device_l1_bytes"],
-                        d["device_l1_unreserved_base"], d["device_num_dram_channels"])
-        program = KernelProgram(conv, sh, lay, device, d["pixels_per_pass"],
+    def from_attributes(d: dict[str, Any], conv: DepthwiseConv, sharding: Sharding,
+                        layout: WeightLayout) -> "KernelProgram":
+        """Inverse of `to_attributes`, given the op's conv, sharding and layout.
+
+        Raises ValueError when the stored plan disagrees with what they imply
+        (pixels per core, compile-time arguments, L1 total).
+        """
+        dv = d["device"]
+        device = Device(dv["name"], dv["arch"], tuple(dv["grid"]), dv["l1_bytes"],
+                        dv["l1_unreserved_base"], dv["num_dram_channels"])
+        if d["pixels_per_core"] != sharding.pixels_per_core:
+            raise ValueError(f"pixels_per_core {d['pixels_per_core']} does not match the sharding's "
+                             f"{sharding.pixels_per_core}")
+        cbs = tuple(CircularBuffer(c["id"], c["name"], c["page_size"], c["num_pages"], c["dtype"])
+                    for c in d["circular_buffers"])
+        mcast = tuple(WeightMulticast(m["shard"], tuple(m["sender"]),
+                                      (tuple(m["receivers"][:2]), tuple(m["receivers"][2:])))
+                      for m in d["weight_multicast"])
+        kernels = tuple((k["name"], k["path"]) for k in d["kernels"])
+        program = KernelProgram(conv, sharding, layout, device, d["pixels_per_pass"],
                                 d["block_channel_tiles"], kernels, cbs, mcast)
-        stored = {k: v for k, v in d.items() if k.startswith("ct_")}
-        rebuilt = {k: v for k, v in program.to_attributes().items() if k.startswith("ct_")}
+        stored = {k["name"]: k["compile_args"] for k in d["kernels"]}
+        rebuilt = program.compile_args()
         if stored != rebuilt:
-            diff = sorted(k for k in set(stored) | set(rebuilt) if stored.get(k) != rebuilt.get(k))
+            diff = sorted(f"{role}.{key}" for role in set(stored) | set(rebuilt)
+                          for key in set(stored.get(role, {})) | set(rebuilt.get(role, {}))
+                          if stored.get(role, {}).get(key) != rebuilt.get(role, {}).get(key))
             raise ValueError(f"compile-time arguments do not match the plan: {', '.join(diff)}")
+        if d["l1_bytes_per_core"] != program.l1_bytes_per_core():
+            raise ValueError(f"l1_bytes_per_core {d['l1_bytes_per_core']} does not match the circular "
+                             f"buffers ({program.l1_bytes_per_core()} B)")
         return program
 
     def cache_key(self) -> str:
         """Everything that changes the program, as one string (see ProgramCache)."""
-        return json.dumps(self.to_attributes(), sort_keys=True)
+        whole = {"conv": asdict(self.conv), "layout": asdict(self.layout),
+                 "sharding": {f.name: getattr(self.sharding, f.name) for f in fields(self.sharding)
+                              if f.compare},
+                 "program": self.to_attributes()}
+        return json.dumps(whole, sort_keys=True, default=list)
 
 
 # ---- planning ----

@@ -45,23 +45,32 @@ def plan(conv, device, scheme):
 def test_attributes_round_trip_exactly(name, conv, device, scheme):
     program = plan(conv, device, scheme)
     attrs = program.to_attributes()
-    for key, value in attrs.items():  # flat: scalars, lists of ints, lists of lists of ints
-        if isinstance(value, list):
-            assert all(isinstance(v, int) or (isinstance(v, list) and all(isinstance(i, int) for i in v))
-                       for v in value), key
+
+    def check_kinds(value, key):  # what an MLIR attribute can hold: scalars, lists, dicts
+        if isinstance(value, dict):
+            for k, v in value.items():
+                check_kinds(v, f"{key}.{k}")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                check_kinds(v, f"{key}[{i}]")
         else:
             assert isinstance(value, ATTRIBUTE_TYPES), key
-    again = KernelProgram.from_attributes(json.loads(json.dumps(attrs)))
+
+    check_kinds(attrs, "program")
+    again = KernelProgram.from_attributes(json.loads(json.dumps(attrs)), program.conv,
+                                          program.sharding, program.layout)
     assert again == program
     assert again.to_attributes() == attrs
     assert again.verify() == []
 
 
 def test_from_attributes_rejects_edited_compile_args():
-    attrs = plan(*PROGRAMS[0][1:]).to_attributes()
-    attrs["ct_compute_window_size"] = 25
-    with pytest.raises(ValueError, match="ct_compute_window_size"):
-        KernelProgram.from_attributes(attrs)
+    program = plan(*PROGRAMS[0][1:])
+    attrs = program.to_attributes()
+    compute = next(k for k in attrs["kernels"] if k["name"] == "compute")
+    compute["compile_args"]["window_size"] = 25
+    with pytest.raises(ValueError, match="compute.window_size"):
+        KernelProgram.from_attributes(attrs, program.conv, program.sharding, program.layout)
 
 
 def test_compile_args_name_the_cbs_and_the_op():

@@ -25,10 +25,13 @@ every bfloat8_b / bfloat4_b value exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from tt_dw_mlir.conv_config import DepthwiseConv
 from tt_dw_mlir.ir import ir
 from tt_dw_mlir.layout import WeightLayout
+from tt_dw_mlir.program import KernelProgram
+from tt_dw_mlir.sharding import Sharding
 
 LAYOUT_ATTR = "#ttnn.depthwise_weight_layout"
 OURS = ("ttnn.prepare_depthwise_pool_weights", "ttnn.prepare_depthwise_pool_bias",
@@ -48,8 +51,6 @@ class LayoutRecord:
 
     def sharding(self, conv: DepthwiseConv):
         """The `sharding.Sharding` this record describes for `conv`."""
-        from tt_dw_mlir.sharding import Sharding
-
         rows = self.grid[0]
         groups = {"height_sharded": self.cores, "width_sharded": 1, "block_sharded": rows}
         pixels = -(-conv.output_pixels // groups[self.layout.scheme])
@@ -57,65 +58,78 @@ class LayoutRecord:
                         self.layout.channels_per_shard, pixels, self.cores)
 
     def to_attr(self):
-        lay = self.layout
-        fields = (
-            f'shard_scheme = "{lay.scheme}", grid = array<i32: {self.grid[0]}, {self.grid[1]}>, '
-            f"cores = {self.cores} : i32, channel_shards = {lay.num_shards} : i32, channels_per_shard = {lay.channels_per_shard} : i32, "
-            f"face_rows_per_position = {lay.face_rows_per_position} : i32, "
-            f"rows_per_tile = {lay.rows_per_tile} : i32, tiles_per_shard = {lay.tiles_per_shard} : i32, "
-            f"kernel_size = array<i32: {lay.kernel[0]}, {lay.kernel[1]}>, dtype = \"{lay.dtype}\"")
-        return ir.Attribute.parse(f"{LAYOUT_ATTR}<{{{fields}}}>")
+        return _layout_attribute(self, ir.Context.current)
 
     @staticmethod
     def from_attr(attr) -> "LayoutRecord":
         """Read and check the attribute; raises ValueError naming what is inconsistent."""
-        text = str(attr)
-        if not text.startswith(LAYOUT_ATTR + "<"):
-            raise ValueError(f"expected a {LAYOUT_ATTR} attribute, got {text}")
-        fields = ir.Attribute.parse(text[len(LAYOUT_ATTR) + 1:-1])
-        names = {fields[i].name for i in range(len(fields))}
-        required = ("shard_scheme", "grid", "cores", "channel_shards", "channels_per_shard",
-                    "face_rows_per_position", "rows_per_tile", "tiles_per_shard", "kernel_size", "dtype")
-        missing = [n for n in required if n not in names]
-        if missing:
-            raise ValueError(f"weight layout is missing {', '.join(missing)}")
+        return _read_layout(attr)
 
-        def ints(name):
-            value = fields[name]
-            return list(value) if isinstance(value, (ir.DenseI32ArrayAttr, ir.DenseI64ArrayAttr)) \
-                else [ir.IntegerAttr(value).value]
 
-        def text_of(name):
-            return ir.StringAttr(fields[name]).value
+@lru_cache(maxsize=1024)
+def _layout_attribute(record: LayoutRecord, context):
+    """`#ttnn.depthwise_weight_layout` of a record, built once per context."""
+    lay, grid = record.layout, record.grid
+    fields = (
+        f'shard_scheme = "{lay.scheme}", grid = array<i32: {grid[0]}, {grid[1]}>, '
+        f"cores = {record.cores} : i32, channel_shards = {lay.num_shards} : i32, "
+        f"channels_per_shard = {lay.channels_per_shard} : i32, "
+        f"face_rows_per_position = {lay.face_rows_per_position} : i32, "
+        f"rows_per_tile = {lay.rows_per_tile} : i32, tiles_per_shard = {lay.tiles_per_shard} : i32, "
+        f"kernel_size = array<i32: {lay.kernel[0]}, {lay.kernel[1]}>, dtype = \"{lay.dtype}\"")
+    return ir.Attribute.parse(f"{LAYOUT_ATTR}<{{{fields}}}>", context=context)
 
-        try:
-            layout = WeightLayout(text_of("shard_scheme"), ints("channel_shards")[0],
-                                  ints("channels_per_shard")[0], tuple(ints("kernel_size")),
-                                  text_of("dtype"))
-            grid = tuple(ints("grid"))
-            cores = ints("cores")[0]
-        except (TypeError, ValueError) as problem:
-            raise ValueError(f"weight layout has a field of the wrong kind: {problem}") from None
-        problems = layout.validate()
-        if len(grid) != 2 or min(grid) < 1:
-            problems.append(f"grid must be two positive sizes, got {list(grid)}")
-        elif not (grid[0] - 1) * grid[1] < cores <= grid[0] * grid[1]:
-            problems.append(f"{cores} cores do not fill the rows of a {grid[0]}x{grid[1]} grid")
-        else:
-            expected_shards = {"height_sharded": 1, "width_sharded": cores,
-                               "block_sharded": grid[1]}.get(layout.scheme)
-            if expected_shards is not None and layout.num_shards != expected_shards:
-                problems.append(f"{layout.scheme} on a {grid[0]}x{grid[1]} grid has "
-                                f"{expected_shards} channel shard(s), not {layout.num_shards}")
-        if not problems:
-            for name, derived in (("face_rows_per_position", layout.face_rows_per_position),
-                                  ("rows_per_tile", layout.rows_per_tile),
-                                  ("tiles_per_shard", layout.tiles_per_shard)):
-                if ints(name)[0] != derived:
-                    problems.append(f"{name} = {ints(name)[0]} disagrees with the layout ({derived})")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return LayoutRecord(layout, grid, cores)
+
+@lru_cache(maxsize=4096)  # attributes are uniqued: a model's layers share a few layouts
+def _read_layout(attr) -> LayoutRecord:
+    text = str(attr)
+    if not text.startswith(LAYOUT_ATTR + "<"):
+        raise ValueError(f"expected a {LAYOUT_ATTR} attribute, got {text}")
+    fields = ir.Attribute.parse(text[len(LAYOUT_ATTR) + 1:-1], context=attr.context)
+    names = {fields[i].name for i in range(len(fields))}
+    required = ("shard_scheme", "grid", "cores", "channel_shards", "channels_per_shard",
+                "face_rows_per_position", "rows_per_tile", "tiles_per_shard", "kernel_size", "dtype")
+    missing = [n for n in required if n not in names]
+    if missing:
+        raise ValueError(f"weight layout is missing {', '.join(missing)}")
+
+    def ints(name):
+        value = fields[name]
+        return list(value) if isinstance(value, (ir.DenseI32ArrayAttr, ir.DenseI64ArrayAttr)) \
+            else [ir.IntegerAttr(value).value]
+
+    def text_of(name):
+        return ir.StringAttr(fields[name]).value
+
+    try:
+        layout = WeightLayout(text_of("shard_scheme"), ints("channel_shards")[0],
+                              ints("channels_per_shard")[0], tuple(ints("kernel_size")),
+                              text_of("dtype"))
+        grid = tuple(ints("grid"))
+        cores = ints("cores")[0]
+    except (TypeError, ValueError) as problem:
+        raise ValueError(f"weight layout has a field of the wrong kind: {problem}") from None
+    problems = layout.validate()
+    if len(grid) != 2 or min(grid) < 1:
+        problems.append(f"grid must be two positive sizes, got {list(grid)}")
+    elif not (grid[0] - 1) * grid[1] < cores <= grid[0] * grid[1]:
+        problems.append(f"{cores} cores do not fill the rows of a {grid[0]}x{grid[1]} grid")
+    else:
+        expected_shards = {"height_sharded": 1, "width_sharded": cores,
+                           "block_sharded": grid[1]}.get(layout.scheme)
+        if expected_shards is not None and layout.num_shards != expected_shards:
+            problems.append(f"{layout.scheme} on a {grid[0]}x{grid[1]} grid has "
+                            f"{expected_shards} channel shard(s), not {layout.num_shards}")
+    if not problems:
+        for name, derived in (("face_rows_per_position", layout.face_rows_per_position),
+                              ("rows_per_tile", layout.rows_per_tile),
+                              ("tiles_per_shard", layout.tiles_per_shard)):
+            if ints(name)[0] != derived:
+                problems.append(f"{name} = {ints(name)[0]} disagrees with the layout ({derived})")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return LayoutRecord(layout, grid, cores)
+
 
 def tensor_type(shape, element: str = "bf16"):
     return ir.RankedTensorType.get(list(shape), ir.Type.parse(element))
@@ -151,6 +165,60 @@ def conv_from_attributes(op) -> tuple[DepthwiseConv, LayoutRecord]:
         weight_dtype=record.layout.dtype)
     return conv, record
 
+def to_attribute(value):
+    """A JSON-like Python value as an MLIR attribute (ints are i64, lists of ints dense arrays)."""
+    if isinstance(value, bool):
+        return ir.BoolAttr.get(value)
+    if isinstance(value, int):
+        return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), value)
+    if isinstance(value, float):
+        return ir.FloatAttr.get(ir.F64Type.get(), value)
+    if isinstance(value, str):
+        return ir.StringAttr.get(value)
+    if isinstance(value, dict):
+        return ir.DictAttr.get({k: to_attribute(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            return ir.DenseI64ArrayAttr.get(list(value))
+        return ir.ArrayAttr.get([to_attribute(v) for v in value])
+    raise TypeError(f"cannot store {type(value).__name__} in a program attribute")
+
+
+def from_attribute(attr):
+    """Inverse of `to_attribute`."""
+    if isinstance(attr, ir.BoolAttr):
+        return attr.value
+    if isinstance(attr, ir.IntegerAttr):
+        return attr.value
+    if isinstance(attr, ir.FloatAttr):
+        return attr.value
+    if isinstance(attr, ir.StringAttr):
+        return attr.value
+    if isinstance(attr, (ir.DenseI64ArrayAttr, ir.DenseI32ArrayAttr)):
+        return list(attr)
+    if isinstance(attr, ir.DictAttr):
+        return {attr[i].name: from_attribute(attr[i].attr) for i in range(len(attr))}
+    if isinstance(attr, ir.ArrayAttr):
+        return [from_attribute(a) for a in attr]
+    raise TypeError(f"unexpected attribute {attr} in a program")
+
+
+def program_of(op) -> KernelProgram:
+    """The KernelProgram a `ttnn.depthwise_pool_program` op carries (checked against its attributes)."""
+    conv, record = conv_from_attributes(op)
+    return _program(op.attributes["program"], conv, record)
+
+
+@lru_cache(maxsize=1024)  # a model's layers share a few programs; attributes are uniqued
+def _program(attr, conv: DepthwiseConv, record: LayoutRecord) -> KernelProgram:
+    return KernelProgram.from_attributes(from_attribute(attr), conv, record.sharding(conv), record.layout)
+
+
+@lru_cache(maxsize=1024)
+def _program_problems(program: KernelProgram) -> tuple[str, ...]:
+    return tuple(program.verify())
+
+
 def _shape(value) -> list[int]:
     return list(value.type.shape) if isinstance(value.type, ir.RankedTensorType) else []
 
@@ -175,7 +243,11 @@ def verify_op(op) -> str | None:
                         f"{record.layout.kernel[0]}, {record.layout.kernel[1]}]")
             return None
         if op.name in ("ttnn.depthwise_pool_conv", "ttnn.depthwise_pool_program"):
-            return _verify_conv(op)
+            problem = _verify_conv(op)
+            if problem or op.name == "ttnn.depthwise_pool_conv":
+                return problem
+            problems = _program_problems(program_of(op))
+            return f"program {'; '.join(problems)}" if problems else None
     except (KeyError, ValueError, TypeError, AttributeError) as problem:
         return f"{problem}"
     return None

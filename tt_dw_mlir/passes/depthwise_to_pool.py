@@ -25,13 +25,18 @@ that says why; a second run changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from tt_dw_mlir.conv_config import DepthwiseConv
+from tt_dw_mlir.cost_model import prefer_pool
 from tt_dw_mlir.dialect import ttnn
 from tt_dw_mlir.dialect.ttir import ELEMENTWISE_ACTIVATIONS, Conv2d, InvalidOp, is_destination, \
     source_operands
 from tt_dw_mlir.ir import Diagnostic, at, dense_to_numpy, ir, numpy_to_dense, ops_named, \
     resource_blobs
+from tt_dw_mlir.layout import prepare_bias, prepare_weights
+from tt_dw_mlir.program import plan_program
+from tt_dw_mlir.sharding import DEVICES, Refusal
 
 FLOAT_TYPES = ("bf16", "f32", "f16")
 CONSTANT_OPS = ("ttir.constant", "arith.constant")
@@ -194,19 +199,14 @@ class DepthwiseToPool:
             return
         if self.options.path == "matmul":
             raise NotConverted("path=matmul forces the grouped-conv matmul path")
-        from tt_dw_mlir.cost_model import prefer_pool
-
         pool_wins, ratio = prefer_pool(conv, self.options.device)
         if not pool_wins:
             raise NotConverted(f"the cost model estimates the grouped-matmul path cheaper on "
                                f"{self.options.device} (matmul/pool time ratio {ratio:.2f})")
 
     def _choose_layout(self, conv: DepthwiseConv) -> ttnn.LayoutRecord:
-        from tt_dw_mlir.program import plan_program
-        from tt_dw_mlir.sharding import DEVICES, Refusal
-
         scheme = None if self.options.shard_scheme == "auto" else self.options.shard_scheme
-        plan = plan_program(conv, DEVICES[self.options.device], scheme)
+        plan = _plan(conv, self.options.device, scheme)
         if isinstance(plan, Refusal):
             raise NotConverted(str(plan))
         return ttnn.LayoutRecord.of(plan.sharding, plan.layout)
@@ -232,8 +232,6 @@ class DepthwiseToPool:
             raise NotConverted(f"constant weight could not be read: {problem}") from None
 
     def _prepared_weight(self, weight, conv: DepthwiseConv, record: ttnn.LayoutRecord):
-        from tt_dw_mlir.layout import prepare_weights
-
         values = self._constant_values(weight) if self.options.fold else None
         if values is not None:
             return _constant(prepare_weights(values, record.layout))
@@ -244,8 +242,6 @@ class DepthwiseToPool:
                                            "weight_layout": record.to_attr()}).results[0]
 
     def _prepared_bias(self, bias, conv: DepthwiseConv, record: ttnn.LayoutRecord):
-        from tt_dw_mlir.layout import prepare_bias
-
         values = self._constant_values(bias) if self.options.fold else None
         if values is not None:
             return _constant(prepare_bias(values.reshape(-1), record.layout))
@@ -256,6 +252,12 @@ class DepthwiseToPool:
 
 
 # ---------------------------------------------------------------- helpers
+@lru_cache(maxsize=1024)
+def _plan(conv: DepthwiseConv, device: str, scheme: str | None):
+    """Programs depend only on the conv and the device: a model repeats a few shapes many times."""
+    return plan_program(conv, DEVICES[device], scheme)
+
+
 def _users(value) -> list:
     seen, users = set(), []
     for use in value.uses:
