@@ -314,7 +314,7 @@ def test_onnx_unsupported_ops_are_all_named():
 
 
 def test_text_parses_with_mlir(tiny):
-    from mlir import ir
+    from tt_dw_mlir.ir import ir
 
     model, x, _ = tiny
     for weights in ("constants", "arguments"):
