@@ -6,11 +6,14 @@ PyPI are used and our IRDL subset of TTIR/TTNN is loaded at run time
 (`tt_dw_mlir.dialect.irdl`). Everything else in the package imports MLIR from
 here: `from tt_dw_mlir.ir import ir, passmanager`.
 
-Two differences of the IRDL fallback are absorbed here and nowhere else:
+The differences of the IRDL fallback are absorbed here and nowhere else:
   * IRDL ("extensible") ops have no properties, so the `<{...}>` properties of
     `ttir.*` / `ttnn.*` ops are rewritten to an attribute dictionary before
     parsing, character for character (`<{` -> ` {`, `}>` -> `} `), so that every
     diagnostic keeps its line and column; printing turns them back.
+  * IRDL dialects reject what they do not declare: other TTIR/TTNN ops, attributes and
+    types are parsed under a same-length unregistered namespace (`shadow_unmodelled`),
+    the `ttcore.device_module` wrapper in generic form, and printed back as written.
   * The bindings' diagnostics cannot be emitted from inside a Python pass
     (the pass manager aborts on them), so diagnostics are plain records
     (`Diagnostic`) collected by us and printed by the driver.
@@ -57,6 +60,9 @@ class Diagnostic:
     col: int = 0
     notes: list["Diagnostic"] = field(default_factory=list)
     name: str = ""  # the op's name location (a frontend's layer path), if it has one
+
+    def __post_init__(self) -> None:
+        self.message = unshadow(self.message)  # users wrote `ttir.quantize`, not `TTIR.quantize`
 
     def format(self) -> str:
         where = f'loc("{self.name}")' if self.name and not self.line else \
@@ -160,17 +166,27 @@ def new_context(*, allow_unregistered: bool = True):
 _OP_START = re.compile(r'"(?:%s)\.[A-Za-z0-9_.]+"\(' % "|".join(_MODELLED))
 
 
-_BRACE_OR_QUOTE = re.compile(r'[{}"]')
+_BLANK = " \t\r\n"
+_BRACE_OR_QUOTE = re.compile(r'[{}"]|//')
 
 
 def _matching_brace(text: str, i: int) -> int:
-    """Index of the '}' closing the '{' at text[i], or -1 (strings are skipped)."""
-    depth, quoted = 0, False
-    for match in _BRACE_OR_QUOTE.finditer(text, i):
+    """Index of the '}' closing the '{' at text[i], or -1 (strings and comments are skipped)."""
+    depth, quoted, pos = 0, False, i
+    while True:
+        match = _BRACE_OR_QUOTE.search(text, pos)
+        if not match:
+            return -1
         ch, at = match.group(), match.start()
+        pos = match.end()
         if quoted:
             if ch == '"' and not _escaped(text, at):
                 quoted = False
+        elif ch == "//":  # `// CHECK: {{.*}}` lines must not count
+            newline = text.find("\n", at)
+            if newline < 0:
+                return -1
+            pos = newline
         elif ch == '"':
             quoted = True
         elif ch == "{":
@@ -179,7 +195,11 @@ def _matching_brace(text: str, i: int) -> int:
             depth -= 1
             if depth == 0:
                 return at
-    return -1
+
+
+def _in_comment(text: str, at: int) -> bool:
+    """Whether text[at] lies after `//` on its line (tests put op names in CHECK lines)."""
+    return "//" in text[text.rfind("\n", 0, at) + 1:at]
 
 
 def _escaped(text: str, at: int) -> bool:
@@ -200,10 +220,13 @@ def properties_to_attributes(text: str) -> str:
     """`"ttir.x"(...) <{a}> {b}` -> `"ttir.x"(...)  {a,    b}`, same length, same lines."""
     out = list(text)
     for match in _OP_START.finditer(text):
+        if _in_comment(text, match.start()):
+            continue
         j = _after_operands(text, match.end() - 1)
         if j < 0:
             continue
-        while j < len(text) and text[j] in " \t":
+        # tt-mlir's tests often put `<{` and each property on lines of their own.
+        while j < len(text) and text[j] in _BLANK:
             j += 1
         if not text.startswith("<{", j):
             continue
@@ -212,7 +235,7 @@ def properties_to_attributes(text: str) -> str:
             continue
         empty = text[j + 2:close].strip() == ""
         k = close + 2
-        while k < len(text) and text[k] in " \t":
+        while k < len(text) and text[k] in _BLANK:
             k += 1
         has_dict = k < len(text) and text[k] == "{"
         if empty:  # `<{}>` disappears
@@ -250,7 +273,136 @@ def custom_form_diagnostics(text: str, source_name: str) -> list[Diagnostic]:
     return found or [Diagnostic("error", "unable to parse the input", source_name, 0, 0)]
 
 
-_CONV2D = re.compile(r'"ttir\.conv2d"\(([^)]*)\)')
+# IRDL dialects reject every op and attribute they do not declare ("unregistered
+# operation 'ttir.quantize' found in dialect ('ttir') that does not allow unknown
+# operations"); `allow_unregistered_dialects` does not reach into a loaded dialect.
+# TTIR/TTNN ops, attributes and types we do not declare are therefore parsed under a
+# same-length unregistered namespace (so columns stay) and printed back under their own.
+_SHADOW = {"ttir": "TTIR", "ttnn": "TTNN"}
+_GENERIC_NAME = re.compile(r'"(ttir|ttnn)\.([A-Za-z0-9_.$]+)"(?=\s*\()')
+_DIALECT_SYMBOL = re.compile(r"[#!](ttir|ttnn)(?=[.<])")
+_SHADOWED = re.compile(r'(?<=")(TTIR|TTNN)(?=\.[A-Za-z_])|(?<=[#!])(TTIR|TTNN)(?=[.<])')
+
+
+_ALIAS_DEFINITION = re.compile(r"^([#!][A-Za-z_][\w$.-]*)[ \t]*=[ \t]*(.+)$", re.M)
+
+
+def resolve_alias_definitions(text: str) -> str:
+    """Inline aliases used inside other alias definitions, on the definition lines only.
+
+    The body of an attribute of a dialect that is not loaded (`#ttcore...`, shadowed
+    `#ttnn.ttnn_layout<..., #dram>`) is kept as raw text, so an alias inside it is never
+    resolved and would be printed as a dangling `#dram`. Location aliases are left alone.
+    """
+    if "=" not in text or not _ALIAS_DEFINITION.search(text):
+        return text
+    values: dict[str, str] = {}
+
+    def resolve(m):
+        name, value = m.group(1), m.group(2)
+        if value.startswith("loc("):
+            return m.group(0)
+        for alias, body in values.items():
+            if alias in value:
+                value = re.sub(re.escape(alias) + r"(?![\w$.-])", lambda _: body, value)
+        values[name] = value.rstrip()
+        return f"{name} = {value}"
+
+    return _ALIAS_DEFINITION.sub(resolve, text)
+
+
+def shadow_unmodelled(text: str) -> str:
+    """`"ttir.quantize"(`, `#ttnn.ttnn_layout<`, `#ttir<flattened_compat ...>` -> TTIR/TTNN namespace."""
+    from tt_dw_mlir.dialect.irdl import modelled_names
+
+    ops, symbols = modelled_names()
+
+    def op_name(m):
+        if f"{m.group(1)}.{m.group(2)}" in ops:
+            return m.group(0)
+        return f'"{_SHADOW[m.group(1)]}.{m.group(2)}"'
+
+    def symbol(m):
+        end = m.end()
+        while end < len(text) and (text[end].isalnum() or text[end] in "._"):
+            end += 1
+        if text[m.start():end] in symbols:
+            return m.group(0)
+        return m.group(0)[0] + _SHADOW[m.group(1)]
+
+    if "ttir" not in text and "ttnn" not in text:
+        return text
+    return _DIALECT_SYMBOL.sub(symbol, _GENERIC_NAME.sub(op_name, text))
+
+
+def unshadow(text: str) -> str:
+    """Printing (and diagnostics) side of `shadow_unmodelled`."""
+    if "TTIR" not in text and "TTNN" not in text:
+        return text
+    return _SHADOWED.sub(lambda m: (m.group(1) or m.group(2)).lower(), text)
+
+
+# tt-mlir wraps device code in `ttcore.device_module { builtin.module {...} }` (and CPU code
+# in `ttcore.cpu_module`), custom assembly `attr-dict-with-keyword $bodyRegion`
+# (TTCoreOps.td). ttcore is not loaded here: parse them in generic form, print them back.
+_MODULE_WRAPPER = re.compile(r"^([ \t]*)ttcore\.(device_module|cpu_module)\b[ \t]*(attributes\b[ \t]*)?", re.M)
+_GENERIC_WRAPPER = re.compile(r'"ttcore\.(device_module|cpu_module)"\(\) \(\{')
+_WRAPPER_TAIL = re.compile(r"\)( \{.*?\})? : \(\) -> \(\)")
+
+
+def module_wrappers_to_generic(text: str) -> str:
+    """`ttcore.device_module [attributes {A}] {R}` -> `"ttcore.device_module"() ({R}) {A} : () -> ()`.
+
+    Line numbers stay (a multi-line {A} leaves its newlines behind).
+    """
+    if "ttcore." not in text:
+        return text
+    out, last = [], 0
+    for match in _MODULE_WRAPPER.finditer(text):
+        if match.start() < last:
+            continue
+        at_ = match.end()
+        attributes = ""
+        if match.group(3):
+            if not text.startswith("{", at_):
+                continue
+            close = _matching_brace(text, at_)
+            if close < 0:
+                continue
+            attributes = text[at_:close + 1]
+            at_ = close + 1
+            while at_ < len(text) and text[at_] in _BLANK:
+                at_ += 1
+        if not text.startswith("{", at_):
+            continue
+        region_end = _matching_brace(text, at_)
+        if region_end < 0:
+            continue
+        header = f'{match.group(1)}"ttcore.{match.group(2)}"() ({{' + "\n" * attributes.count("\n")
+        tail = "})" + (" " + " ".join(attributes.split()) if attributes else "") + " : () -> ()"
+        out += [text[last:match.start()], header, text[at_ + 1:region_end], tail]
+        last = region_end + 1
+    out.append(text[last:])
+    return "".join(out)
+
+
+def module_wrappers_to_custom(text: str) -> str:
+    """Printing side of `module_wrappers_to_generic`."""
+    out, last = [], 0
+    for match in _GENERIC_WRAPPER.finditer(text):
+        open_at = match.end() - 1
+        close = _matching_brace(text, open_at)
+        tail = _WRAPPER_TAIL.match(text, close + 1) if close >= 0 else None
+        if match.start() < last or not tail:
+            continue
+        keyword = f" attributes{tail.group(1)}" if tail.group(1) else ""
+        out += [text[last:match.start()], f"ttcore.{match.group(1)}{keyword} {{", text[open_at + 1:close], "}"]
+        last = tail.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+_CONV2D = re.compile(r'"ttir\.conv2d"\(([^)\n]*)\)')  # not across lines: from a CHECK line into the op
 # `(?:,\s*)?`, not `,?\s*`: the latter rescans every run of indentation (cubic on deep nesting).
 # As printed: attribute dictionaries are sorted, and conv2d's required `dilation`
 # and `groups` always come before it, so it is never first.
@@ -288,12 +440,16 @@ def conv2d_operand_segments(text: str) -> str:
     """
     out, last = [], 0
     for match in _CONV2D.finditer(text):
+        if _in_comment(text, match.start()):  # `// CHECK: "ttir.conv2d"(%[[X]]` has no `)`
+            continue
         operands = [o for o in match.group(1).split(",") if o.strip()]
         j = match.end()
-        while j < len(text) and text[j] in " \t":
+        while j < len(text) and text[j] in _BLANK:
             j += 1
         attrs_end = _matching_brace(text, j) if j < len(text) and text[j] == "{" else -1
         start = attrs_end + 1 if attrs_end >= 0 else j
+        while start < len(text) and text[start] in _BLANK:  # `}>` alone on its line, types below
+            start += 1
         line_end = text.find("\n", start)
         signature = text[start:line_end if line_end >= 0 else len(text)]
         types_match = re.match(r"\s*:\s*\((.*)\)\s*->\s*(.*)$", signature)
@@ -420,7 +576,8 @@ def parse_module(text: str, context, source_name: str = "-"):
     if refused:
         raise DiagnosticError([refused])
     if not USING_TTMLIR:
-        text = conv2d_operand_segments(custom_form_to_generic(properties_to_attributes(text)))
+        text = conv2d_operand_segments(custom_form_to_generic(properties_to_attributes(
+            module_wrappers_to_generic(shadow_unmodelled(resolve_alias_definitions(text))))))
 
     def failure(error):
         found = diagnostics_of(error, source_name) if error.error_diagnostics else \
@@ -464,7 +621,9 @@ class _ParsedModule:
 def print_module(module, *, generic: bool = False, debug_info: bool = False) -> str:
     text = module.operation.get_asm(print_generic_op_form=generic, enable_debug_info=debug_info,
                                     assume_verified=False)
-    return text if USING_TTMLIR else attributes_to_properties(strip_operand_segments(text))
+    if USING_TTMLIR:
+        return text
+    return module_wrappers_to_custom(unshadow(attributes_to_properties(strip_operand_segments(text))))
 
 
 def verify(module, source_name: str | None = None) -> list[Diagnostic]:

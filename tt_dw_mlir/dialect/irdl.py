@@ -31,22 +31,17 @@ ELEMENTS = "any"  # dense<...> or dense_resource<...>: checked by the verifier
 WEIGHT_LAYOUT = "@ttnn::@depthwise_weight_layout"
 
 # op name -> (fixed operand names, variadic tail?, {attribute: kind})
+# Only the ops the passes read or build. Every other TTIR/TTNN op (and attribute, and
+# type) passes through as an unregistered op (`tt_dw_mlir.ir.shadow_unmodelled`): a
+# loose IRDL declaration would reject valid IR, e.g. a variadic `ttir.concat` of two
+# different tensor types (one constraint = one type).
 TTIR_OPS: dict[str, tuple[tuple[str, ...], bool, dict]] = {
     "conv2d": (("input", "weight", "?bias", "?output"), False, {
         "stride": ARRAY_OR_INT, "padding": ARRAY_OR_INT, "dilation": ARRAY_OR_INT, "groups": INT}),
     "empty": ((), False, {}),
     "constant": ((), False, {"value": ELEMENTS}),
     "permute": (("input",), True, {"permutation": DENSE_ARRAY}),
-    "reshape": (("input",), True, {}),
-    "mean": (("input",), True, {}),
-    "sum": (("input",), True, {}),
-    "matmul": (("a", "b"), True, {}),
-    "linear": (("a", "b"), True, {}),
     "clamp_scalar": (("input",), True, {}),
-    "typecast": (("input",), True, {}),
-    "max_pool2d": (("input",), True, {}),
-    "avg_pool2d": (("input",), True, {}),
-    "concat": ((), True, {}),
 }
 # Elementwise ops get one constraint per operand plus an optional destination:
 # a variadic list shares one constraint, i.e. one type, which would reject a
@@ -112,6 +107,13 @@ def subset_source() -> str:
         "    irdl.parameters(fields: %fields)\n  }")
     return (f"irdl.dialect @ttir {{\n{ttir_ops}\n}}\n"
             f"irdl.dialect @ttnn {{\n{layout_attr}\n{ttnn_ops}\n}}\n")
+
+
+@lru_cache(maxsize=1)
+def modelled_names() -> tuple[frozenset, frozenset]:
+    """(op names, attribute names) the subset declares, e.g. "ttir.conv2d", "#ttnn.depthwise_weight_layout"."""
+    ops = {f"ttir.{op}" for op in (*TTIR_OPS, *TTIR_ELEMENTWISE)} | {f"ttnn.{op}" for op in TTNN_OPS}
+    return frozenset(ops), frozenset({"#" + WEIGHT_LAYOUT.replace("@", "").replace("::", ".")})
 
 
 def load_subset(context) -> None:

@@ -8,6 +8,7 @@ optional batch/height/width/channel dimension attributes (NCHW-described input).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -119,6 +120,12 @@ class Conv2d:
         return tuple(found)
 
     @property
+    def is_flattened(self) -> bool:
+        """After tt-mlir's ttir-flatten-sliding-window: input [1, 1, N*H*W, C] and the true
+        N, H, W in a `flattened_compat_info = #ttir<flattened_compat ...>` attribute."""
+        return "flattened_compat_info" in self.op.attributes
+
+    @property
     def is_nhwc(self) -> bool:
         return self.dims == (0, 1, 2, 3)
 
@@ -162,6 +169,19 @@ class Conv2d:
     def element_type(self):
         return self.input.type.element_type
 
+    def _check_flattened(self) -> None:
+        """tt-mlir's check (TTIROps.cpp, Conv2dOp::verify): dim 2 holds batch * height * width."""
+        info = str(self.op.attributes["flattened_compat_info"])
+        found = {k: int(v) for k, v in re.findall(r"(batch_size|input_height|input_width)\s*=\s*(\d+)", info)}
+        if len(found) != 3:
+            raise InvalidOp(f"'flattened_compat_info' must give batch_size, input_height and "
+                            f"input_width, got {info}")
+        flat = ranked_shape(self.input, "input")[2]
+        expected = found["batch_size"] * found["input_height"] * found["input_width"]
+        if flat >= 0 and flat != expected:
+            raise InvalidOp(f"flattened input dim 2 is {flat}, but flattened_compat_info gives "
+                            f"batch_size * input_height * input_width = {expected}")
+
     def _check(self) -> None:
         if len(self.op.results) != 1:
             raise InvalidOp("expects one result")
@@ -175,6 +195,9 @@ class Conv2d:
             raise InvalidOp(f"stride {list(self.stride)} and dilation {list(self.dilation)} must be >= 1")
         if min(self.padding) < 0:
             raise InvalidOp(f"padding {list(self.padding)} must be >= 0")
+        if self.is_flattened:  # [1, 1, N*H*W, C]: the shape formulas below do not apply
+            self._check_flattened()
+            return
         dims = self.input_nhwc + self.weight_shape + self.output_nhwc
         if any(d < 0 for d in dims):  # dynamic sizes: nothing more can be checked
             return
@@ -197,6 +220,8 @@ class Conv2d:
                             f"shape {expected}")
         if self.bias is not None:
             bias_shape = ranked_shape(self.bias, "bias")
+            if len(bias_shape) != 4:  # tt-mlir's Conv2dOp::verify checks every operand's rank
+                raise InvalidOp(f"bias must be a 4-D tensor, got {self.bias.type}")
             count = 1
             for d in bias_shape:
                 count *= d

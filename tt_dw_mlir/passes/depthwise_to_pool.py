@@ -108,6 +108,12 @@ class DepthwiseToPool:
         o, c_per_group, kh, kw = conv.weight_shape
         if any(d < 0 for d in conv.input_nhwc + conv.weight_shape + conv.output_nhwc):
             raise NotConverted("dynamic shapes are not supported")
+        if conv.is_flattened:
+            raise NotConverted("flattened conv (flattened_compat_info): run this pass before "
+                               "ttir-flatten-sliding-window")
+        if not conv.is_nhwc and any(_encoding(v) is not None for v in (conv.input, conv.op.results[0])):
+            raise NotConverted("NCHW-described conv with tensor encodings: the permuted NHWC "
+                               "tensors would need layouts this pass cannot derive")
         element = str(conv.element_type)
         if element not in FLOAT_TYPES:
             raise NotConverted(f"element type {element} is not a float type the pool kernels take")
@@ -172,8 +178,11 @@ class DepthwiseToPool:
             operands = [x, weight]
             if fusion.bias is not None:
                 operands.append(self._prepared_bias(fusion.bias, description, record))
-            result_type = ttnn.tensor_type([description.batch, description.out_h, description.out_w,
-                                            description.channels], str(conv.element_type))
+            # NHWC: the op replaces the last fused op's result, so it takes that type
+            # exactly, with its encoding (#ttnn.ttnn_layout, #ttcore...) if it has one.
+            result_type = fusion.last.results[0].type if conv.is_nhwc else ttnn.tensor_type(
+                [description.batch, description.out_h, description.out_w, description.channels],
+                str(conv.element_type))
             new = ir.Operation.create("ttnn.depthwise_pool_conv", results=[result_type], operands=operands,
                                       attributes=ttnn.conv_attributes(description, record))
             result = new.results[0]
@@ -181,7 +190,7 @@ class DepthwiseToPool:
                 back = [0] * 4
                 for i, d in enumerate(conv.dims):
                     back[d] = i
-                result = _permute(result, back)
+                result = _permute(result, back, fusion.last.results[0].type)
         if self.options.remarks == "all":
             self._report(op, "remark", f"depthwise-to-pool: converted ({self._summary(description, record)})")
         fusion.last.results[0].replace_all_uses_with(result)
@@ -320,8 +329,14 @@ def _constant(values):
     return ir.Operation.create("ttir.constant", results=[attr.type], attributes={"value": attr}).results[0]
 
 
-def _permute(value, permutation: list[int]):
+def _encoding(value):
+    t = value.type
+    return ir.RankedTensorType(t).encoding if isinstance(t, ir.RankedTensorType) else None
+
+
+def _permute(value, permutation: list[int], result_type=None):
     shape = list(value.type.shape)
-    result_type = ttnn.tensor_type([shape[p] for p in permutation], str(value.type.element_type))
+    result_type = result_type or ttnn.tensor_type([shape[p] for p in permutation],
+                                                  str(value.type.element_type))
     return ir.Operation.create("ttir.permute", results=[result_type], operands=[value],
                                attributes={"permutation": ir.DenseI64ArrayAttr.get(permutation)}).results[0]
