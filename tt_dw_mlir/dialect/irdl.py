@@ -32,7 +32,7 @@ WEIGHT_LAYOUT = "@ttnn::@depthwise_weight_layout"
 
 # op name -> (fixed operand names, variadic tail?, {attribute: kind})
 # Only the ops the passes read or build. Every other TTIR/TTNN op (and attribute, and
-# type) passes through as an unregistered op (`tt_dw_mlir.ir.shadow_unmodelled`): a
+# type) passes through as an unregistered op (`tt_dw_mlir.dialect.irdl_syntax.shadow_unmodelled`): a
 # loose IRDL declaration would reject valid IR, e.g. a variadic `ttir.concat` of two
 # different tensor types (one constraint = one type).
 TTIR_OPS: dict[str, tuple[tuple[str, ...], bool, dict]] = {

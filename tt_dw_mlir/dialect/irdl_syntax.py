@@ -1,0 +1,382 @@
+"""What the IRDL fallback cannot parse or print as tt-mlir writes it, adapted in text.
+
+`to_irdl` runs on input before parsing, `from_irdl` on printed output. Every
+rewrite keeps line numbers, and all but the ones noted keep columns, so a
+diagnostic still points at what the user wrote:
+
+  * properties `<{...}>`: IRDL ("extensible") ops have none; they become an
+    attribute dictionary character for character (`<{` -> ` {`, `}>` -> `} `);
+  * TTIR/TTNN ops, attributes and types the subset does not declare: an IRDL
+    dialect refuses unknown ones, so they are parsed under a same-length
+    unregistered namespace (`TTIR`, `TTNN`) and printed back under their own;
+  * `ttcore.device_module` / `cpu_module` wrappers: custom assembly of a dialect
+    not loaded here, parsed in generic form;
+  * aliases used inside other alias definitions (kept as raw text inside attributes
+    of dialects not loaded), inlined;
+  * `ttir.empty() : T`, the one custom form common in tt-mlir IR;
+  * `ttir.conv2d`'s optional bias and destination operands: C++ ODS infers which
+    is which, IRDL needs operandSegmentSizes (only the rest of that line shifts).
+
+Not used when tt-mlir's own bindings (`ttmlir`) are importable.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tt_dw_mlir.ir import Diagnostic
+
+# Dialects whose ops are ours to model: their properties get the shims below.
+_MODELLED = ("ttir", "ttnn")
+
+
+def to_irdl(text: str) -> str:
+    """Input side: tt-mlir's textual IR -> what the IRDL subset parses."""
+    text = resolve_alias_definitions(text)
+    text = shadow_unmodelled(text)
+    text = module_wrappers_to_generic(text)
+    text = properties_to_attributes(text)
+    text = custom_form_to_generic(text)
+    return conv2d_operand_segments(text)
+
+
+def from_irdl(text: str) -> str:
+    """Printing side: undo `to_irdl` on printed IR."""
+    text = strip_operand_segments(text)
+    text = attributes_to_properties(text)
+    text = unshadow(text)
+    return module_wrappers_to_custom(text)
+
+
+_OP_START = re.compile(r'"(?:%s)\.[A-Za-z0-9_.]+"\(' % "|".join(_MODELLED))
+
+
+_BLANK = " \t\r\n"
+_BRACE_OR_QUOTE = re.compile(r'[{}"]|//')
+
+
+def _matching_brace(text: str, i: int) -> int:
+    """Index of the '}' closing the '{' at text[i], or -1 (strings and comments are skipped)."""
+    depth, quoted, pos = 0, False, i
+    while True:
+        match = _BRACE_OR_QUOTE.search(text, pos)
+        if not match:
+            return -1
+        ch, at = match.group(), match.start()
+        pos = match.end()
+        if quoted:
+            if ch == '"' and not _escaped(text, at):
+                quoted = False
+        elif ch == "//":  # `// CHECK: {{.*}}` lines must not count
+            newline = text.find("\n", at)
+            if newline < 0:
+                return -1
+            pos = newline
+        elif ch == '"':
+            quoted = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return at
+
+
+def _in_comment(text: str, at: int) -> bool:
+    """Whether text[at] lies after `//` on its line (tests put op names in CHECK lines)."""
+    return "//" in text[text.rfind("\n", 0, at) + 1:at]
+
+
+def _escaped(text: str, at: int) -> bool:
+    """Whether text[at] is preceded by an odd number of backslashes."""
+    count = 0
+    while at - count - 1 >= 0 and text[at - count - 1] == "\\":
+        count += 1
+    return count % 2 == 1
+
+
+def _after_operands(text: str, i: int) -> int:
+    """Given text[i] == '(' opening a generic op's operand list, index after it."""
+    close = text.find(")", i)
+    return -1 if close < 0 else close + 1
+
+
+def properties_to_attributes(text: str) -> str:
+    """`"ttir.x"(...) <{a}> {b}` -> `"ttir.x"(...)  {a,    b}`, same length, same lines."""
+    out = list(text)
+    for match in _OP_START.finditer(text):
+        if _in_comment(text, match.start()):
+            continue
+        j = _after_operands(text, match.end() - 1)
+        if j < 0:
+            continue
+        # tt-mlir's tests often put `<{` and each property on lines of their own.
+        while j < len(text) and text[j] in _BLANK:
+            j += 1
+        if not text.startswith("<{", j):
+            continue
+        close = _matching_brace(text, j + 1)
+        if close < 0 or close + 1 >= len(text) or text[close + 1] != ">":
+            continue
+        empty = text[j + 2:close].strip() == ""
+        k = close + 2
+        while k < len(text) and text[k] in _BLANK:
+            k += 1
+        has_dict = k < len(text) and text[k] == "{"
+        if empty:  # `<{}>` disappears
+            out[j:close + 2] = [" "] * (close + 2 - j)
+        elif has_dict:  # merge into the following attribute dictionary
+            out[j:j + 2] = [" ", "{"]
+            out[close] = ","
+            out[close + 1] = " "
+            out[k] = " "
+        else:
+            out[j:j + 2] = [" ", "{"]
+            out[close + 1] = " "
+    return "".join(out)
+
+
+_CUSTOM_EMPTY = re.compile(r"\bttir\.empty\(\)\s*:\s*(tensor<[^>]*>)")
+_CUSTOM_FORM = re.compile(r'^([^"/]*?(?:=\s*|^\s*))((?:%s)\.[A-Za-z0-9_]+)\b' % "|".join(_MODELLED), re.M)
+
+
+def custom_form_to_generic(text: str) -> str:
+    """`ttir.empty() : T` (its custom form) -> `"ttir.empty"() : () -> T`; lines keep their numbers."""
+    return _CUSTOM_EMPTY.sub(lambda m: f'"ttir.empty"() : () -> {m.group(1)}', text)
+
+
+def custom_form_diagnostics(text: str, source_name: str) -> list[Diagnostic]:
+    """IRDL ops have no custom assembly and their parse failures carry no diagnostic: find them."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _CUSTOM_FORM.match(line)
+        if match:
+            found.append(Diagnostic(
+                "error", f"custom assembly of '{match.group(2)}' is not supported without ttmlir; "
+                f"write the op in generic form (\"{match.group(2)}\"(...) : (...) -> ...)",
+                source_name, number, len(match.group(1)) + 1))
+    return found or [Diagnostic("error", "unable to parse the input", source_name, 0, 0)]
+
+
+# IRDL dialects reject every op and attribute they do not declare ("unregistered
+# operation 'ttir.quantize' found in dialect ('ttir') that does not allow unknown
+# operations"); `allow_unregistered_dialects` does not reach into a loaded dialect.
+# TTIR/TTNN ops, attributes and types we do not declare are therefore parsed under a
+# same-length unregistered namespace (so columns stay) and printed back under their own.
+_SHADOW = {"ttir": "TTIR", "ttnn": "TTNN"}
+_GENERIC_NAME = re.compile(r'"(ttir|ttnn)\.([A-Za-z0-9_.$]+)"(?=\s*\()')
+_DIALECT_SYMBOL = re.compile(r"[#!](ttir|ttnn)(?=[.<])")
+_SHADOWED = re.compile(r'(?<=")(TTIR|TTNN)(?=\.[A-Za-z_])|(?<=[#!])(TTIR|TTNN)(?=[.<])')
+
+
+_ALIAS_DEFINITION = re.compile(r"^([#!][A-Za-z_][\w$.-]*)[ \t]*=[ \t]*(.+)$", re.M)
+
+
+def resolve_alias_definitions(text: str) -> str:
+    """Inline aliases used inside other alias definitions, on the definition lines only.
+
+    The body of an attribute of a dialect that is not loaded (`#ttcore...`, shadowed
+    `#ttnn.ttnn_layout<..., #dram>`) is kept as raw text, so an alias inside it is never
+    resolved and would be printed as a dangling `#dram`. Location aliases are left alone.
+    """
+    if "=" not in text or not _ALIAS_DEFINITION.search(text):
+        return text
+    values: dict[str, str] = {}
+
+    def resolve(m):
+        name, value = m.group(1), m.group(2)
+        if value.startswith("loc("):
+            return m.group(0)
+        for alias, body in values.items():
+            if alias in value:
+                value = re.sub(re.escape(alias) + r"(?![\w$.-])", lambda _: body, value)
+        values[name] = value.rstrip()
+        return f"{name} = {value}"
+
+    return _ALIAS_DEFINITION.sub(resolve, text)
+
+
+def shadow_unmodelled(text: str) -> str:
+    """`"ttir.quantize"(`, `#ttnn.ttnn_layout<`, `#ttir<flattened_compat ...>` -> TTIR/TTNN namespace."""
+    from tt_dw_mlir.dialect.irdl import modelled_names
+
+    ops, symbols = modelled_names()
+
+    def op_name(m):
+        if f"{m.group(1)}.{m.group(2)}" in ops:
+            return m.group(0)
+        return f'"{_SHADOW[m.group(1)]}.{m.group(2)}"'
+
+    def symbol(m):
+        end = m.end()
+        while end < len(text) and (text[end].isalnum() or text[end] in "._"):
+            end += 1
+        if text[m.start():end] in symbols:
+            return m.group(0)
+        return m.group(0)[0] + _SHADOW[m.group(1)]
+
+    if "ttir" not in text and "ttnn" not in text:
+        return text
+    return _DIALECT_SYMBOL.sub(symbol, _GENERIC_NAME.sub(op_name, text))
+
+
+def unshadow(text: str) -> str:
+    """Printing (and diagnostics) side of `shadow_unmodelled`."""
+    if "TTIR" not in text and "TTNN" not in text:
+        return text
+    return _SHADOWED.sub(lambda m: (m.group(1) or m.group(2)).lower(), text)
+
+
+# tt-mlir wraps device code in `ttcore.device_module { builtin.module {...} }` (and CPU code
+# in `ttcore.cpu_module`), custom assembly `attr-dict-with-keyword $bodyRegion`
+# (TTCoreOps.td). ttcore is not loaded here: parse them in generic form, print them back.
+_MODULE_WRAPPER = re.compile(r"^([ \t]*)ttcore\.(device_module|cpu_module)\b[ \t]*(attributes\b[ \t]*)?", re.M)
+_GENERIC_WRAPPER = re.compile(r'"ttcore\.(device_module|cpu_module)"\(\) \(\{')
+_WRAPPER_TAIL = re.compile(r"\)( \{.*?\})? : \(\) -> \(\)")
+
+
+def module_wrappers_to_generic(text: str) -> str:
+    """`ttcore.device_module [attributes {A}] {R}` -> `"ttcore.device_module"() ({R}) {A} : () -> ()`.
+
+    Line numbers stay (a multi-line {A} leaves its newlines behind).
+    """
+    if "ttcore." not in text:
+        return text
+    out, last = [], 0
+    for match in _MODULE_WRAPPER.finditer(text):
+        if match.start() < last:
+            continue
+        at_ = match.end()
+        attributes = ""
+        if match.group(3):
+            if not text.startswith("{", at_):
+                continue
+            close = _matching_brace(text, at_)
+            if close < 0:
+                continue
+            attributes = text[at_:close + 1]
+            at_ = close + 1
+            while at_ < len(text) and text[at_] in _BLANK:
+                at_ += 1
+        if not text.startswith("{", at_):
+            continue
+        region_end = _matching_brace(text, at_)
+        if region_end < 0:
+            continue
+        header = f'{match.group(1)}"ttcore.{match.group(2)}"() ({{' + "\n" * attributes.count("\n")
+        tail = "})" + (" " + " ".join(attributes.split()) if attributes else "") + " : () -> ()"
+        out += [text[last:match.start()], header, text[at_ + 1:region_end], tail]
+        last = region_end + 1
+    out.append(text[last:])
+    return "".join(out)
+
+
+def module_wrappers_to_custom(text: str) -> str:
+    """Printing side of `module_wrappers_to_generic`."""
+    out, last = [], 0
+    for match in _GENERIC_WRAPPER.finditer(text):
+        open_at = match.end() - 1
+        close = _matching_brace(text, open_at)
+        tail = _WRAPPER_TAIL.match(text, close + 1) if close >= 0 else None
+        if match.start() < last or not tail:
+            continue
+        keyword = f" attributes{tail.group(1)}" if tail.group(1) else ""
+        out += [text[last:match.start()], f"ttcore.{match.group(1)}{keyword} {{", text[open_at + 1:close], "}"]
+        last = tail.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+_CONV2D = re.compile(r'"ttir\.conv2d"\(([^)\n]*)\)')  # not across lines: from a CHECK line into the op
+# `(?:,\s*)?`, not `,?\s*`: the latter rescans every run of indentation (cubic on deep nesting).
+# As printed: attribute dictionaries are sorted, and conv2d's required `dilation`
+# and `groups` always come before it, so it is never first.
+_SEGMENTS = re.compile(r", operandSegmentSizes = array<i32: [0-9, ]*>")
+
+
+def _top_level_split(text: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "<([{":
+            depth += 1
+        elif ch in ">)]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
+def _is_bias_like(operand_type: str, result_type: str) -> bool:
+    """A third conv operand is the bias unless it has the result's type and is not 1x1x1xC-like."""
+    if operand_type != result_type:
+        return True
+    dims = re.findall(r"(\d+)x", operand_type)
+    return sum(1 for d in dims if d != "1") <= 1
+
+
+def conv2d_operand_segments(text: str) -> str:
+    """Give each `ttir.conv2d` the operandSegmentSizes IRDL needs for its two optional operands.
+
+    tt-mlir's conv2d has one optional bias (and, in older IR, a destination
+    operand): C++ ODS infers which is which, IRDL needs the segment sizes. Only
+    the rest of the op's line shifts; line numbers and the op's column stay.
+    """
+    out, last = [], 0
+    for match in _CONV2D.finditer(text):
+        if _in_comment(text, match.start()):  # `// CHECK: "ttir.conv2d"(%[[X]]` has no `)`
+            continue
+        operands = [o for o in match.group(1).split(",") if o.strip()]
+        j = match.end()
+        while j < len(text) and text[j] in _BLANK:
+            j += 1
+        attrs_end = _matching_brace(text, j) if j < len(text) and text[j] == "{" else -1
+        start = attrs_end + 1 if attrs_end >= 0 else j
+        while start < len(text) and text[start] in _BLANK:  # `}>` alone on its line, types below
+            start += 1
+        line_end = text.find("\n", start)
+        signature = text[start:line_end if line_end >= 0 else len(text)]
+        types_match = re.match(r"\s*:\s*\((.*)\)\s*->\s*(.*)$", signature)
+        bias, destination = 0, 0
+        if len(operands) >= 4:
+            bias, destination = 1, len(operands) - 3
+        elif len(operands) == 3:
+            types = _top_level_split(types_match.group(1)) if types_match else []
+            result = types_match.group(2).strip() if types_match else ""
+            if len(types) == 3 and not _is_bias_like(types[2], result):
+                destination = 1
+            else:
+                bias = 1
+        segments = f"operandSegmentSizes = array<i32: {1 if operands else 0}, {1 if len(operands) >= 2 else 0}, {bias}, {destination}>"
+        if attrs_end >= 0:
+            body = text[j + 1:attrs_end].strip()
+            out += [text[last:attrs_end], (", " if body else "") + segments]
+            last = attrs_end
+        else:
+            out += [text[last:match.end()], " {" + segments + "}"]
+            last = match.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def strip_operand_segments(text: str) -> str:
+    """Printing side of `conv2d_operand_segments`."""
+    return _SEGMENTS.sub("", text)
+
+
+_PRINTED_ATTRS = re.compile(r'("(?:%s)\.[A-Za-z0-9_.]+"\([^)]*\)) \{' % "|".join(_MODELLED))
+
+
+def attributes_to_properties(text: str) -> str:
+    """Printing side of the shim: `"ttir.x"(...) {a}` -> `"ttir.x"(...) <{a}>`."""
+    pieces, last = [], 0
+    for match in _PRINTED_ATTRS.finditer(text):
+        open_at = match.end() - 1
+        close = _matching_brace(text, open_at)
+        if close < 0 or match.start() < last:
+            continue
+        pieces += [text[last:match.start()], match.group(1), " <{", text[open_at + 1:close], "}>"]
+        last = close + 1
+    pieces.append(text[last:])
+    return "".join(pieces)
