@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import os
 import statistics
@@ -95,6 +96,18 @@ def interleaved_medians(fns: dict[str, Callable[[], object]], repeats: int,
             fn()
             times[name].append(time.perf_counter() - t0)
     return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def bench_parser(doc: str) -> argparse.ArgumentParser:
+    """Command line of a benchmark script: its docstring's first line and --quick."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short version (as run_all.py --quick)")
+    return parser
+
+
+def script_main(doc: str, run: Callable[..., str]) -> None:
+    """main() of a script whose only option is --quick: print run(quick)."""
+    print(run(quick=bench_parser(doc).parse_args().quick))
 
 
 def machine_note() -> str:

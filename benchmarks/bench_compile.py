@@ -11,14 +11,13 @@ its own as the 0-conv row). Target: pipeline <= 5x floor at 10,000 convs.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from _common import NotAvailable, need_tool, table
+from _common import NotAvailable, bench_parser, need_tool, table
 from gen_module import generate
 
 TARGET_RATIO_AT_10K = 5.0
@@ -85,9 +84,8 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--sizes", type=int, nargs="+")
-    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     print(run(args.quick, tuple(args.sizes) if args.sizes else None))
 

@@ -15,7 +15,6 @@ on a CB wait (kernel_block op=wait). The full per-tensor / per-DFB tables:
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import subprocess
@@ -23,7 +22,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from _common import BENCH, NotAvailable, need, need_tool, table
+from _common import BENCH, NotAvailable, need, need_tool, script_main, table
 from layers import mobilenetv2, unique_convs
 
 CAP = 14
@@ -115,9 +114,7 @@ def run(quick: bool = False) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    print(run(parser.parse_args().quick))
+    script_main(__doc__, run)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ spends folding the constants into prepared-layout constants.
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import tempfile
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import NotAvailable, median_time, need, need_tool, table
+from _common import NotAvailable, median_time, need, need_tool, script_main, table
 from layers import efficientnet_b0
 
 DTYPES = ("bf16", "bfp8_b", "bfp4_b")
@@ -151,9 +150,7 @@ def run(quick: bool = False) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    print(run(parser.parse_args().quick))
+    script_main(__doc__, run)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Every benchmark of tt-dw-mlir, one command, tables on stdout.
 
-    .venv/bin/python benchmarks/run_all.py            # full (about 10 minutes on 2 cores)
-    .venv/bin/python benchmarks/run_all.py --quick    # short version (about 1.5 minutes)
+    .venv/bin/python benchmarks/run_all.py            # full (about 2.5 minutes on 2 cores)
+    .venv/bin/python benchmarks/run_all.py --quick    # short version (about 25 seconds)
     .venv/bin/python benchmarks/run_all.py --only cost compile
 
 Sections: compile (tt-dw-opt pipeline vs parse/print floor), weights (weight

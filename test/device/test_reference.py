@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from dw_cases import conv_id, dw, make_inputs, pcc, pcc_target, torch_oracle
 from tt_dw_mlir.program import KernelProgram, plan_program
 from tt_dw_mlir.runtime import execute
+from tt_dw_mlir.runtime import reference as reference_module
+from tt_dw_mlir.runtime._tensors import (apply_activation, bias_tiles, bias_vector, input_nhwc,
+                                         output_nhwc, weight_tiles, window_weight_matrix)
 from tt_dw_mlir.runtime.reference import run_reference_windows
 
 MOBILENET_V2 = [  # BN folded into a bias, ReLU6
@@ -107,3 +111,145 @@ def test_edge_shapes(conv):
 def test_p150(conv):
     program, _ = check(conv, device="p150")
     assert program.device.name == "p150"
+
+
+# ---- the fast path ("reference" backend) is bit-identical to the literal oracles ----
+#
+# run_reference caches the unlaid weights, quantises only the tile rows it reads and
+# scans for NaN once (on the output); none of that may change a bit of the result.
+# Oracles: run_reference_windows (gather + addcmul in position order) and the
+# reference as it was before those changes, composed below from the unchanged
+# boundary helpers (whole tiles quantised on every call, quantized() on the input).
+
+def previous_run_reference(program, x_nhwc, prepared_weights, prepared_bias):
+    conv = program.conv
+    x = input_nhwc(program, x_nhwc)
+    w = window_weight_matrix(program, weight_tiles(program, prepared_weights))[:, :conv.channels]
+    b = bias_tiles(program, prepared_bias)
+    b = bias_vector(program, b)[:conv.channels] if b is not None else None
+    weight = w.t().reshape(conv.channels, 1, *conv.kernel).contiguous()
+    xc = x.permute(0, 3, 1, 2)
+    pt, pb, pl, pr = conv.padding
+    if pt == pb and pl == pr:
+        padding = (pt, pl)
+    else:
+        xc, padding = F.pad(xc, (pl, pr, pt, pb)), (0, 0)
+    y = F.conv2d(xc, weight, b, conv.stride, padding, conv.dilation, groups=conv.channels)
+    y = apply_activation(y, conv.activation)
+    return output_nhwc(program, y.permute(0, 2, 3, 1).reshape(-1, conv.channels))
+
+
+def assert_same_bits(got, want):
+    assert got.shape == want.shape and got.dtype == want.dtype == torch.float32
+    assert got.is_contiguous() and want.is_contiguous()
+    differ = got.view(torch.int32) != want.view(torch.int32)
+    assert not differ.any(), (f"{int(differ.sum())} of {got.numel()} values differ, e.g. "
+                              f"{got[differ][:4].tolist()} vs {want[differ][:4].tolist()}")
+
+
+SPECIALS = [float("nan"), -float("nan"), float("inf"), -float("inf"), -0.0, 3.39e38, -3.4e38,
+            1e-40, -1e-44, 1.0 + 2 ** -8]  # 1 + 2^-8: a bf16 tie (to even)
+
+
+def sprinkle(t, count, seed):
+    """Put special values at `count` random places of a float tensor (a copy)."""
+    t = torch.as_tensor(t).clone()
+    gen = torch.Generator().manual_seed(seed)
+    flat = t.view(-1)
+    for i, at in enumerate(torch.randint(flat.numel(), (count,), generator=gen).tolist()):
+        flat[at] = SPECIALS[(seed + i) % len(SPECIALS)]
+    return t
+
+
+BIT_CASES = [  # (id, conv, what is special)
+    ("mbv2-112x32", MOBILENET_V2[0], "x"),
+    ("mbv2-14x576-s2", MOBILENET_V2[6], "x"),
+    ("mbv2-7x960", MOBILENET_V2[7], "none"),
+    ("effb0-28x240-k5", EFFICIENTNET_B0[3], "x"),
+    ("yolo-20x640-k7", YOLOV10X[3], "weights"),
+    ("bfp8-io", dw(1, 28, 28, 192, 3, bias=True, act="relu6", dtype="bfp8_b"), "x"),
+    ("bfp8-w", dw(1, 14, 14, 384, 3, bias=True, act="relu6", wdtype="bfp8_b"), "weights"),
+    ("bfp4-w", dw(1, 14, 14, 480, 5, bias=True, act="silu", wdtype="bfp4_b"), "weights"),
+    ("bfp8-bfp4", dw(2, 27, 33, 72, 3, s=2, bias=True, act="relu", dtype="bfp8_b",
+                     wdtype="bfp4_b"), "x"),
+    ("bfp4-io", dw(1, 12, 12, 64, 3, bias=True, act="gelu", dtype="bfp4_b"), "x"),
+    ("asym-pad", dw(1, 57, 57, 96, 3, s=2, p=(0, 1, 0, 1), bias=True, act="silu"), "x"),
+    ("nan-skipped", dw(1, 9, 9, 32, 3, s=2, p=0), "skipped"),
+    ("overflow", dw(1, 14, 14, 64, 3, bias=True), "overflow"),
+    ("bf16-tensor-in", dw(1, 14, 14, 96, 3, bias=True, act="relu6"), "bf16-input"),
+    ("nan-bias", dw(1, 10, 10, 40, 5, p=(1, 3, 2, 2), bias=True), "bias"),
+    ("gelu-batch2", dw(2, 14, 14, 192, 3, bias=True, act="gelu"), "none"),
+    ("dilated", dw(1, 28, 28, 144, 3, d=2, bias=True, act="relu6"), "x"),
+    ("bfp8-w-40ch", dw(1, 10, 10, 40, 3, bias=True, wdtype="bfp8_b"), "padded channels"),
+]
+
+
+@pytest.mark.parametrize("name,conv,special", BIT_CASES, ids=[c[0] for c in BIT_CASES])
+def test_fast_path_bit_identical(name, conv, special):
+    program = plan_program(conv, "n150")
+    assert isinstance(program, KernelProgram), program
+    x, _, _, pw, pb = make_inputs(conv, program.layout, seed=len(name))
+    if special == "x":  # NaN (both signs), inf, -0, subnormals, bf16 overflow and ties
+        x = sprinkle(x, 12, seed=3)
+    elif special == "weights":  # anywhere in the tiles, read or not
+        pw = sprinkle(pw, 6, seed=1)
+    elif special == "bias":
+        pb = torch.as_tensor(pb).clone()
+        pb[0, 0, 0, 3], pb[0, 1, 0, 1], pb[0, 0, 5, 0] = float("nan"), float("-inf"), float("nan")
+    elif special == "skipped":  # a NaN in the last row/column, which stride 2 never reads
+        x = x.clone()
+        x[0, 8, :, 0] = float("nan")
+        x[0, :, 8, 1] = -float("nan")
+    elif special == "padded channels":  # junk past channel C shares face rows with C-8..C-1
+        pw, pb = torch.as_tensor(pw).clone(), torch.as_tensor(pb).clone()
+        pw[:, :, :, conv.channels % 32:] = 1000.0
+        pb[:, :, 0, conv.channels % 32:] = -1000.0
+    elif special == "overflow":
+        x = x * 1e38
+    elif special == "bf16-input":  # NaN payloads blockfloat's rule drops
+        x = sprinkle(x, 8, seed=5).to(torch.bfloat16)
+        x.view(torch.int16).view(-1)[7] = 0x7FC1
+    got = execute(program, x, pw, pb, backend="reference")
+    assert_same_bits(got, previous_run_reference(program, x, pw, pb))
+    if conv.dilation == (1, 1) and special != "weights" and conv.activation != "gelu":
+        # The two oracles themselves differ (so these are not pinned) on: dilated convs
+        # (torch's dilated depthwise kernel sums in another order: ~1 value in 10^5 is an
+        # ulp off), inf weights (the window order multiplies them by the zero padding,
+        # giving NaN; torch's conv skips padding taps) and gelu (torch's CPU gelu gives
+        # other values on a channels_last tensor than on a contiguous one).
+        assert_same_bits(got, run_reference_windows(program, x, pw, pb))
+    assert_same_bits(execute(program, x, pw, pb, backend="reference"), got)  # cached weights
+
+
+@pytest.mark.parametrize("memcmp", [True, False], ids=["memcmp", "numpy-compare"])
+@pytest.mark.parametrize("as_torch", [False, True], ids=["numpy", "torch"])
+def test_weight_cache_sees_in_place_changes(as_torch, memcmp, monkeypatch):
+    if not memcmp:
+        monkeypatch.setattr(reference_module, "_MEMCMP", None)
+    conv = dw(1, 14, 14, 96, 3, bias=True, act="relu6", wdtype="bfp8_b")
+    program = plan_program(conv, "n150")
+    x, _, _, pw, pb = make_inputs(conv, program.layout)
+    if as_torch:
+        pw, pb = torch.from_numpy(pw), torch.from_numpy(pb)
+    before = execute(program, x, pw, pb, backend="reference")
+    for change in ("weight", "bias"):
+        if change == "weight":
+            pw[0, -1, 1, 5] = 3.0  # position 1 of channel 69, in the last tile
+        else:
+            pb[0, -1, 0, 7] = -2.0  # channel 71
+        after = execute(program, x, pw, pb, backend="reference")
+        assert_same_bits(after, previous_run_reference(program, x, pw, pb))
+        assert not torch.equal(after.view(torch.int32), before.view(torch.int32)), change
+        before = after
+
+
+def test_fast_path_without_native_bf16(monkeypatch):
+    # importing tt-lang-sim rebinds torch.bfloat16 to float32: the bit rounding is used
+    conv = dw(1, 14, 14, 64, 3, bias=True, act="silu")
+    program = plan_program(conv, "n150")
+    x, _, _, pw, pb = make_inputs(conv, program.layout)
+    x = sprinkle(x, 6, seed=2)
+    want = previous_run_reference(program, x, pw, pb)
+    monkeypatch.setattr(torch, "bfloat16", torch.float32)
+    assert_same_bits(execute(program, x, pw, pb, backend="reference"), want)
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -29,13 +30,23 @@ def quantized(x: torch.Tensor, dtype: str) -> torch.Tensor:
     """
     if dtype == "bf16":
         x = x.to(torch.float32)
-        # the native cast is RNE too, but writes every NaN as +NaN; blockfloat keeps the sign.
-        # A finite sum rules NaN out in one fast reduction (isnan().any() is ~10x slower).
-        if torch.bfloat16 is not torch.float32 and (
-                bool(torch.isfinite(x.sum())) or not bool(torch.isnan(x).any())):
+        # the native cast is RNE too, but writes every NaN as one fixed pattern (0xFFFF
+        # with torch 2.13); blockfloat keeps the sign.
+        if native_bf16() and not has_nan(x):
             return x.to(torch.bfloat16).to(torch.float32)
         return _bf16_round(x)
     return torch.from_numpy(quantize(x.contiguous().numpy(), dtype))
+
+
+def native_bf16() -> bool:
+    """False once tt-lang-sim has rebound `torch.bfloat16` to float32 (process-wide)."""
+    return torch.bfloat16 is not torch.float32
+
+
+def has_nan(x: torch.Tensor) -> bool:
+    # A finite sum rules NaN out in one fast reduction (isnan().any() is ~10x slower);
+    # math.isfinite on the Python float saves a tensor op per call.
+    return not math.isfinite(float(x.sum())) and bool(torch.isnan(x).any())
 
 
 def _bf16_round(x: torch.Tensor) -> torch.Tensor:
@@ -48,12 +59,17 @@ def _bf16_round(x: torch.Tensor) -> torch.Tensor:
 def input_nhwc(program: KernelProgram, x_nhwc: Any) -> torch.Tensor:
     """NHWC input, shape-checked and quantised to the activation dtype (face rows of 16
     channels start at channel 0, so the zero channel padding changes nothing)."""
+    return quantized(raw_input_nhwc(program, x_nhwc), program.conv.dtype)
+
+
+def raw_input_nhwc(program: KernelProgram, x_nhwc: Any) -> torch.Tensor:
+    """NHWC input as float32, shape-checked, not yet quantised."""
     conv = program.conv
     x = as_float_tensor(x_nhwc)
     want = (conv.batch, conv.in_h, conv.in_w, conv.channels)
     if tuple(x.shape) != want:
         raise ValueError(f"input must be NHWC {list(want)}, got {list(x.shape)}")
-    return quantized(x, conv.dtype)
+    return x
 
 
 def input_sticks(program: KernelProgram, x_nhwc: Any) -> torch.Tensor:
@@ -67,15 +83,26 @@ def input_sticks(program: KernelProgram, x_nhwc: Any) -> torch.Tensor:
 
 def weight_tiles(program: KernelProgram, prepared_weights: Any) -> torch.Tensor:
     """Prepared weights (num_shards, tiles_per_shard, 32, 32), quantised to the weight dtype."""
+    return quantized(raw_weight_tiles(program, prepared_weights), program.conv.weight_dtype)
+
+
+def raw_weight_tiles(program: KernelProgram, prepared_weights: Any) -> torch.Tensor:
+    """Prepared weights as float32, shape-checked, not yet quantised."""
     lay = program.layout
     w = as_float_tensor(prepared_weights)
     if tuple(w.shape) != lay.prepared_shape:
         raise ValueError(f"prepared weights must have shape {list(lay.prepared_shape)}, "
                          f"got {list(w.shape)}")
-    return quantized(w, program.conv.weight_dtype)
+    return w
 
 
 def bias_tiles(program: KernelProgram, prepared_bias: Any) -> torch.Tensor | None:
+    b = raw_bias_tiles(program, prepared_bias)
+    return quantized(b, program.conv.weight_dtype) if b is not None else None
+
+
+def raw_bias_tiles(program: KernelProgram, prepared_bias: Any) -> torch.Tensor | None:
+    """Prepared bias as float32, checked against the program, not yet quantised."""
     lay, conv = program.layout, program.conv
     if not conv.has_bias:
         if prepared_bias is not None:
@@ -86,7 +113,7 @@ def bias_tiles(program: KernelProgram, prepared_bias: Any) -> torch.Tensor | Non
     b = as_float_tensor(prepared_bias)
     if tuple(b.shape) != lay.bias_shape:
         raise ValueError(f"prepared bias must have shape {list(lay.bias_shape)}, got {list(b.shape)}")
-    return quantized(b, conv.weight_dtype)
+    return b
 
 
 def window_weight_matrix(program: KernelProgram, tiles: torch.Tensor) -> torch.Tensor:
