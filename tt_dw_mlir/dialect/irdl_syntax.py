@@ -372,11 +372,29 @@ def attributes_to_properties(text: str) -> str:
     """Printing side of the shim: `"ttir.x"(...) {a}` -> `"ttir.x"(...) <{a}>`."""
     pieces, last = [], 0
     for match in _PRINTED_ATTRS.finditer(text):
+        if match.start() < last:
+            continue
         open_at = match.end() - 1
-        close = _matching_brace(text, open_at)
-        if close < 0 or match.start() < last:
+        close = _printed_dict_end(text, open_at)
+        if close < 0:
             continue
         pieces += [text[last:match.start()], match.group(1), " <{", text[open_at + 1:close], "}>"]
         last = close + 1
     pieces.append(text[last:])
     return "".join(pieces)
+
+
+def _printed_dict_end(text: str, open_at: int) -> int:
+    """The '}' closing a printed op's attribute dictionary at text[open_at].
+
+    The printer puts an op on one line, its dictionary followed by ` : (types)`:
+    the last `} : (` of the line ends it unless something after it could hide
+    one (a string, as in a location), where the braces are counted instead.
+    Large program attributes make the counting the slowest part of printing.
+    """
+    line_end = text.find("\n", open_at)
+    line_end = len(text) if line_end < 0 else line_end
+    candidate = text.rfind("} : (", open_at, line_end)
+    if candidate >= 0 and '"' not in text[candidate:line_end]:
+        return candidate
+    return _matching_brace(text, open_at)
