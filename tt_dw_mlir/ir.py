@@ -222,6 +222,30 @@ def resource_section_diagnostic(text: str, source_name: str = "-") -> Diagnostic
     return None
 
 
+_NAMED_OP_LOC = re.compile(r'^([ \t]*(?:%[^=\n"]*=[ \t]*)?)(\S.*[ \t]loc\("((?:[^"\\\n]|\\.)*)")\)[ \t]*$',
+                           re.M)
+
+
+def locate_named_ops(text: str, source_name: str) -> str:
+    """`op ... loc("name")` -> `op ... loc("name"("file":line:col))`, at the end of op lines.
+
+    An op written with a name location (frontends name ops after their layers)
+    would lose its place in the file, and every diagnostic on it its
+    `file:line:col`; the name stays, with the op's position as its child.
+    """
+    if 'loc("' not in text:
+        return text
+    quoted = source_name.replace("\\", "\\\\").replace('"', '\\"')
+    lines = text.split("\n")
+    for number, line in enumerate(lines, start=1):
+        match = _NAMED_OP_LOC.match(line) if 'loc("' in line and not line.lstrip().startswith(
+            ("#", "//")) else None
+        if match:
+            col = len(match.group(1)) + 1
+            lines[number - 1] = f'{match.group(1)}{match.group(2)}("{quoted}":{number}:{col}))'
+    return "\n".join(lines)
+
+
 def parse_module(text: str, context, source_name: str = "-"):
     """Parse `text` as a module (an implicit one is made around bare top-level ops).
 
@@ -230,17 +254,22 @@ def parse_module(text: str, context, source_name: str = "-"):
     refused = nesting_diagnostic(text, source_name) or resource_section_diagnostic(text, source_name)
     if refused:
         raise DiagnosticError([refused])
+    text = locate_named_ops(text, source_name)
     if not USING_TTMLIR:
         from tt_dw_mlir.dialect import irdl_syntax
 
         text = irdl_syntax.to_irdl(text)
 
-    def failure(error):
-        if error.error_diagnostics:
-            return DiagnosticError(diagnostics_of(error, source_name))
-        from tt_dw_mlir.dialect.irdl_syntax import custom_form_diagnostics
+    def failure(error, shifted_line: int = 0):
+        if not error.error_diagnostics:
+            from tt_dw_mlir.dialect.irdl_syntax import custom_form_diagnostics
 
-        return DiagnosticError(custom_form_diagnostics(text, source_name))
+            return DiagnosticError(custom_form_diagnostics(text, source_name))
+        found = diagnostics_of(error, source_name)
+        for diag in found:  # undo the implicit module's shift of that one line
+            if diag.line == shifted_line and diag.col > len(_IMPLICIT_MODULE):
+                diag.col -= len(_IMPLICIT_MODULE)
+        return DiagnosticError(found)
 
     with context:
         try:
@@ -251,10 +280,34 @@ def parse_module(text: str, context, source_name: str = "-"):
             found = _TOP_LEVEL_COUNT.search(str(error))
             if not found or found.group(1) == "1":
                 raise failure(error) from None
-        try:  # several (or no) top-level ops: wrap them as mlir-opt does
+        # Bare top-level ops: wrap them in a module, as mlir-opt does, keeping the file's
+        # name and lines; only the columns of the line the module opens on shift.
+        wrapped, line = _wrap_in_module(text)
+        try:
+            return _ParsedModule(ir.Operation.parse(wrapped, source_name=source_name))
+        except ir.MLIRError as error:
+            if not _TOP_LEVEL_COUNT.search(str(error)):
+                raise failure(error, line) from None
+        try:  # the wrapping did not fit (e.g. several resource sections): the bindings' own
             return ir.Module.parse(text)
         except ir.MLIRError as error:
             raise failure(error) from None
+
+
+_IMPLICIT_MODULE = "module {"
+_PREAMBLE_LINE = re.compile(r"[ \t]*(?:$|//|[#!][\w$.-]+[ \t]*=)")
+
+
+def _wrap_in_module(text: str) -> tuple[str, int]:
+    """`text` inside `module { ... }`, after its alias definitions and before its resources."""
+    lines = text.split("\n")
+    first = next((i for i, l in enumerate(lines) if not _PREAMBLE_LINE.match(l)), len(lines) - 1)
+    lines[first] = _IMPLICIT_MODULE + lines[first]
+    body = "\n".join(lines)
+    resources = body.rfind("{-#")
+    if resources >= 0:
+        return body[:resources] + "}" + body[resources:], first + 1
+    return body + "\n}", first + 1
 
 
 class _ParsedModule:
