@@ -131,7 +131,7 @@ def test_wrong_weight_shape_is_rejected() -> None:
 
 
 def test_torch_input_and_quantised_prepare() -> None:
-    torch = pytest.importorskip("torch")
+    import torch
     layout = make_layout(_conv(64, (3, 3), "bfp8_b"), "height_sharded", 1)
     w = torch.randn(64, 1, 3, 3)
     prepared = layout_weights(w, layout)
