@@ -66,14 +66,16 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
+from . import sharding as _sharding
 from .conv_config import FACE, TILE, DepthwiseConv, round_up
+from .program import TILE_BYTES, KernelProgram, plan_program
 
 TILE_ELEMS = TILE * TILE
 
 # Bytes per element when tiled: bfp8_b / bfp4_b add one shared 8-bit exponent
-# per 16-value face row (DESIGN.md section 6); a bf16 tile is 2048 B, bfp8_b
-# 1088 B, bfp4_b 576 B (tt-metal tile sizes).
-BYTES_PER_ELEM = {"bf16": 2.0, "bfp8_b": 1.0 + 1.0 / FACE, "bfp4_b": 0.5 + 1.0 / FACE}
+# per 16-value face row (DESIGN.md section 6): 2, 1 + 1/16 and 0.5 + 1/16
+# (program.TILE_BYTES, the tt-metal tile sizes, over 1024 values).
+BYTES_PER_ELEM = {dtype: size / TILE_ELEMS for dtype, size in TILE_BYTES.items()}
 # Row-major sticks (the gathered window, the im2col input) are bf16:
 # block-float formats exist only in TILE layout in tt-metal.
 STICK_BYTES_PER_ELEM = 2.0
@@ -181,8 +183,8 @@ N150 = DeviceParams(
     # ttnn ops use an 8x8 compute grid (tt-metal tech_reports/Blackhole/
     # BlackholeBringUpProgrammingGuide.md, "Available for Compute" 8x8).
     clock_hz=1.0e9,
-    grid=(8, 8),
-    l1_bytes=1464 * 1024,  # tt-isa-documentation WormholeB0/TensixTile/L1.md
+    grid=_sharding.N150.grid,          # 8x8, as sharding.py plans
+    l1_bytes=_sharding.N150.l1_bytes,  # 1464 KiB (tt-isa-documentation WormholeB0/TensixTile/L1.md)
     matmul_tile=_MATMUL,
     eltwise_mul_tile=_ELTWISE_MUL,
     reduce_tile=_REDUCE,
@@ -209,11 +211,11 @@ P150 = DeviceParams(
     arch="blackhole",
     # 1.35 GHz AI clock (docs.tenstorrent.com Blackhole specifications).
     # Compute grid 10 rows x 11 cols: since firmware v19.5.0 a p150 presents
-    # 120 Tensix (see tt_dw_mlir/sharding.py, which this grid must match);
+    # 120 Tensix (see tt_dw_mlir/sharding.py, whose grid this is);
     # "p150_13x10" below is the older 13x10 grid of BlackholeBringUpProgrammingGuide.md.
     clock_hz=1.35e9,
-    grid=(10, 11),
-    l1_bytes=1536 * 1024,  # L1.md: 1536 KiB on Blackhole
+    grid=_sharding.P150.grid,          # 10x11
+    l1_bytes=_sharding.P150.l1_bytes,  # L1.md: 1536 KiB on Blackhole
     matmul_tile=_MATMUL,
     eltwise_mul_tile=_ELTWISE_MUL,
     reduce_tile=_REDUCE,
@@ -232,7 +234,7 @@ P150 = DeviceParams(
     pass_overhead_cycles=40.0,
 )
 
-P150_13X10 = replace(P150, name="p150_13x10", grid=(10, 13))
+P150_13X10 = replace(P150, name="p150_13x10", grid=_sharding.P150_13X10.grid)
 
 DEVICE_PARAMS: dict[str, DeviceParams] = {d.name: d for d in (N150, P150, P150_13X10)}
 
@@ -284,7 +286,7 @@ def _scheme_name(scheme: Any) -> str:
 
 
 def default_sharding(conv: DepthwiseConv, dev: DeviceParams) -> ShardPlan:
-    """Fallback when sharding.choose_sharding is absent or refuses: tt-metal-like rules.
+    """Fallback for a device sharding.py does not know, or a conv it refuses: tt-metal-like rules.
 
     HEIGHT when the channels are few (<= 256, one weight shard for all cores);
     WIDTH when there are fewer output rows than cores; BLOCK otherwise, with the
@@ -327,42 +329,19 @@ def _plan_and_batching(conv: DepthwiseConv, dev: DeviceParams) -> tuple[ShardPla
     """The sharding and tiles per pass the kernels would run with.
 
     program.plan_program (the sharding whose CBs fit L1, and its pass batching)
-    when it exists and accepts the conv; else sharding.choose_sharding; else
-    `default_sharding`. Modules written in parallel may be missing: fall back.
+    when it accepts the conv; else sharding.choose_sharding (no batching); else,
+    or for a device sharding.py does not know, `default_sharding`.
     """
-    try:
-        from . import sharding as sharding_mod
-    except ImportError:
+    target = _sharding.DEVICES.get(dev.name)
+    if target is None:
         return default_sharding(conv, dev), None
-    devices = getattr(sharding_mod, "DEVICES", {})
-    if dev.name not in devices:
-        return default_sharding(conv, dev), None
-    target = devices[dev.name]
-    try:
-        from . import program as program_mod
-        prog = program_mod.plan_program(conv, target)
-        plan = _plan_from(prog.sharding, conv)
-        return plan, _tiles_per_pass_of(prog)
-    except Exception:  # noqa: BLE001 - absent module, a Refusal, or a planner bug: not fatal here
-        pass
-    try:
-        return _plan_from(sharding_mod.choose_sharding(conv, target), conv), None
-    except Exception:  # noqa: BLE001 - a Refusal has no grid; an older API
-        return default_sharding(conv, dev), None
-
-
-def _tiles_per_pass_of(prog: Any) -> int | None:
-    value = getattr(prog, "tiles_per_pass", None)
-    if callable(value):
-        value = value()
-    if not isinstance(value, int):
-        args = getattr(prog, "kernel_args", None)
-        args = args() if callable(args) else args
-        try:  # kernels/depthwise_pool_common.py: a pass is pixels x row chunks x channel tiles
-            value = int(args.pixels_per_pass * args.row_chunks * args.block_channel_tiles)
-        except (AttributeError, TypeError):
-            return None
-    return value if value > 0 else None
+    program = plan_program(conv, target)
+    if isinstance(program, KernelProgram):
+        return _plan_from(program.sharding, conv), program.tiles_per_pass
+    chosen = _sharding.choose_sharding(conv, target)
+    if isinstance(chosen, _sharding.Sharding):
+        return _plan_from(chosen, conv), None
+    return default_sharding(conv, dev), None
 
 
 # --------------------------------------------------------------------------- results
@@ -409,14 +388,6 @@ class LayerCost:
     @property
     def ratio_tile_diagonal(self) -> float:
         return self.matmul_tile_diagonal.cycles / self.pool.cycles
-
-    @property
-    def pool_cycles(self) -> float:
-        return self.pool.cycles
-
-    @property
-    def matmul_cycles(self) -> float:
-        return self.matmul.cycles
 
     @property
     def pool_time_s(self) -> float:
@@ -613,7 +584,7 @@ def estimate(conv: DepthwiseConv, device: Any, sharding: Any = None, *,
     else:
         plan, planned_tpp = _plan_and_batching(conv, dev)
         if plan.source != "sharding":
-            notes.append("sharding: cost-model fallback (program/sharding absent or refused)")
+            notes.append("sharding: cost-model fallback (device unknown to sharding.py, or no sharding fits)")
     if tiles_per_pass is None:
         tiles_per_pass = planned_tpp
         if tiles_per_pass is None:
