@@ -22,6 +22,7 @@ FACE = 16  # a tile is 2x2 faces of 16x16
 
 ACTIVATIONS = ("none", "relu", "relu6", "silu", "gelu")
 DTYPES = ("bf16", "bfp8_b", "bfp4_b")
+SCHEMES = ("height_sharded", "width_sharded", "block_sharded")
 
 
 def round_up(value: int, multiple: int) -> int:

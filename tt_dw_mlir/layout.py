@@ -54,10 +54,7 @@ from typing import Any
 
 import numpy as np
 
-from .conv_config import FACE, TILE, DepthwiseConv, round_up
-
-SCHEMES = ("height_sharded", "width_sharded", "block_sharded")
-LAYOUT_DTYPES = ("bf16", "bfp8_b", "bfp4_b")
+from .conv_config import DTYPES, FACE, SCHEMES, TILE, DepthwiseConv, round_up
 
 
 def _to_numpy(x: Any) -> np.ndarray:
@@ -120,8 +117,8 @@ class WeightLayout:
         problems: list[str] = []
         if self.scheme not in SCHEMES:
             problems.append(f"unknown scheme '{self.scheme}' (expected one of {', '.join(SCHEMES)})")
-        if self.dtype not in LAYOUT_DTYPES:
-            problems.append(f"unknown dtype '{self.dtype}' (expected one of {', '.join(LAYOUT_DTYPES)})")
+        if self.dtype not in DTYPES:
+            problems.append(f"unknown dtype '{self.dtype}' (expected one of {', '.join(DTYPES)})")
         if self.num_shards < 1:
             problems.append(f"num_shards must be >= 1, got {self.num_shards}")
         if self.scheme == "height_sharded" and self.num_shards != 1:

@@ -42,13 +42,14 @@ give their dataflow buffers (see kernels/README.md for the simulator mapping).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from .conv_config import ACTIVATIONS, TILE, DepthwiseConv
 from .layout import WeightLayout, make_layout
-from .sharding import Device, Refusal, Sharding, candidates, choose_sharding, get_device
+from .sharding import (Device, Refusal, Sharding, candidates, choose_sharding, get_device,
+                       scheme_splits)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KERNELS = {
@@ -151,17 +152,11 @@ class KernelProgram:
     def shard_cores(self, shard: int) -> list[tuple[int, int]]:
         return [rc for rc in self.cores() if self.core_shard(*rc) == shard]
 
-    def shard_core_ranges(self, shard: int) -> list[list[int]]:
-        """Inclusive [x0, y0, x1, y1] rectangles of one channel shard's cores (x = column);
-        the same rectangles its weight multicast targets."""
-        return [[c0, r0, c1, r1] for m in self.multicast if m.shard == shard
-                for (r0, c0), (r1, c1) in [m.receivers]]
-
     def compile_args(self) -> dict[str, dict[str, int]]:
         """Compile-time arguments per kernel (ints, as tt-metal passes them)."""
         conv, lay = self.conv, self.layout
         pt, _, pl, _ = conv.padding
-        cb = {name: cid for name, cid in CB_IDS.items()}
+        cb = CB_IDS
         bias_tiles = self.block_channel_tiles if conv.has_bias else 0
         common = {
             "num_shards": lay.num_shards, "channels_per_shard": lay.channels_per_shard,
@@ -269,8 +264,7 @@ class KernelProgram:
                             f"{MAX_TILES_PER_PASS}")
         if self.pixels_per_pass < 1 or self.pixels_per_pass > max(1, sh.pixels_per_core):
             problems.append(f"{self.pixels_per_pass} pixels per pass for {sh.pixels_per_core} per core")
-        groups = {"height_sharded": sh.num_cores, "width_sharded": 1,
-                  "block_sharded": sh.grid[0]}[sh.scheme]
+        groups = scheme_splits(sh.scheme, sh.grid, sh.num_cores)[1]
         if sh.pixels_per_core * groups < conv.output_pixels:
             problems.append(f"{groups} x {sh.pixels_per_core} pixels do not cover "
                             f"{conv.output_pixels} output pixels")
@@ -453,9 +447,8 @@ def _program(conv: DepthwiseConv, sharding: Sharding, device: Device, layout: We
     block_tiles = _block_channel_tiles(layout.channel_tiles)
     cbs = _circular_buffers(conv, sharding, layout, pixels_per_pass, block_tiles)
     program = KernelProgram(conv, sharding, layout, device, pixels_per_pass, block_tiles,
-                            tuple(KERNELS.items()), cbs)
-    return KernelProgram(conv, sharding, layout, device, pixels_per_pass, block_tiles,
-                         tuple(KERNELS.items()), cbs, _multicast(program))
+                            circular_buffers=cbs)
+    return replace(program, multicast=_multicast(program))
 
 
 def build_program(conv: DepthwiseConv, sharding: Sharding, device: str | Device,
@@ -531,9 +524,6 @@ class ProgramCache:
 
     def __len__(self) -> int:
         return len(self._entries)
-
-    def keys(self) -> list[str]:
-        return list(self._entries)
 
     def clear(self) -> None:
         self._entries.clear()

@@ -50,12 +50,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from .conv_config import TILE, DepthwiseConv
+from .conv_config import SCHEMES, TILE, DepthwiseConv
 
 if TYPE_CHECKING:
     from .layout import WeightLayout
 
-SCHEMES = ("height_sharded", "width_sharded", "block_sharded")
 MAX_REDUCTION_CHANNELS = 8 * TILE  # pool2d MAX_TILES_PER_REDUCTION = 8 tiles
 
 
@@ -184,6 +183,14 @@ def get_device(device: str | Device | Mapping[str, Any]) -> Device:
         raise ValueError(f"unknown device '{device}' (known: {', '.join(DEVICES)})") from None
 
 
+def scheme_splits(scheme: str, grid: tuple[int, int], cores: int) -> tuple[int, int]:
+    """(channel shards, pixel groups) of `scheme` on the first `cores` cores of `grid`:
+    height splits pixels over every core, width channels over every core, block
+    pixels over the grid rows and channels over the grid columns."""
+    return {"height_sharded": (1, cores), "width_sharded": (cores, 1),
+            "block_sharded": (grid[1], grid[0])}[scheme]
+
+
 @dataclass(frozen=True)
 class Sharding:
     scheme: str              # "height_sharded" | "width_sharded" | "block_sharded"
@@ -231,12 +238,10 @@ class Sharding:
         if self.num_shards * self.channels_per_shard != cp:
             problems.append(f"{self.num_shards} shards x {self.channels_per_shard} channels != "
                             f"{cp} padded channels")
-        expected_shards = {"height_sharded": 1, "width_sharded": self.num_cores,
-                           "block_sharded": cols}.get(self.scheme)
+        expected_shards, pixel_groups = scheme_splits(self.scheme, self.grid, self.num_cores) \
+            if self.scheme in SCHEMES else (None, 1)
         if expected_shards is not None and self.num_shards != expected_shards:
             problems.append(f"{self.scheme} needs {expected_shards} channel shards, has {self.num_shards}")
-        pixel_groups = {"height_sharded": self.num_cores, "width_sharded": 1,
-                        "block_sharded": rows}.get(self.scheme, 1)
         if self.pixels_per_core < 1:
             problems.append("no output pixels per core")
         elif self.pixels_per_core * pixel_groups < conv.output_pixels:
@@ -406,9 +411,7 @@ def _explain_refusal(conv: DepthwiseConv, device: Device, scheme: str | None) ->
         return Refusal("wide_reduction",
                        f"height sharding keeps all {cp} padded channels on every core; the pool2d "
                        f"reduction takes at most {MAX_REDUCTION_CHANNELS} channels per core")
-    max_shards = device.num_cores if scheme == "width_sharded" else device.cols
-    if scheme is None:
-        max_shards = device.num_cores
+    max_shards = device.cols if scheme == "block_sharded" else device.num_cores
     # an uneven split would have fitted: the limit is the even 32-channel split
     if -(-tiles // max_shards) * TILE <= MAX_REDUCTION_CHANNELS:
         return Refusal("channel_alignment",

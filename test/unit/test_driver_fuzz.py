@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -474,7 +474,7 @@ def run_in_process(data: bytes, args: tuple[str, ...], workdir: str) -> tuple[in
             rc = opt.main([path, *args])
         except SystemExit as leave:  # argparse
             rc = leave.code if isinstance(leave.code, int) else 1
-        except BaseException as error:  # noqa: BLE001 - anything escaping main is the bug
+        except BaseException:  # noqa: BLE001 - anything escaping main is the bug
             import traceback
 
             err.write("Traceback (escaped main)\n" + traceback.format_exc())

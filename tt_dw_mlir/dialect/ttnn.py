@@ -27,11 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from tt_dw_mlir.conv_config import DepthwiseConv
+from tt_dw_mlir.conv_config import SCHEMES, DepthwiseConv
 from tt_dw_mlir.ir import ir
 from tt_dw_mlir.layout import WeightLayout
 from tt_dw_mlir.program import KernelProgram
-from tt_dw_mlir.sharding import Sharding
+from tt_dw_mlir.sharding import Sharding, scheme_splits
 
 LAYOUT_ATTR = "#ttnn.depthwise_weight_layout"
 OURS = ("ttnn.prepare_depthwise_pool_weights", "ttnn.prepare_depthwise_pool_bias",
@@ -51,9 +51,8 @@ class LayoutRecord:
 
     def sharding(self, conv: DepthwiseConv):
         """The `sharding.Sharding` this record describes for `conv`."""
-        rows = self.grid[0]
-        groups = {"height_sharded": self.cores, "width_sharded": 1, "block_sharded": rows}
-        pixels = -(-conv.output_pixels // groups[self.layout.scheme])
+        groups = scheme_splits(self.layout.scheme, self.grid, self.cores)[1]
+        pixels = -(-conv.output_pixels // groups)
         return Sharding(self.layout.scheme, self.grid, self.layout.num_shards,
                         self.layout.channels_per_shard, pixels, self.cores)
 
@@ -114,10 +113,9 @@ def _read_layout(attr) -> LayoutRecord:
         problems.append(f"grid must be two positive sizes, got {list(grid)}")
     elif not (grid[0] - 1) * grid[1] < cores <= grid[0] * grid[1]:
         problems.append(f"{cores} cores do not fill the rows of a {grid[0]}x{grid[1]} grid")
-    else:
-        expected_shards = {"height_sharded": 1, "width_sharded": cores,
-                           "block_sharded": grid[1]}.get(layout.scheme)
-        if expected_shards is not None and layout.num_shards != expected_shards:
+    elif layout.scheme in SCHEMES:
+        expected_shards = scheme_splits(layout.scheme, grid, cores)[0]
+        if layout.num_shards != expected_shards:
             problems.append(f"{layout.scheme} on a {grid[0]}x{grid[1]} grid has "
                             f"{expected_shards} channel shard(s), not {layout.num_shards}")
     if not problems:
@@ -215,7 +213,8 @@ def _program(attr, conv: DepthwiseConv, record: LayoutRecord) -> KernelProgram:
 
 
 @lru_cache(maxsize=1024)
-def _program_problems(program: KernelProgram) -> tuple[str, ...]:
+def program_problems(program: KernelProgram) -> tuple[str, ...]:
+    """`program.verify()`, once per distinct program (the lowering pass and the verifier ask)."""
     return tuple(program.verify())
 
 
@@ -246,7 +245,7 @@ def verify_op(op) -> str | None:
             problem = _verify_conv(op)
             if problem or op.name == "ttnn.depthwise_pool_conv":
                 return problem
-            problems = _program_problems(program_of(op))
+            problems = program_problems(program_of(op))
             return f"program {'; '.join(problems)}" if problems else None
     except (KeyError, ValueError, TypeError, AttributeError) as problem:
         return f"{problem}"

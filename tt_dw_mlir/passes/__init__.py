@@ -65,10 +65,6 @@ def parse_options(text: str) -> Options:
             setattr(options, name, value in ("true", "1"))
             continue
         allowed = Options.CHOICES.get(name)
-        if name == "device":
-            from tt_dw_mlir.sharding import DEVICES
-
-            allowed = tuple(DEVICES)
         if allowed and value not in allowed:
             raise PipelineError(f"option '{key}' takes one of {', '.join(allowed)}, got '{value}'")
         setattr(options, name, value)

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from tt_dw_mlir.conv_config import DepthwiseConv
+from tt_dw_mlir.conv_config import DTYPES, SCHEMES, DepthwiseConv
 from tt_dw_mlir.cost_model import prefer_pool
 from tt_dw_mlir.dialect import ttnn
 from tt_dw_mlir.dialect.ttir import ELEMENTWISE_ACTIVATIONS, Conv2d, InvalidOp, is_destination, \
@@ -55,8 +55,7 @@ class Options:
     fold: bool = True
     remarks: str = "rejected"   # rejected | all | none
 
-    CHOICES = {"weight_dtype": ("bf16", "bfp8_b", "bfp4_b"),
-               "shard_scheme": ("auto", "height_sharded", "width_sharded", "block_sharded"),
+    CHOICES = {"device": tuple(DEVICES), "weight_dtype": DTYPES, "shard_scheme": ("auto", *SCHEMES),
                "path": ("auto", "pool", "matmul"), "remarks": ("rejected", "all", "none")}
 
 
@@ -271,9 +270,8 @@ def _users(value) -> list:
     seen, users = set(), []
     for use in value.uses:
         owner = use.owner
-        key = owner  # an op using the value twice is one user
-        if key not in seen:
-            seen.add(key)
+        if owner not in seen:  # an op using the value twice is one user
+            seen.add(owner)
             users.append(owner)
     return users
 

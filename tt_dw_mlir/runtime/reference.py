@@ -151,14 +151,21 @@ def _depthwise(program: KernelProgram, x: torch.Tensor, weight: torch.Tensor,
     return _activate_in_place(y, conv.activation)
 
 
+def _quantized_conv(program: KernelProgram, x: torch.Tensor, weight: torch.Tensor,
+                    bias: torch.Tensor | None) -> torch.Tensor:
+    """`_depthwise` with `quantized()` at the input and output: NHWC, as run_reference returns."""
+    conv = program.conv
+    y = _depthwise(program, quantized(x, conv.dtype), weight, bias)
+    return output_nhwc(program, y.permute(0, 2, 3, 1).reshape(-1, conv.channels))
+
+
 def run_reference(program: KernelProgram, x_nhwc: Any, prepared_weights: Any,
                   prepared_bias: Any = None) -> torch.Tensor:
     conv = program.conv
     weight, bias = _CONV_WEIGHTS.get(program, prepared_weights, prepared_bias)
     x = raw_input_nhwc(program, x_nhwc)
     if conv.dtype != "bf16" or not native_bf16():
-        y = _depthwise(program, quantized(x, conv.dtype), weight, bias)
-        return output_nhwc(program, y.permute(0, 2, 3, 1).reshape(-1, conv.channels))
+        return _quantized_conv(program, x, weight, bias)
 
     # bf16 fast path. The native cast rounds like quantized() but rewrites NaNs; those
     # only matter if one reaches the output (every activation keeps NaN), so the NaN scan
@@ -167,8 +174,7 @@ def run_reference(program: KernelProgram, x_nhwc: Any, prepared_weights: Any,
     xq = x if bf16_input else x.to(torch.bfloat16).to(torch.float32)  # bf16 -> f32 is exact
     rows = _depthwise(program, xq, weight, bias).permute(0, 2, 3, 1).reshape(-1, conv.channels)
     if has_nan(rows):
-        y = _depthwise(program, quantized(x, "bf16"), weight, bias)
-        return output_nhwc(program, y.permute(0, 2, 3, 1).reshape(-1, conv.channels))
+        return _quantized_conv(program, x, weight, bias)
     out = rows.to(torch.bfloat16).to(torch.float32)  # = quantized(rows, "bf16"): no NaN
     return out.reshape(conv.batch, conv.out_h, conv.out_w, conv.channels).contiguous()
 

@@ -1,6 +1,6 @@
 """Run a KernelProgram's TT-Lang kernels (kernels/) on tt-lang-sim, in process.
 
-Two fixes to tt-lang-sim 1.1.6 are applied once, on first use, without editing the
+Three fixes to tt-lang-sim 1.1.6 are applied once, on first use, without editing the
 installed package:
 
 * a pipe receive that blocked is re-polled by the scheduler outside any kernel,
@@ -52,7 +52,6 @@ def patch_simulator() -> None:
     global _patched
     if _patched:
         return
-    import ttl.sim  # noqa: F401
     from ttl.sim import ttnnsim
 
     for name, dtype in ttnnsim._PROMOTABLE_FLOAT_DTYPES.items():

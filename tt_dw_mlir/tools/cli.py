@@ -28,11 +28,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 DEFAULT_MODEL = "mobilenetv2"
-WEIGHT_DTYPES = ("bf16", "bfp8_b", "bfp4_b")
-DTYPE_ALIASES = {"bfloat16": "bf16", "bfloat8_b": "bfp8_b", "bfloat4_b": "bfp4_b"}
 DEFAULT_SIM_LAYERS = 2
 NOT_CONVERTED = "depthwise-to-pool: conv not converted: "
-CONVERTED = "depthwise-to-pool: converted"
 
 
 class CliError(Exception):
@@ -534,10 +531,13 @@ def format_table(rows: list[LayerRow], with_numerics: bool) -> str:
 # Entry point
 # --------------------------------------------------------------------------- #
 def _weight_dtype(value: str) -> str:
-    value = DTYPE_ALIASES.get(value.lower(), value.lower())
-    if value not in WEIGHT_DTYPES:
-        raise argparse.ArgumentTypeError(f"choose from {', '.join(WEIGHT_DTYPES)}")
-    return value
+    from tt_dw_mlir.blockfloat import canonical_dtype  # takes the ttnn names (bfloat8_b) too
+    from tt_dw_mlir.conv_config import DTYPES
+
+    try:
+        return canonical_dtype(value.lower())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(DTYPES)}") from None
 
 
 def _positive(value: str) -> int:

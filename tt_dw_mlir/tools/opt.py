@@ -54,7 +54,7 @@ def _parser(pass_help: str) -> argparse.ArgumentParser:
     return parser
 
 
-def _pass_flags(argv: list[str], known_passes: set[str]) -> tuple[list[str], list[str]]:
+def _pass_flags(argv: list[str]) -> tuple[list[str], list[str]]:
     """Split pass flags (kept in order, as pipeline elements) from the driver's own arguments."""
     own = {"-o", "--pass-pipeline", "--split-input-file", "--verify-diagnostics",
            "--mlir-print-ir-after-all", "--mlir-print-op-generic", "--mlir-print-debuginfo",
@@ -170,7 +170,7 @@ def _main(argv: list[str]) -> int:
 
     passes = available_passes()
     pass_help = "".join(f"  --{name:<32} {summary}\n" for name, summary in passes.items())
-    rest, elements = _pass_flags(argv, set(passes))
+    rest, elements = _pass_flags(argv)
     args = _parser(pass_help).parse_args(rest)
     if args.pass_pipeline and elements:
         print("tt-dw-opt: error: give either --pass-pipeline or pass flags, not both", file=sys.stderr)
