@@ -215,13 +215,6 @@ def test_unsupported_op_is_named(tmp_path):
 
 
 # ----------------------------------------------------------------------------- pieces
-def test_locate_ops_points_remarks_at_lines():
-    text = 'module {\n  %0 = "ttir.relu"(%a) : (t) -> t loc("a.b")\n  %1 = "x"(%0) loc("q\\"r")\n}'
-    located, names = cli.locate_ops(text, "f.mlir")
-    assert names == {2: "a.b", 3: 'q"r'}
-    assert located.splitlines()[1].endswith('loc("a.b"("f.mlir":2:3))')
-
-
 def test_run_ttir_override_replaces_one_op():
     model = nn.Sequential(nn.Conv2d(3, 4, 1), nn.ReLU()).eval()
     x = torch.randn(1, 3, 4, 4)

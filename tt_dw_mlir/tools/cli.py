@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -200,28 +199,6 @@ def _first_line(problem: BaseException) -> str:
 # --------------------------------------------------------------------------- #
 # Compilation
 # --------------------------------------------------------------------------- #
-_OP_LOC = re.compile(r'^(\s*)(%.*) loc\("((?:[^"\\]|\\.)*)"\)$')
-
-
-def locate_ops(text: str, file_name: str) -> tuple[str, dict[int, str]]:
-    """Give every named op location a file:line:col child pointing at its line in `text`.
-
-    `loc("features.1.conv.0.0")` -> `loc("features.1.conv.0.0"("<file>":L:C))`: remarks
-    and the written .pool/.program files then point at the op's line in the written
-    TTIR file; line -> name is the fallback when a remark carries no name.
-    """
-    lines = text.split("\n")
-    names: dict[int, str] = {}
-    quoted_file = file_name.replace("\\", "\\\\").replace('"', '\\"')
-    for i, line in enumerate(lines):
-        m = _OP_LOC.match(line)
-        if m:
-            indent, body, name = m.groups()
-            names[i + 1] = name.replace('\\"', '"').replace("\\\\", "\\")
-            lines[i] = f'{indent}{body} loc("{name}"("{quoted_file}":{i + 1}:{len(indent) + 1}))'
-    return "\n".join(lines), names
-
-
 @dataclass
 class Compiled:
     ttir_path: Path
@@ -250,7 +227,8 @@ def compile_model(loaded: LoadedModel, out_dir: Path, args, progress: Progress) 
     seconds: dict[str, float] = {}
 
     _write(paths[0], loaded.ttir.text)
-    located, line_names = locate_ops(loaded.ttir.text, str(paths[0]))
+    # Parsed under the written file's name: remarks and the .pool/.program files point
+    # at the op's line there (parse_module gives name-located ops their position).
     source = str(paths[0])
     options = _options(args)
     # The full pipeline, run in two steps on one module so the IR between them is kept.
@@ -259,7 +237,7 @@ def compile_model(loaded: LoadedModel, out_dir: Path, args, progress: Progress) 
     try:
         progress.stage(f"compiling {loaded.name}: {first}")
         t = time.monotonic()
-        module = api.parse_module(located, source_name=source)
+        module = api.parse_module(loaded.ttir.text, source_name=source)
         diagnostics = api.run_pipeline(module, f"builtin.module({first}{{{options}}})", source)
         seconds["depthwise_to_pool"] = time.monotonic() - t
         _write(paths[1], print_module(module, debug_info=args.debug_info))
@@ -274,9 +252,8 @@ def compile_model(loaded: LoadedModel, out_dir: Path, args, progress: Progress) 
     remarks = [d for d in diagnostics if d.severity == "remark"]
     by_layer: dict[str, str] = {}
     for d in remarks:
-        name = getattr(d, "name", "") or (line_names.get(d.line) if d.file == source else None)
-        if name is not None:
-            by_layer.setdefault(name, d.message)
+        if d.name:
+            by_layer.setdefault(d.name, d.message)
     lowered = {layer.name: layer for layer in api.lowered_layers(module, source)}
     return Compiled(paths[0], paths[1], paths[2], remarks, by_layer, lowered, seconds)
 
