@@ -35,7 +35,7 @@ def main() -> None:
     ttir = torch_to_ttir(model, (x,))  # bf16 TTIR; locations are the torch module paths
     pipeline = ("builtin.module(tt-depthwise-to-pool{device=n150 weight-dtype=bf16 remarks=all}, "
                 "tt-depthwise-pool-to-kernels{device=n150}, canonicalize)")
-    result = compile_text(ttir.text, pipeline)
+    result = compile_text(ttir.text, pipeline, source_name="block.ttir.mlir")  # names the remarks
 
     for remark in result.remarks:
         print(remark.format())
