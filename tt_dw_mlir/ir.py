@@ -40,7 +40,8 @@ except ImportError:
 
 __all__ = [
     "ir", "passmanager", "USING_TTMLIR", "Diagnostic", "DiagnosticError",
-    "new_context", "parse_module", "print_module", "location_of", "dense_to_numpy",
+    "new_context", "parse_module", "print_module", "verify", "diagnostics_of", "at",
+    "location_of", "name_of", "ops_named", "dense_to_numpy", "numpy_to_dense", "resource_blobs",
 ]
 
 
