@@ -170,6 +170,9 @@ def _main(argv: list[str]) -> int:
 
     passes = available_passes()
     pass_help = "".join(f"  --{name:<32} {summary}\n" for name, summary in passes.items())
+    pass_help += "\nPass options (--tt-depthwise-to-pool=\"key=value ...\", or {key=value ...} in a pipeline):\n"
+    pass_help += "".join(f"  {name:<34} {value} (default {default})\n"
+                         for name, value, default in _option_help())
     rest, elements = _pass_flags(argv)
     args = _parser(pass_help).parse_args(rest)
     if args.pass_pipeline and elements:
@@ -212,6 +215,21 @@ def _main(argv: list[str]) -> int:
             print(f"tt-dw-opt: error: could not write '{args.output}': {error.strerror}", file=sys.stderr)
             return 1
     return 1 if failed else 0
+
+
+def _option_help() -> list[tuple[str, str, str]]:
+    import dataclasses
+
+    from tt_dw_mlir.passes import Options
+
+    defaults = Options()
+    rows = []
+    for option in dataclasses.fields(Options):
+        choices = Options.CHOICES.get(option.name, ("true", "false"))
+        default = getattr(defaults, option.name)
+        rows.append((option.name.replace("_", "-"), " | ".join(choices),
+                     str(default).lower() if isinstance(default, bool) else default))
+    return rows
 
 
 def _with_option(element: str, option: str) -> str:
