@@ -405,16 +405,27 @@ class LayerCost:
 # --------------------------------------------------------------------------- model
 
 
-def _finish(dev: DeviceParams, threads: dict[str, float],
-            floors: dict[str, float], **rest: Any) -> PathCost:
+def _finish(dev: DeviceParams, *, weight_load: float, reader: float, unpack_bytes: float,
+            math: float, pack_bytes: float, fpu: float, noc_bytes: float, dram_bytes: float,
+            **rest: Any) -> PathCost:
+    """A path's cost from its per-thread work: the estimate is the slowest Tensix thread,
+    the roofline the most loaded resource (FPU, L1, NOC, DRAM); both paths share this."""
+    threads = {"weights": weight_load, "reader": reader,
+               "unpack": unpack_bytes / dev.unpack_bytes_per_cycle,
+               "math": math, "pack": pack_bytes / dev.pack_bytes_per_cycle}
+    l1_bytes = unpack_bytes + pack_bytes + noc_bytes
+    floors = {"fpu": fpu,
+              "l1": l1_bytes / dev.l1_bytes_per_cycle,
+              "noc": noc_bytes / (dev.noc_bytes_per_cycle * dev.noc_count),
+              "dram": dram_bytes / dev.dram_bytes_per_s * dev.clock_hz}
     cycles = max(threads.values())
     bottleneck = max(threads, key=threads.get)
     roofline = max(floors.values())
     binding = max(floors, key=floors.get)
     return PathCost(cycles=cycles, time_s=cycles / dev.clock_hz, roofline_cycles=roofline,
                     roofline_time_s=roofline / dev.clock_hz, binding=binding,
-                    bottleneck=bottleneck, threads=dict(threads),
-                    floors=floors, **rest)
+                    bottleneck=bottleneck, threads=threads, floors=floors,
+                    noc_bytes=noc_bytes, dram_bytes=dram_bytes, l1_bytes=l1_bytes, **rest)
 
 
 def _gather(conv: DepthwiseConv, dev: DeviceParams, pixels: int, channels: int) -> tuple[float, float]:
@@ -475,19 +486,12 @@ def _pool_cost(conv: DepthwiseConv, dev: DeviceParams, plan: ShardPlan, tiles_pe
     dram_bytes = per_core_w * plan.num_shards
     weight_load = _weight_load(dev, dram_bytes, per_core_w)
 
-    threads = {"weights": weight_load, "reader": reader,
-               "unpack": unpack_bytes / dev.unpack_bytes_per_cycle,
-               "math": math_thread, "pack": pack_bytes / dev.pack_bytes_per_cycle}
-    noc_bytes = gather_bytes + per_core_w
-    l1_bytes = unpack_bytes + pack_bytes + noc_bytes
-    floors = {"fpu": fpu + bias,
-              "l1": l1_bytes / dev.l1_bytes_per_cycle,
-              "noc": noc_bytes / (dev.noc_bytes_per_cycle * dev.noc_count),
-              "dram": dram_bytes / dev.dram_bytes_per_s * dev.clock_hz}
     useful = conv.output_pixels * conv.channels * k
     macs = plan.pixel_groups * px * plan.num_shards * cs * k
-    return _finish(dev, threads, floors, macs=macs, useful_macs=useful,
-                   noc_bytes=noc_bytes, dram_bytes=dram_bytes, l1_bytes=l1_bytes,
+    return _finish(dev, weight_load=weight_load, reader=reader, unpack_bytes=unpack_bytes,
+                   math=math_thread, pack_bytes=pack_bytes, fpu=fpu + bias,
+                   noc_bytes=gather_bytes + per_core_w, dram_bytes=dram_bytes,
+                   macs=macs, useful_macs=useful,
                    weight_l1_bytes=per_core_w,
                    fits_l1=per_core_w <= dev.l1_bytes * WEIGHT_L1_BUDGET_FRACTION)
 
@@ -552,19 +556,12 @@ def _matmul_cost(conv: DepthwiseConv, dev: DeviceParams, plan: ShardPlan, k_mode
     weight_rx = per_core_w * rereads
     weight_load = _weight_load(dev, dram_bytes, weight_rx)
 
-    threads = {"weights": weight_load, "reader": reader,
-               "unpack": unpack_bytes / dev.unpack_bytes_per_cycle,
-               "math": math_thread, "pack": pack_bytes / dev.pack_bytes_per_cycle}
-    noc_bytes = gather_bytes + act_rx_bytes + weight_rx
-    l1_bytes = unpack_bytes + pack_bytes + noc_bytes
-    floors = {"fpu": fpu + bias,
-              "l1": l1_bytes / dev.l1_bytes_per_cycle,
-              "noc": noc_bytes / (dev.noc_bytes_per_cycle * dev.noc_count),
-              "dram": dram_bytes / dev.dram_bytes_per_s * dev.clock_hz}
     useful = conv.output_pixels * conv.channels * k
     macs = plan.pixel_groups * plan.num_shards * matmuls * TILE ** 3
-    return _finish(dev, threads, floors, macs=macs, useful_macs=useful,
-                   noc_bytes=noc_bytes, dram_bytes=dram_bytes, l1_bytes=l1_bytes,
+    return _finish(dev, weight_load=weight_load, reader=reader, unpack_bytes=unpack_bytes,
+                   math=math_thread, pack_bytes=pack_bytes, fpu=fpu + bias,
+                   noc_bytes=gather_bytes + act_rx_bytes + weight_rx, dram_bytes=dram_bytes,
+                   macs=macs, useful_macs=useful,
                    weight_l1_bytes=per_core_w, fits_l1=fits)
 
 
