@@ -39,10 +39,10 @@ the im2col tiles it builds and the matmul tiles over the full K = C*kH*kW:
     im2col tiles * IM2COL_TILE_CYCLES + matmul tiles * 16 * fidelity / MATMUL_EFFICIENCY
     + output tiles * (bias add + SFPU)
 
-Constants are global (never per layer) and cited below; the four calibrated ones
-(UNPACK/PACK face row, pass handshake, re-init, im2col tile) are fixed from
-the two external measurements, see benchmarks/README.md "Cost model
-calibration". Device grids, L1 and core counts come from `sharding.py`; the
+Constants are global (never per layer) and cited below; three are calibrated
+(per-pass overhead, im2col tile, waited NOC read) on the two external
+measurements, see benchmarks/README.md ("Cost model: calibration and
+predictions"). Device grids, L1 and core counts come from `sharding.py`; the
 sharding of both paths is the one `program.plan_program` (else
 `sharding.choose_sharding`) picks. No figure here is a device measurement.
 """
@@ -88,20 +88,21 @@ MATMUL_EFFICIENCY = 0.698
 # (load + op + store; relu6 = max + min; silu = exp + reciprocal approximations).
 SFPU_TILE_CYCLES = {"none": 0, "relu": 32 * 4, "relu6": 32 * 6, "silu": 32 * 24, "gelu": 32 * 12}
 
-# Calibrated (benchmarks/README.md "Cost model calibration"). Unpack / pack of
-# one 16-value face row: 8 cycles is 32 B (bf16) per cycle through one
-# unpacker, the 256-bit L1 read port of tt-isa-documentation L1.md; the
-# re-initialisation of one compute op (reconfig_data_format + *_init, a few
-# dozen config-register writes on each of the three Tensix RISC-Vs) and the
-# DST / CB handshake of a pass were then set from tt-metal issue 26434's PoC
-# cycles; the im2col tile from its matmul-path cycles.
+# Unpack / pack of one 16-value face row (32 B of bf16): both unpackers together read
+# 80 B per cycle from L1 (tt-isa-documentation WormholeB0 L1.md, "Maximum theoretical
+# bandwidth": five 128-bit reads per cycle), i.e. 0.4 cycles; the packer is taken equal.
 UNPACK_FACE_ROW_CYCLES = 0.4
 PACK_FACE_ROW_CYCLES = 0.4
+# Calibrated together on a coarse grid against tt-metal issues 26434 and 25523
+# (benchmarks/README.md): the fixed cost of one compute pass (CB wait/pop/reserve/push,
+# DST acquire/commit/wait/release, the op re-inits between multiply and reduce); one
+# im2col tile of the conv2d matmul path (activation reader + tilize of 32 rows);
+# the round trip of one NOC read that is waited for before the next is issued.
 PASS_OVERHEAD_CYCLES = 32.0
 IM2COL_TILE_CYCLES = 160.0
+NOC_READ_LATENCY_CYCLES = 55.0
 # RISC-V cycles to issue one NOC read (a few register writes; engineering estimate).
 NOC_READ_ISSUE_CYCLES = 8.0
-NOC_READ_LATENCY_CYCLES = 55.0
 # DST holds 8 bf16 tiles in half-sync mode (matrix_engine.md, "Fp32 Dest Acc");
 # pool2d's MAX_TILES_PER_REDUCTION is 8.
 DST_TILES = 8
@@ -216,6 +217,7 @@ class PathCost:
     threads: dict[str, float]
     macs: int
     useful_macs: int
+    tiles: int = 0      # per core: window tiles multiplied (pool) / matmul tiles (matmul)
 
 
 @dataclass(frozen=True)
@@ -324,7 +326,8 @@ def _pool_cost(conv: DepthwiseConv, dev: _sharding.Device, shard: _sharding.Shar
     cycles = max(compute, reader) + weights
     useful = conv.output_pixels * conv.channels * conv.window
     cost = PathCost(cycles, cycles / rates.clock_hz, max(threads, key=threads.get), threads,
-                    macs=shard.num_cores * items * TILE * conv.window, useful_macs=useful)
+                    macs=shard.num_cores * items * TILE * conv.window, useful_macs=useful,
+                    tiles=items * math.ceil(rows / TILE) if rows > 16 else items)
     return cost, pp, ctb
 
 
@@ -354,7 +357,7 @@ def _matmul_cost(conv: DepthwiseConv, dev: _sharding.Device, shard: _sharding.Sh
     cycles = compute + (weights if rereads > 1 else 0.0)
     return PathCost(cycles, cycles / rates.clock_hz, max(threads, key=threads.get), threads,
                     macs=shard.num_cores * matmuls * TILE ** 3,
-                    useful_macs=conv.output_pixels * conv.channels * k)
+                    useful_macs=conv.output_pixels * conv.channels * k, tiles=matmuls)
 
 
 def _plan(conv: DepthwiseConv, dev: _sharding.Device, scheme: str | None
@@ -477,7 +480,7 @@ def model_cost_table(convs, device: str, profile: str, names=None,
     """`tt-dw cost`'s JSON: per layer both paths' cycles under `profile` and the path
     `--tt-depthwise-to-pool="path=auto"` picks for it (`prefer_pool`, the `ours` kernels)."""
     layers = []
-    total_mm = total_pool = 0.0
+    total_mm = total_pool = 0  # sums of the printed (rounded) per-layer figures
     for i, conv in enumerate(convs):
         scheme = scheme_of(i, conv) if scheme_of else None
         cost = estimate(conv, device, profile=profile, math_fidelity=math_fidelity, scheme=scheme)
@@ -488,10 +491,10 @@ def model_cost_table(convs, device: str, profile: str, names=None,
             "kernel": list(conv.kernel), "stride": list(conv.stride),
             "matmul_cycles": round(cost.matmul.cycles), "pool_cycles": round(cost.pool.cycles),
             "path": "pool" if auto else "matmul"})
-        total_mm += cost.matmul.cycles
-        total_pool += cost.pool.cycles
+        total_mm += layers[-1]["matmul_cycles"]
+        total_pool += layers[-1]["pool_cycles"]
     return {"device": device, "kernel_profile": profile, "layers": layers,
-            "total": {"matmul_cycles": round(total_mm), "pool_cycles": round(total_pool)}}
+            "total": {"matmul_cycles": total_mm, "pool_cycles": total_pool}}
 
 
 def simulator_counts(trace_path, weight_dtype: str = "bf16") -> ProgramCounts:
