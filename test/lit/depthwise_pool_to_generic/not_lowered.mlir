@@ -20,7 +20,7 @@ func.func @legalised_only(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) 
 
 // The kernel symbol is taken by a function that is not the kernel's declaration:
 // referencing it from the program would launch the wrong code. Error at the op, exit 1.
-// CLASH: not_lowered.mlir:[[@LINE+3]]:8: error: 'ttnn.depthwise_pool_program' op cannot be lowered to ttnn.generic: symbol @depthwise_pool_reader already names something other than the declaration of kernel kernels/depthwise_pool_reader.py
+// CLASH: not_lowered.mlir:[[@LINE+2]]:8: error: 'ttnn.depthwise_pool_program' op cannot be lowered to ttnn.generic: symbol @depthwise_pool_reader already names something other than the declaration of kernel kernels/depthwise_pool_reader.py
 func.func @symbol_taken(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
   %0 = "ttir.conv2d"(%x, %w) <{stride = array<i32: 1, 1>, padding = array<i32: 1, 1, 1, 1>, dilation = array<i32: 1, 1>, groups = 32 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16>
   return %0 : tensor<1x8x8x32xbf16>
