@@ -1,7 +1,7 @@
-// RUN: tt-dw-opt %s --tt-depthwise-to-pool="path=pool" --tt-depthwise-pool-to-kernels --tt-depthwise-pool-to-generic 2>/dev/null | FileCheck %s
+// RUN: tt-dw-opt %s --tt-depthwise-to-pool="path=pool" --tt-depthwise-pool-to-kernels --tt-depthwise-pool-to-generic | FileCheck %s
 // RUN: tt-dw-opt %s --tt-depthwise-to-pool="path=pool" --tt-depthwise-pool-to-kernels --tt-depthwise-pool-to-generic 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARK
 // The output parses again and a second run changes nothing (no program op is left).
-// RUN: tt-dw-opt %s --tt-depthwise-to-pool="path=pool" --tt-depthwise-pool-to-kernels --tt-depthwise-pool-to-generic 2>/dev/null > %t.mlir
+// RUN: tt-dw-opt %s --tt-depthwise-to-pool="path=pool" --tt-depthwise-pool-to-kernels --tt-depthwise-pool-to-generic -o %t.mlir
 // RUN: tt-dw-opt %t.mlir --tt-depthwise-pool-to-generic 2>&1 | FileCheck %s --check-prefix=AGAIN
 
 // The syntax checked here is tt-mlir's (tenstorrent/tt-mlir 19c86fca45):

@@ -1,5 +1,5 @@
-// RUN: tt-dw-opt %s --tt-depthwise-to-pool="path=pool shard-scheme=block_sharded" --tt-depthwise-pool-to-kernels --tt-depthwise-pool-to-generic 2>/dev/null | FileCheck %s --check-prefix=BLOCK
-// RUN: tt-dw-opt %s --tt-depthwise-to-pool="path=pool shard-scheme=width_sharded" --tt-depthwise-pool-to-kernels --tt-depthwise-pool-to-generic 2>/dev/null | FileCheck %s --check-prefix=WIDTH
+// RUN: tt-dw-opt %s --tt-depthwise-to-pool="path=pool shard-scheme=block_sharded" --tt-depthwise-pool-to-kernels --tt-depthwise-pool-to-generic | FileCheck %s --check-prefix=BLOCK
+// RUN: tt-dw-opt %s --tt-depthwise-to-pool="path=pool shard-scheme=width_sharded" --tt-depthwise-pool-to-kernels --tt-depthwise-pool-to-generic | FileCheck %s --check-prefix=WIDTH
 
 // The weight multicast in the generic form. Semaphore syntax as tt-mlir prints it
 // (tenstorrent/tt-mlir 19c86fca45 test/ttmlir/Conversion/D2MToTTNN/spatial.mlir:
