@@ -398,7 +398,7 @@ def test_weight_cache_lives_on_the_program():
     program = plan_program(conv, "n150")
     x, _, _, pw, pb = make_inputs(conv, program.layout)
     execute(program, x, pw, pb, backend="reference")
-    assert (id(pw), id(pb)) in program.reference_cache
+    assert (id(pw), id(pb)) in program.reference_cache["weight sets"]
     assert not hasattr(reference_module, "_CONV_WEIGHTS")
     again = plan_program(conv, "n150")
     assert again == program and hash(again) == hash(program)  # the cache is not compared
