@@ -310,9 +310,9 @@ class DepthwiseToPool:
 
 # ---------------------------------------------------------------- helpers
 def _is_grouped(conv: Conv2d) -> bool:
-    """Grouped or depthwise (groups > 1, or a single-channel conv): the convs whose
+    """Grouped or depthwise (groups > 1, or a single-channel 1 -> 1 conv): the convs whose
     rejection a user wants to hear about by default; dense convs are the common case."""
-    return conv.groups > 1 or conv.groups == conv.input_nhwc[3]
+    return conv.groups > 1 or conv.input_nhwc[3] == conv.weight_shape[0] == 1
 
 
 def _users(value) -> list:
