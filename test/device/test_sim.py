@@ -59,10 +59,26 @@ def test_sim_vs_torch_and_reference(name, conv, scheme):
     want = torch_oracle(conv, x, w, b)
     score = pcc(y, want)
     assert score >= pcc_target(conv), f"sim PCC {score:.6f} < {pcc_target(conv)}"
-    # same arithmetic, same order: the literal reference agrees exactly (up to one rounding)
-    torch.testing.assert_close(y, run_reference_windows(program, x, pw, pb), **AGREE[conv.dtype])
+    # same arithmetic in the same order: the literal reference agrees bit for bit
+    assert_same_bits(y, run_reference_windows(program, x, pw, pb))
+    # the fast reference sums in torch's order: equal up to one output rounding
     torch.testing.assert_close(y, execute(program, x, pw, pb, backend="reference"),
                                **AGREE[conv.dtype])
+
+
+def assert_same_bits(got: torch.Tensor, want: torch.Tensor) -> None:
+    assert got.shape == want.shape
+    differ = got.contiguous().view(torch.int32) != want.contiguous().view(torch.int32)
+    assert not bool(differ.any()), (f"{int(differ.sum())} of {got.numel()} values differ, "
+                                    f"max |diff| {float((got - want).abs().max()):.3g}")
+
+
+def test_same_bits_check_can_fail():
+    y = torch.tensor([1.0, -0.0, 2.0])
+    assert_same_bits(y, y.clone())
+    for other in (torch.tensor([1.0, 0.0, 2.0]), torch.tensor([1.0, -0.0, 2.0000002])):
+        with pytest.raises(AssertionError):
+            assert_same_bits(y, other)
 
 
 def test_multicast_reaches_every_core_of_every_shard():
@@ -119,11 +135,13 @@ def test_kernels_run_under_the_tt_lang_sim_launcher():
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[2]
+    import tt_dw_mlir.kernels
+
+    op_file = Path(tt_dw_mlir.kernels.kernel_file("kernels/depthwise_pool_op.py"))
     launcher = Path(sys.executable).with_name("tt-lang-sim")
     if not launcher.exists():
         pytest.skip(f"{launcher} not found")
-    done = subprocess.run([str(launcher), "kernels/depthwise_pool_op.py"], cwd=root,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run([str(launcher), str(op_file)], capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PCC vs torch 0.99" in done.stdout

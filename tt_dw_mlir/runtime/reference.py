@@ -13,10 +13,13 @@ arithmetic, so both run the whole tensor at once.
   fast without changing a bit of the result (test_reference pins this): the
   unlaid weights are cached per prepared tensor, only the tile rows the kernel
   reads are quantised, and the bf16 NaN scan runs once, on the output.
-* `run_reference_windows`: the same steps written out - zero (clear-value)
-  padding, one strided, dilated slab of sticks per kernel position multiplied by
-  that position's weight row and accumulated in position order, as the compute
-  kernel reduces the rows. Slower; tests use it as a second, literal oracle.
+* `run_reference_windows`: the compute kernel's arithmetic written out - zero
+  (clear-value) padding, one strided, dilated slab of sticks per kernel position
+  (the kernel's window plane) times that position's weight row, rounded to
+  float32, the first product taken as it is and the next ones added in position
+  order (the kernel's `acc += x_k * w_k`: the first store writes, later ones
+  accumulate), then the bias, then the activation. Bit-identical to the
+  simulator (test_sim pins it); slower; tests use it as the literal oracle.
 """
 
 from __future__ import annotations
@@ -188,13 +191,14 @@ def run_reference_windows(program: KernelProgram, x_nhwc: Any, prepared_weights:
     xp = torch.nn.functional.pad(x, (0, 0, pl, pr, pt, pb))  # NHWC: pad W then H
     (kh_n, kw_n), (sh, sw), (dh, dw) = conv.kernel, conv.stride, conv.dilation
     oh, ow = conv.out_h, conv.out_w
-    acc = torch.zeros(conv.batch, oh, ow, conv.channels)
+    acc = None
     for kh in range(kh_n):
         h0 = kh * dh
         for kw in range(kw_n):
             w0 = kw * dw
             slab = xp[:, h0:h0 + sh * (oh - 1) + 1:sh, w0:w0 + sw * (ow - 1) + 1:sw, :]
-            acc.addcmul_(slab, w[kh * kw_n + kw])
+            product = slab * w[kh * kw_n + kw]  # rounded, then added: no fused multiply-add
+            acc = product if acc is None else acc + product
     if b is not None:
         acc += b
     acc = apply_activation(acc, conv.activation)
