@@ -1,9 +1,10 @@
 """A non-editable install runs a layer on the simulator from outside the source tree.
 
-The project is built and installed (`pip install --no-deps --no-build-isolation`,
-offline) into a fresh venv in a temporary directory; its dependencies come from
-this test's environment through PYTHONPATH (which, unlike a .pth file, does not
-activate this environment's editable install). The layer then runs from the
+A copy of the project is built and installed (`pip install --no-deps
+--no-build-isolation`, offline, by the new venv's own pip) into a fresh venv in a
+temporary directory; its dependencies come from this test's environment through
+PYTHONPATH (which, unlike a .pth file, does not activate this environment's
+editable install, and which pip does not uninstall from: it lies outside the venv). The layer then runs from the
 temporary directory, so only packaged files - the kernels found with
 importlib.resources among them - are there to be found.
 """
@@ -11,6 +12,7 @@ importlib.resources among them - are there to be found.
 from __future__ import annotations
 
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -41,17 +43,23 @@ print("relative_error", err)
 
 
 def test_non_editable_install_runs_a_layer_on_the_simulator(tmp_path):
+    # build from a copy: nothing is written into the source tree (build/, *.egg-info)
+    source = tmp_path / "source"
+    shutil.copytree(ROOT / "tt_dw_mlir", source / "tt_dw_mlir",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
     env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=False).create(env_dir)
+    venv.EnvBuilder(with_pip=True).create(env_dir)  # ensurepip: bundled, offline
     python = env_dir / "bin" / "python"
     deps = os.pathsep.join(site.getsitepackages())
     env = dict(os.environ, PYTHONPATH=deps, PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
-    # the new venv has no pip of its own: this environment's pip installs into it
+    # the new venv's own pip installs into it; this environment's editable install of
+    # tt-dw-mlir, visible through PYTHONPATH, lies outside that venv and is left alone
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--no-cache-dir", "--prefix", str(env_dir), str(ROOT)],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path,
-        env=dict(os.environ, PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1"))
+        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--no-cache-dir", str(source)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
     assert install.returncode == 0, install.stdout + install.stderr
     run = subprocess.run([str(python), "-c", SCRIPT], capture_output=True, text=True,
                          timeout=300, cwd=tmp_path, env=env)
