@@ -11,13 +11,16 @@ x_k: the window plane of position k (row j = pixel j's input stick under k);
 s_k: the selector tile row of k; s_k @ W repeats W's row k on all 32 rows
 (one 1.0 per row: exact), which is the row broadcast of position k's weights.
 The product never goes through a DFB: `+=` stores with accumulation into the
-reserved block (tt-lang 1.1.1 lowers it to packer L1 accumulation). The sum
+reserved block (tt-lang 1.1.1 lowers it to packer L1 accumulation; the first
+`+=` writes). The first position's term is 0 + x_0 * w_0, so the sum starts
+from +0 like the reference's (an all -0 window sums to +0, not -0). The sum
 then takes the bias (row 0 of the bias tiles, broadcast over the rows) and the
 activation on its way to the output DFB. relu6 is min(relu(v), 6): 1.1.1 has
 no relu_max / clamp.
 
-Summation order, the one the reference follows: positions 0..window-1, then
-the bias, then the activation.
+Summation order, the one the reference follows: +0, then positions
+0..window-1 (each product rounded to float32 first), then the bias, then the
+activation.
 """
 
 from __future__ import annotations
@@ -47,7 +50,10 @@ def make_compute(in_cb, selector_cb, weight_cb, bias_cb, acc_cb, out_cb, grid_co
                                 with acc_cb.reserve() as acc:
                                     for k in range(window):
                                         with in_cb.wait() as xk, selector_cb.wait() as s:
-                                            acc += xk * (s @ w)
+                                            if k == 0:
+                                                acc += ttl.math.fill(acc, 0.0) + xk * (s @ w)
+                                            else:
+                                                acc += xk * (s @ w)
                                 with acc_cb.wait() as a, out_cb.reserve() as o:
                                     v = a + ttl.math.broadcast(b, o, dims=[0])
                                     if activation == RELU:
@@ -65,7 +71,10 @@ def make_compute(in_cb, selector_cb, weight_cb, bias_cb, acc_cb, out_cb, grid_co
                             with acc_cb.reserve() as acc:
                                 for k in range(window):
                                     with in_cb.wait() as xk, selector_cb.wait() as s:
-                                        acc += xk * (s @ w)
+                                        if k == 0:
+                                            acc += ttl.math.fill(acc, 0.0) + xk * (s @ w)
+                                        else:
+                                            acc += xk * (s @ w)
                             with acc_cb.wait() as a, out_cb.reserve() as o:
                                 if activation == RELU:
                                     o.store(ttl.math.relu(a))

@@ -24,9 +24,9 @@ arithmetic, so both run the whole tensor at once.
 * `run_reference_windows`: the compute kernel's arithmetic written out - zero
   (clear-value) padding, one strided, dilated slab of sticks per kernel position
   (the kernel's window plane) times that position's weight row, rounded to
-  float32, the first product taken as it is and the next ones added in position
-  order (the kernel's `acc += x_k * w_k`: the first store writes, later ones
-  accumulate), then the bias, then the activation. Bit-identical to the
+  float32, added to a sum that starts from +0 in position order (the kernel's
+  `acc += x_k * w_k`, with +0 in the first term), then the bias, then the
+  activation. Bit-identical to the
   simulator (test_sim pins it); slower; tests use it as the literal oracle.
 """
 
@@ -358,14 +358,13 @@ def run_reference_windows(program: KernelProgram, x_nhwc: Any, prepared_weights:
     xp = torch.nn.functional.pad(x, (0, 0, pl, pr, pt, pb))  # NHWC: pad W then H
     (kh_n, kw_n), (sh, sw), (dh, dw) = conv.kernel, conv.stride, conv.dilation
     oh, ow = conv.out_h, conv.out_w
-    acc = None
+    acc = torch.zeros(conv.batch, oh, ow, conv.channels)
     for kh in range(kh_n):
         h0 = kh * dh
         for kw in range(kw_n):
             w0 = kw * dw
             slab = xp[:, h0:h0 + sh * (oh - 1) + 1:sh, w0:w0 + sw * (ow - 1) + 1:sw, :]
-            product = slab * w[kh * kw_n + kw]  # rounded, then added: no fused multiply-add
-            acc = product if acc is None else acc + product
+            acc += slab * w[kh * kw_n + kw]  # rounded, then added: no fused multiply-add
     if b is not None:
         acc += b
     acc = apply_activation(acc, conv.activation)
