@@ -8,9 +8,9 @@ Every cycle figure printed here is a PREDICTION of tt_dw_mlir/cost_model.py
 1. calibration: the model with the tt-metal-seed / tt-metal-poc profiles on
    MobileNetV2 as tt-metal's demo runs it (batch 10, bfloat8_b, LoFi, demo
    sharding) against the measurements of tt-metal issues 25523 and 26434;
-2. the three issue-26434 layers with the `ours` profile (the kernels in
-   kernels/ as planned today), and with what-if profiles that change one kernel
-   property at a time, to show what limits them;
+2. the three issue-26434 layers and every MobileNetV2 layer with the `ours`
+   profile (tt_dw_mlir/kernels/ as planned today): both threads, to show what
+   limits them;
 3. per model (MobileNetV2, EfficientNet-B0, YOLOv10x at batch 1, bf16), all
    depthwise layers summed: matmul / pool with `ours`, and how many layers
    path=auto converts.
@@ -19,8 +19,6 @@ Every cycle figure printed here is a PREDICTION of tt_dw_mlir/cost_model.py
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
-
 from _common import table
 from layers import MODELS, mobilenetv2
 
@@ -35,18 +33,6 @@ def _demo_convs():
                               activation="none"),
              "height_sharded" if i < DEMO_HEIGHT_SHARDED else "block_sharded")
             for i, layer in enumerate(mobilenetv2())]
-
-
-def what_if_profiles(program):
-    """`ours` and the same kernels with one property changed at a time (cumulative)."""
-    from tt_dw_mlir.cost_model import ours_profile
-
-    ours = ours_profile(program)
-    fused = replace(ours, name="+fused, row writes", fused_multiply_reduce=True,
-                    rows_written_per_pixel=1)
-    reader = replace(fused, name="+pool2d reader", readers=2, reads_per_window_row=True,
-                     blocking_reads=False, local_copies_per_stick=0)
-    return [ours, fused, reader]
 
 
 def calibration() -> str:
@@ -82,76 +68,61 @@ def calibration() -> str:
     return "\n".join(out)
 
 
+def _ours_row(cost) -> list:
+    t = cost.pool.threads
+    return [f"{cost.matmul.cycles / 1e3:.1f}k", f"{cost.pool.cycles / 1e3:.1f}k",
+            cost.pool.bottleneck, f"{t['compute'] / 1e3:.1f}k", f"{t['reader'] / 1e3:.1f}k",
+            f"{cost.ratio:.2f}x"]
+
+
+OURS_HEADERS = ["matmul", "ours", "binding", "compute thread", "reader thread", "matmul/ours"]
+
+
 def ours_on_issue_layers() -> str:
     from tt_dw_mlir import cost_model as cm
-    from tt_dw_mlir.program import plan_program
 
     demo = _demo_convs()
     rows = []
-    for index, matmul, _poc, fused in ISSUE_26434:
+    for index, _matmul, _poc, fused in ISSUE_26434:
         conv = demo[index][0]
-        program = plan_program(conv, "n150")
-        row = [f"{conv.in_h}x{conv.in_w}x{conv.channels}/s{conv.stride[0]}",
-               f"{fused / 1e3:.1f}k"]
-        for prof in what_if_profiles(program):
-            cost = cm.estimate(conv, "n150", profile=prof, math_fidelity="LoFi")
-            row.append(f"{cost.pool.cycles / 1e3:.1f}k ({cost.pool.bottleneck})")
-        row.append(f"{cm.estimate(conv, 'n150', math_fidelity='LoFi').matmul.cycles / 1e3:.1f}k")
-        rows.append(row)
+        cost = cm.estimate(conv, "n150", math_fidelity="LoFi")
+        rows.append([f"{conv.in_h}x{conv.in_w}x{conv.channels}/s{conv.stride[0]}",
+                     f"{fused / 1e3:.1f}k"] + _ours_row(cost))
     return "\n".join([
-        "issue 26434 layers with our kernels (same demo setting, our planner's sharding), "
-        "predicted cycles (binding thread):",
-        table(["layer", "fused-PoC est.", "ours (kernels/ today)", "+fused, row writes",
-               "+pool2d reader", "matmul pred"], rows)])
+        "issue 26434 layers with our kernels (demo setting, our planner's sharding), "
+        "predicted cycles:",
+        table(["layer", "fused-PoC est."] + OURS_HEADERS, rows)])
+
+
+def mobilenetv2_layers(device: str = "n150") -> str:
+    from tt_dw_mlir import cost_model as cm
+
+    rows = [[f"{l.conv.in_h}x{l.conv.in_w}x{l.conv.channels}/s{l.conv.stride[0]}"]
+            + _ours_row(cm.estimate(l.conv, device)) for l in mobilenetv2()]
+    return "\n".join([f"MobileNetV2 per layer on {device}, batch 1, bf16 (predicted cycles):",
+                      table(["layer"] + OURS_HEADERS, rows)])
 
 
 def per_model(devices: tuple[str, ...]) -> str:
     from tt_dw_mlir import cost_model as cm
-    from tt_dw_mlir.program import plan_program
 
     rows = []
     for model, build in MODELS.items():
         convs = [layer.conv for layer in build()]
         for dev in devices:
-            mm = pool = best = 0.0
+            mm = pool = 0.0
             converted = 0
             for conv in convs:
                 cost = cm.estimate(conv, dev)
                 mm += cost.matmul.cycles
                 pool += cost.pool.cycles
                 converted += cm.prefer_pool(conv, dev)[0]
-                program = plan_program(conv, dev)
-                if hasattr(program, "layout"):
-                    best += cm.estimate(conv, dev, profile=what_if_profiles(program)[-1]).pool.cycles
-                else:
-                    best += cost.pool.cycles
             rows.append([model, dev, len(convs), f"{mm / 1e3:,.0f}k", f"{pool / 1e3:,.0f}k",
-                         f"{mm / pool:.2f}x", f"{converted}/{len(convs)}", f"{mm / best:.2f}x"])
+                         f"{mm / pool:.2f}x", f"{converted}/{len(convs)}"])
     return "\n".join([
         "per model, batch 1, bf16, all depthwise layers summed (predicted cycles, busiest core):",
         table(["model", "device", "convs", "matmul", "pool (ours)", "matmul/pool",
-               "path=auto converts", "matmul/pool with +fused,+rows,+pool2d reader"], rows)])
-
-
-def mobilenetv2_layers(device: str = "n150") -> str:
-    """Per MobileNetV2 layer (batch 1, bf16): what binds our kernels, step by step."""
-    from tt_dw_mlir import cost_model as cm
-    from tt_dw_mlir.program import plan_program
-
-    rows = []
-    for layer in mobilenetv2():
-        conv = layer.conv
-        program = plan_program(conv, device)
-        row = [f"{conv.in_h}x{conv.in_w}x{conv.channels}/s{conv.stride[0]}"]
-        costs = [cm.estimate(conv, device, profile=p) for p in what_if_profiles(program)]
-        row.append(f"{costs[0].matmul.cycles / 1e3:.1f}k")
-        row += [f"{c.pool.cycles / 1e3:.1f}k {c.pool.bottleneck}" for c in costs]
-        row.append(f"{costs[0].ratio:.2f}x / {costs[-1].ratio:.2f}x")
-        rows.append(row)
-    return "\n".join([
-        f"MobileNetV2 per layer on {device}, batch 1, bf16 (predicted cycles, binding thread):",
-        table(["layer", "matmul", "ours", "+fused, row writes", "+pool2d reader",
-               "matmul/pool ours / +all"], rows)])
+               "path=auto converts"], rows)])
 
 
 def run(quick: bool = False, devices: tuple[str, ...] = DEVICES) -> str:

@@ -16,12 +16,12 @@ whether they wait for every read. Three profiles:
   ("Fused mul and reduce"): DST filled with 8 tiles per pass, split reader,
   product still through the mul CB, one output row per pixel
   (`pack_untilize_dest` of one stick, compute_pool_2d.cpp `IS_DEPTHWISE`).
-* `ours`: the TT-Lang kernels in kernels/, read from the `KernelProgram` that
-  runs them (its pixels per pass, channel tiles per pass, its CBs: a `mul` CB
-  means the product round-trips; an `out` CB page of a whole tile per pixel
-  means a tile is written where one row holds the result). `program_counts`
-  gives the tile, CB-page and NOC-byte counts of that program, which a test
-  compares with the counts traced from tt-lang-sim.
+* `ours`: the TT-Lang kernels in tt_dw_mlir/kernels/ (issue 14): 32 pixels on
+  the rows of a tile, accumulated over the window positions with packer L1
+  accumulation (fused, no reduce), host-gathered window planes read from DRAM,
+  read from the `KernelProgram`'s kernel arguments (`ours_profile`).
+  `program_counts` gives the tile, DFB-page and NOC-byte counts of that
+  program, which a test compares with the counts traced from tt-lang-sim.
 
 Per core the estimate is the slowest of the overlapped threads (compute,
 window gather) plus the weight load. Compute of a pool kernel:
@@ -32,7 +32,8 @@ window gather) plus the weight load. Compute of a pool kernel:
 
 (an item = one pixel x one channel tile; a face row = 16 values; unpack, math
 and pack of one item are serialised by the DST handshakes and, when split, by
-the product's CB round trip). The matmul path (tt-metal conv2d on the grouped
+the product's CB round trip). `ours` (pixels on tile rows) costs one pass per
+32-pixel tile and window position instead (`_pixel_rows_cost`). The matmul path (tt-metal conv2d on the grouped
 [C, C, kH, kW] weights, `convert_conv_weight_tensor_to_grouped_layout`) costs
 the im2col tiles it builds and the matmul tiles over the full K = C*kH*kW:
 
@@ -148,6 +149,7 @@ class KernelProfile:
     pixels_per_pass: int | None     # None: as many pixels as fill dst_tiles
     channel_tiles_per_pass: int | None  # None: largest divisor of the shard's tiles <= dst_tiles
     fused_multiply_reduce: bool     # False: product packed to a CB and unpacked again
+    pixel_rows: bool                # True: 32 pixels on a tile's rows, summed over positions
     unpacks_used_rows_only: bool    # pool2d's face_r_dim = window: only the window's rows
     bias_activation_rows: int       # tile rows the bias add and the SFPU run on (0: no such stage)
     rows_written_per_pixel: int     # 1 = one stick (pack_untilize), 32 = a whole tile
@@ -163,7 +165,7 @@ SEED = KernelProfile(
     "mul_tiles -> mul CB -> reduce, bias and SFPU activation on whole tiles, a whole tile "
     "packed per pixel",
     dst_tiles=1, pixels_per_pass=1, channel_tiles_per_pass=1, fused_multiply_reduce=False,
-    unpacks_used_rows_only=True,
+    pixel_rows=False, unpacks_used_rows_only=True,
     bias_activation_rows=TILE, rows_written_per_pixel=TILE, readers=1,
     reads_per_window_row=False, local_copies_per_stick=0, blocking_reads=True)
 POC = KernelProfile(
@@ -173,7 +175,8 @@ POC = KernelProfile(
     "one stick per pixel; as measured in the issue (Aug 2025) without a bias/activation stage "
     "(the branch added a whole-tile bias add later; the demo applies ReLU6 as a separate op)",
     dst_tiles=DST_TILES, pixels_per_pass=None, channel_tiles_per_pass=None,
-    fused_multiply_reduce=False, unpacks_used_rows_only=True, bias_activation_rows=0,
+    fused_multiply_reduce=False, pixel_rows=False, unpacks_used_rows_only=True,
+    bias_activation_rows=0,
     rows_written_per_pixel=1,
     readers=2, reads_per_window_row=True, local_copies_per_stick=0, blocking_reads=False)
 # The fused-PoC estimate of issue 26434 is POC with the round trip removed.
@@ -185,25 +188,25 @@ PROFILE_NAMES = ("tt-metal-seed", "tt-metal-poc", "ours")
 
 
 def ours_profile(program: KernelProgram) -> KernelProfile:
-    """The profile of the kernels in kernels/ as `program` runs them.
+    """The profile of the kernels in tt_dw_mlir/kernels/ as `program` runs them.
 
-    Read from the program those kernels are built with: its batching, whether a
-    `mul` CB carries the product from the multiply to the reduce, and whether
-    the `out` CB holds a whole tile or one row per pixel and channel tile.
+    Those kernels (issue 14) put 32 output pixels on the rows of a tile: per
+    32-pixel tile and channel block, every window position k multiplies the
+    position's window plane (a whole tile block read by dm0, gathered on the
+    host) by weight row k broadcast over the rows (`selector_k @ W`, rc x ctb
+    matmul tiles) and accumulates into the acc DFB with packer L1 accumulation
+    (fused: no product round trip, no reduce); then bias and activation on
+    whole tiles, whose rows are the pixels, and one row per pixel written.
+    Every copy is waited for (`tx.wait()`).
     """
-    fused = program.cb("mul") is None
-    out = program.cb("out")
-    per_pixel = program.pixels_per_pass * program.block_channel_tiles
-    out_bytes = TILE_BYTES[program.conv.dtype]
-    rows = TILE if out is None or out.page_size >= per_pixel * out_bytes else 1
     return KernelProfile(
-        "ours", "kernels/ as planned by program.KernelProgram (dm0 gathers stick by stick "
-        "through the stick CB, dm1 writes)",
-        dst_tiles=program.tiles_per_pass, pixels_per_pass=program.pixels_per_pass,
-        channel_tiles_per_pass=program.block_channel_tiles, fused_multiply_reduce=fused,
-        unpacks_used_rows_only=False,
-        bias_activation_rows=TILE, rows_written_per_pixel=rows, readers=1,
-        reads_per_window_row=False, local_copies_per_stick=1, blocking_reads=True)
+        "ours", "tt_dw_mlir/kernels/ (pixels on tile rows, selector-matmul weight broadcast, "
+        "packer accumulation over window positions, host-gathered window planes)",
+        dst_tiles=program.block_channel_tiles, pixels_per_pass=TILE,
+        channel_tiles_per_pass=program.block_channel_tiles, fused_multiply_reduce=True,
+        pixel_rows=True, unpacks_used_rows_only=False, bias_activation_rows=TILE,
+        rows_written_per_pixel=1, readers=1, reads_per_window_row=False,
+        local_copies_per_stick=0, blocking_reads=True)
 
 
 # --------------------------------------------------------------------------- results
@@ -286,6 +289,8 @@ def _largest_divisor(n: int, cap: int) -> int:
 
 def _pool_cost(conv: DepthwiseConv, dev: _sharding.Device, shard: _sharding.Sharding,
                profile: KernelProfile, fidelity: str) -> tuple[PathCost, int, int]:
+    if profile.pixel_rows:
+        return _pixel_rows_cost(conv, dev, shard, profile, fidelity)
     rates = RATES[dev.arch]
     phases = FIDELITY_PHASES[fidelity]
     px = shard.pixels_per_core
@@ -329,6 +334,50 @@ def _pool_cost(conv: DepthwiseConv, dev: _sharding.Device, shard: _sharding.Shar
                     macs=shard.num_cores * items * TILE * conv.window, useful_macs=useful,
                     tiles=items * math.ceil(rows / TILE) if rows > 16 else items)
     return cost, pp, ctb
+
+
+def _pixel_rows_cost(conv: DepthwiseConv, dev: _sharding.Device, shard: _sharding.Sharding,
+                     profile: KernelProfile, fidelity: str) -> tuple[PathCost, int, int]:
+    """32 pixels per tile row group, accumulated over the window positions (ours)."""
+    rates = RATES[dev.arch]
+    phases = FIDELITY_PHASES[fidelity]
+    ct = math.ceil(shard.channels_per_shard / TILE)
+    ctb = profile.channel_tiles_per_pass or _largest_divisor(ct, DST_TILES)
+    blocks = ct // ctb
+    groups = math.ceil(shard.pixels_per_core / TILE)
+    rc = math.ceil(conv.window / (16 if conv.window <= 16 else TILE))
+    steps = blocks * groups * conv.window          # one pass per (pixel tile, position)
+    face_rows = FACE_ROWS_PER_TILE_ROW * TILE      # a whole tile
+    # per position: unpack x (ctb), selector (rc) and W (rc x ctb); selector @ W on the
+    # matrix engine; x * (s @ W); pack with L1 accumulation (ctb)
+    step = (face_rows * ((ctb + rc + rc * ctb) * UNPACK_FACE_ROW_CYCLES
+                         + ctb * PACK_FACE_ROW_CYCLES)
+            + rc * ctb * MATMUL_TILE_CYCLES_LOFI * phases + ctb * ELTWISE_TILE_CYCLES_LOFI * phases)
+    # per pixel tile: unpack the sum (and bias), add, activation, pack the output
+    epilogue = ctb * (face_rows * ((2 if conv.has_bias else 1) * UNPACK_FACE_ROW_CYCLES
+                                   + PACK_FACE_ROW_CYCLES)
+                      + (ELTWISE_TILE_CYCLES_LOFI if conv.has_bias else 0)
+                      + SFPU_TILE_CYCLES[conv.activation])
+    compute = (steps + blocks * groups) * PASS_OVERHEAD_CYCLES + steps * step \
+        + blocks * groups * epilogue
+    tile_bytes = TILE_BYTES[conv.dtype]
+    per_read_bytes = (ctb + rc) * tile_bytes  # the window plane block and the selector row
+    per_read = NOC_READ_LATENCY_CYCLES if profile.blocking_reads else NOC_READ_ISSUE_CYCLES
+    reader = steps * (2 * per_read + per_read_bytes / rates.noc_bytes_per_cycle)
+    # the window planes (kH*kW times the input) come from DRAM for every core at once
+    chip_bytes = shard.num_cores * steps * per_read_bytes
+    reader = max(reader, chip_bytes / rates.dram_bytes_per_s * rates.clock_hz)
+    weight_bytes = blocks * (rc * ctb + (ctb if conv.has_bias else 0)) \
+        * TILE_BYTES[conv.weight_dtype]
+    weights = max(weight_bytes * shard.num_shards / rates.dram_bytes_per_s * rates.clock_hz,
+                  weight_bytes / rates.noc_bytes_per_cycle)
+    threads = {"compute": compute, "reader": reader, "weights": weights}
+    cycles = max(compute, reader) + weights
+    useful = conv.output_pixels * conv.channels * conv.window
+    cost = PathCost(cycles, cycles / rates.clock_hz, max(threads, key=threads.get), threads,
+                    macs=shard.num_cores * groups * TILE * ct * TILE * conv.window,
+                    useful_macs=useful, tiles=steps * ctb)
+    return cost, TILE, ctb
 
 
 def _matmul_cost(conv: DepthwiseConv, dev: _sharding.Device, shard: _sharding.Sharding,
@@ -455,24 +504,23 @@ class ProgramCounts:
         return self.gather_bytes + self.weight_dram_bytes
 
 
-def program_counts(program: KernelProgram) -> ProgramCounts:
-    """Counts of `program` as the kernels in kernels/ run it (see kernels/README.md)."""
-    conv, lay = program.conv, program.layout
-    cores = program.sharding.num_cores
-    blocks, ctb, pp = program.channel_blocks, program.block_channel_tiles, program.pixels_per_pass
-    rc = lay.row_chunks
-    passes = program.passes_per_core
-    window = cores * blocks * passes * pp * rc * ctb
-    weights = cores * blocks * (rc * ctb + (ctb if conv.has_bias else 0))
-    prof = ours_profile(program)
-    roundtrip = 0 if prof.fused_multiply_reduce else window
-    out = cores * blocks * passes * pp * ctb
-    # every valid (pixel, position) reads a stick of each shard's channels
-    gather = _valid_window_positions(conv) * lay.num_shards * lay.channels_per_shard * STICK_BYTES
-    # the sender reads a block's weights (and bias) from DRAM once per multicast pipe
-    wtile = TILE_BYTES[conv.weight_dtype]
-    wdram = len(program.multicast) * blocks * (rc * ctb + (ctb if conv.has_bias else 0)) * wtile
-    return ProgramCounts(window, window + weights, roundtrip, out, weights, gather, wdram)
+def program_counts(program: KernelProgram, tile_bytes: int = TILE_BYTES["bf16"]) -> ProgramCounts:
+    """Counts of `program` as the kernels in tt_dw_mlir/kernels/ run it, in tiles and
+    (with `tile_bytes` per tile, bf16 as tt-lang-sim declares every tensor) bytes."""
+    args = program.kernel_args()
+    cores = args["num_cores"]
+    blocks, ctb = args["channel_blocks"], args["block_channel_tiles"]
+    rc, window, groups = args["row_chunks"], args["window"], args["tiles_per_group"]
+    bias = ctb if args["has_bias"] else 0
+    steps = cores * blocks * groups * window
+    pipe = cores * blocks * (rc * ctb + bias)
+    out = cores * blocks * groups * ctb
+    pipes = len(args["weight_pipes"])
+    return ProgramCounts(
+        tiles_multiplied=steps * ctb, compute_input_tiles=steps * (ctb + rc) + pipe,
+        product_roundtrip_tiles=out,  # the accumulator: packed with accumulation, read once
+        output_tiles=out, pipe_tiles=pipe, gather_bytes=steps * (ctb + rc) * tile_bytes,
+        weight_dram_bytes=pipes * blocks * (rc * ctb + bias) * tile_bytes)
 
 
 def model_cost_table(convs, device: str, profile: str, names=None,
@@ -497,7 +545,7 @@ def model_cost_table(convs, device: str, profile: str, names=None,
             "total": {"matmul_cycles": total_mm, "pool_cycles": total_pool}}
 
 
-def simulator_counts(trace_path, weight_dtype: str = "bf16") -> ProgramCounts:
+def simulator_counts(trace_path, tile_bytes: int = TILE_BYTES["bf16"]) -> ProgramCounts:
     """The same counts from a tt-lang-sim JSON Lines trace (`tt-lang-sim --trace`, events
     dfb, copy, pipe). A DFB is classified by the kernel that reserved its pages and the one
     that waits on them: reader -> compute are the compute's inputs (window, and the weights
@@ -534,7 +582,8 @@ def simulator_counts(trace_path, weight_dtype: str = "bf16") -> ProgramCounts:
         key = (producer, waiter)
         if key in by:
             by[key] += tiles
-    window = by[("reader", "compute")] - pipe  # weights and bias came through the pipe
-    wbytes = (reads.get("weights", 0) + reads.get("bias", 0)) * TILE_BYTES[weight_dtype]
-    return ProgramCounts(window, by[("reader", "compute")], by[("compute", "compute")],
-                         by[("compute", "writer")], pipe, reads.get("x", 0) * STICK_BYTES, wbytes)
+    wbytes = (reads.get("weights", 0) + reads.get("bias", 0)) * tile_bytes
+    return ProgramCounts(reads.get("windows", 0), by[("reader", "compute")],
+                         by[("compute", "compute")], by[("compute", "writer")], pipe,
+                         (reads.get("windows", 0) + reads.get("selectors", 0)) * tile_bytes,
+                         wbytes)

@@ -2,7 +2,7 @@
 // properties written one per line, op names in CHECK-style comments, TTIR ops and
 // attributes we do not model, and the ttcore.device_module wrapper of tt-xla dumps.
 // RUN: tt-dw-opt %s --split-input-file --tt-depthwise-to-pool="path=pool" | FileCheck %s
-// RUN: tt-dw-opt %s --split-input-file --tt-depthwise-to-pool 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARK
+// RUN: tt-dw-opt %s --split-input-file --tt-depthwise-to-pool="path=pool" 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARK
 
 // `<{` and every property on a line of its own; a comment above names the op with an
 // unclosed operand list, which must not be taken for the op.
