@@ -358,3 +358,54 @@ def test_text_parses_with_mlir(tiny):
             convs = [op for op in ops if op.name == "ttir.conv2d"]
             assert [str(op.location) for op in convs] == \
                 ['loc("stem.0")', 'loc("dw.0")', 'loc("project")']
+
+
+# ----------------------------------------------------------------------------- whole-network API
+
+
+def test_compile_runs_the_whole_network_and_reports_layers(tiny):
+    import tt_dw_mlir
+
+    model, x, ref = tiny
+    model.train()  # the caller's mode is theirs: compile works on a copy in eval mode
+    try:
+        compiled = tt_dw_mlir.compile(model, x)  # a bare tensor as sample inputs
+        assert model.training
+    finally:
+        model.eval()
+    out = compiled(x)
+    assert out.shape == ref.shape
+    assert torch.corrcoef(torch.stack([out.flatten(), ref.flatten()]))[0, 1] > 0.999
+    (layer,) = compiled.report.layers  # only the depthwise conv is a candidate
+    assert layer.name == "dw.0" and layer.converted and layer.remark == ""
+    assert layer.activation == "silu" and layer.layout["scheme"].endswith("_sharded")
+    assert layer.input is None
+    compiled.run(x, trace=True)
+    assert tuple(layer.input.shape) == (1, 20, 20, 16) and tuple(layer.output.shape) == (1, 10, 10, 16)
+    assert layer.backend == "reference"
+    # the traced layer output is the conv + BN + SiLU of the traced input, by torch itself
+    with torch.no_grad():
+        expected = model.dw(layer.input.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+    assert torch.corrcoef(torch.stack([layer.output.flatten(), expected.flatten()]))[0, 1] > 0.9999
+    assert not compiled.host_ops and "converted 1 of 1" in compiled.report.summary()
+    assert any(op.name == "ttnn.depthwise_pool_program" for op in _ops(compiled.network))
+
+
+def test_compile_path_matmul_converts_nothing_and_says_why(tiny):
+    import tt_dw_mlir
+
+    model, x, ref = tiny
+    compiled = tt_dw_mlir.compile(model, (x,), path="matmul")
+    (layer,) = compiled.report.layers
+    assert not layer.converted and layer.remark
+    assert compiled.report.summary().startswith("nothing converted")
+    torch.testing.assert_close(compiled(x), ref, rtol=0.05, atol=0.05)
+
+
+def test_torch_compile_backend(tiny):
+    model, x, ref = tiny
+    torch._dynamo.reset()
+    compiled = torch.compile(model, backend="tt_dw")
+    with torch.no_grad():
+        out = compiled(x)
+    assert torch.corrcoef(torch.stack([out.flatten(), ref.flatten()]))[0, 1] > 0.999
