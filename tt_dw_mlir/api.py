@@ -291,8 +291,10 @@ class CompiledModel:
 
     def __call__(self, *inputs):
         outputs = self.run(*inputs)
-        if getattr(self.network, "output_is_sequence", False):
-            return tuple(outputs)
+        if self.network.output_spec is not None:  # the torch model's own structure
+            from torch.utils import _pytree
+
+            return _pytree.tree_unflatten(outputs, self.network.output_spec)
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
 
