@@ -13,6 +13,7 @@ Seeded and deterministic: the same name, seed and resolution give the same model
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -148,31 +149,29 @@ def calibrate(model: nn.Module, seed: int, resolution: int, batch: int = 4) -> n
         bn.reset_running_stats()
         bn.momentum = None  # a cumulative average over every calibration batch
         bn.train()
-    for _ in range(2):
-        model(torch.randn(batch, 3, resolution, resolution, generator=gen))
+    model(torch.randn(batch, 3, resolution, resolution, generator=gen))
     for bn in norms:
         bn.momentum = 0.1
     return model.eval()
 
 
-_STATES: dict[tuple[str, int], dict[str, torch.Tensor]] = {}  # calibration is the slow part
+_BUILT: dict[tuple[str, int], nn.Module] = {}  # calibration is the slow part
 
 
 def build(name: str, *, seed: int = 0, resolution: int | None = None,
-          calibration_resolution: int = 128) -> tuple[nn.Module, torch.Tensor]:
-    """(calibrated model in eval mode, seeded random NCHW input of `resolution`)."""
+          calibration_resolution: int = 96) -> tuple[nn.Module, torch.Tensor]:
+    """(calibrated model in eval mode, seeded random NCHW input of `resolution`).
+
+    Each call returns a fresh copy: callers may change it without touching the next one.
+    """
     entry = lookup(name)
     if entry is None:
         raise KeyError(f"unknown zoo model '{name}'; zoo: {', '.join(names())}")
-    torch.manual_seed(seed)  # the libraries' initialisers draw from the global generator
-    model = entry.build()
     key = (entry.name, seed)
-    if key in _STATES:
-        model.load_state_dict(_STATES[key])
-        model.eval()
-    else:
-        calibrate(model, seed, calibration_resolution)
-        _STATES[key] = {k: v.clone() for k, v in model.state_dict().items()}
+    if key not in _BUILT:
+        torch.manual_seed(seed)  # the libraries' initialisers draw from the global generator
+        _BUILT[key] = calibrate(entry.build(), seed, calibration_resolution)
+    model = copy.deepcopy(_BUILT[key])
     size = resolution or entry.resolution
     example = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(seed + 1))
     return model, example
