@@ -17,7 +17,9 @@ from torch import nn
 
 from tt_dw_mlir.frontends import (EMITTED_OPS, UnsupportedOpError, onnx_to_ttir, run_ttir,
                                   torch_to_ttir)
-from tt_dw_mlir.frontends.ttir_emitter import encode_hex
+from tt_dw_mlir.executor import constant_array
+from tt_dw_mlir.ir import ir, name_of
+
 
 
 def _seeded_bn(bn: nn.BatchNorm2d, gen: torch.Generator) -> None:
@@ -75,49 +77,77 @@ def _legacy_onnx(model: nn.Module, x: torch.Tensor) -> onnx.ModelProto:
     return onnx.load_from_string(buf.getvalue())
 
 
-# ----------------------------------------------------------------------------- text form
-
-CONV_LINE = re.compile(
-    r'%\d+ = "ttir\.conv2d"\((%\d+), (%\d+), (%\d+)\) <\{stride = array<i32: (\d+), (\d+)>, '
-    r'padding = array<i32: (\d+), (\d+), (\d+), (\d+)>, dilation = array<i32: 1, 1>, '
-    r'groups = (\d+) : i32\}> : \(tensor<(\w+)>, tensor<(\w+)>, tensor<(\w+)>\) -> '
-    r'tensor<(\w+)> loc\("([^"]+)"\)$')
+# ----------------------------------------------------------------------------- built module
 
 
-def test_torch_conv_text_form(tiny):
+def _ops(mod, function: str = "main"):
+    """The ops of a function of the built (in-memory) module."""
+    for op in mod.module.body.operations:
+        op = op.operation
+        if op.name == "func.func" and ir.StringAttr(op.attributes["sym_name"]).value == function:
+            return [o.operation for o in op.regions[0].blocks[0].operations]
+    raise KeyError(function)
+
+
+def _function_type(mod, function: str = "main"):
+    for op in mod.module.body.operations:
+        op = op.operation
+        if op.name == "func.func" and ir.StringAttr(op.attributes["sym_name"]).value == function:
+            return ir.FunctionType(ir.TypeAttr(op.attributes["function_type"]).value)
+    raise KeyError(function)
+
+
+def test_torch_conv_built_op_by_op(tiny):
     model, x, _ = tiny
-    text = torch_to_ttir(model, (x,)).text
-    convs = [m for m in map(CONV_LINE.match, (l.strip() for l in text.splitlines())) if m]
-    assert len(convs) == 3
-    dw = next(m for m in convs if m.group(15) == "dw.0")
-    assert dw.groups()[3:10] == ("2", "2", "2", "2", "2", "2", "16")
-    assert dw.groups()[10:15] == ("1x20x20x16xbf16", "16x1x5x5xbf16", "1x1x1x16xbf16",
-                                  "1x10x10x16xbf16", "dw.0")
-    lines = text.splitlines()
-    assert lines[1].startswith("  func.func @main(%arg0: tensor<1x3x20x20xbf16>) -> tensor<1x5xbf16>")
+    mod = torch_to_ttir(model, (x,))
+    mod.module.operation.verify()
+    ops = _ops(mod)
+    convs = [op for op in ops if op.name == "ttir.conv2d"]
+    assert [name_of(op.location) for op in convs] == ["stem.0", "dw.0", "project"]
+    dw = convs[1]
+    assert list(dw.attributes["stride"]) == [2, 2] and list(dw.attributes["padding"]) == [2, 2, 2, 2]
+    assert list(dw.attributes["dilation"]) == [1, 1]
+    assert ir.IntegerAttr(dw.attributes["groups"]).value == 16
+    assert str(ir.IntegerAttr(dw.attributes["groups"]).type) == "i32"  # TTIROps.td: I32Attr
+    assert [str(v.type) for v in dw.operands] == [
+        "tensor<1x20x20x16xbf16>", "tensor<16x1x5x5xbf16>", "tensor<1x1x1x16xbf16>"]
+    assert str(dw.results[0].type) == "tensor<1x10x10x16xbf16>"
+    weight = dw.operands[1].owner
+    assert weight.name == "ttir.constant" and name_of(weight.location) == "dw.0.weight"
+    ftype = _function_type(mod)
+    assert [str(t) for t in ftype.inputs] == ["tensor<1x3x20x20xbf16>"]
+    assert [str(t) for t in ftype.results] == ["tensor<1x5xbf16>"]
     # the NCHW input is permuted to NHWC once, first thing
-    assert '"ttir.permute"(%arg0) <{permutation = array<i64: 0, 2, 3, 1>}>' in lines[2]
-    assert text.count('"ttir.permute"') == 1
-    assert re.search(r'"ttir\.constant"\(\) <\{value = dense<"0x[0-9A-F]+"> : tensor<16x1x5x5xbf16>\}> '
-                     r': \(\) -> tensor<16x1x5x5xbf16> loc\("dw\.0\.weight"\)', text)
-    for op in re.findall(r'"(ttir\.\w+)"', text):
-        assert op in EMITTED_OPS
+    assert ops[0].name == "ttir.permute" and list(ops[0].attributes["permutation"]) == [0, 2, 3, 1]
+    assert sum(op.name == "ttir.permute" for op in ops) == 1
+    for op in ops[:-1]:
+        assert op.name in EMITTED_OPS
 
 
-def test_hex_encoding_known_bits():
-    # bfloat16 1.0 = 0x3F80, -2.0 = 0xC000; float32 1.0 = 0x3F800000 (little-endian bytes)
-    assert encode_hex(np.array([1.0, -2.0]), "bf16") == "0x803F00C0"
-    assert encode_hex(np.array([1.0]), "f32") == "0x0000803F"
+def test_constants_are_bf16_bits_rounded_once():
+    # Ties round to even, as torch's float32 -> bfloat16: 1 + 2^-8 is a tie between 1 and
+    # 1 + 2^-7 and rounds down to 1; 1 + 3 * 2^-8 rounds up to 1 + 2^-6.
+    model = nn.Conv2d(1, 1, (1, 4), bias=False).eval()
+    values = torch.tensor([1.0, 1 + 2 ** -8, 1 + 3 * 2 ** -8, -2.0])
+    with torch.no_grad():
+        model.weight.copy_(values.reshape(1, 1, 1, 4))
+    mod = torch_to_ttir(model, (torch.randn(1, 1, 2, 4),))
+    const = next(op for op in _ops(mod) if op.name == "ttir.constant")
+    got = constant_array(const.attributes["value"]).reshape(-1)
+    np.testing.assert_array_equal(got, values.to(torch.bfloat16).float().numpy())
+    assert list(got) == [1.0, 1.0, 1 + 2 ** -6, -2.0]
 
 
 def test_f32_and_argument_weights(tiny):
     model, x, ref = tiny
     mod = torch_to_ttir(model, (x,), dtype="f32", weights="arguments")
-    assert "bf16" not in mod.text and '"ttir.constant"' not in mod.text
-    header = mod.text.splitlines()[1]
-    assert header.count("#ttcore.argument_type<parameter>") == len(mod.parameters) > 0
-    assert '%arg0: tensor<1x3x20x20xf32> {ttcore.argument_type = #ttcore.argument_type<input>' in header
-    assert 'ttir.name = "dw.0.weight"' in header
+    assert "bf16" not in mod.text and not any(op.name == "ttir.constant" for op in _ops(mod))
+    func = next(op.operation for op in mod.module.body.operations)
+    arg_attrs = [ir.DictAttr(a) for a in func.attributes["arg_attrs"]]
+    kinds = [str(a["ttcore.argument_type"]) for a in arg_attrs]
+    assert kinds.count("#ttcore.argument_type<parameter>") == len(mod.parameters) > 0
+    assert kinds[0] == "#ttcore.argument_type<input>"
+    assert "dw.0.weight" in [ir.StringAttr(a["ttir.name"]).value for a in arg_attrs]
     (out,), _ = run_ttir(mod, [x])
     torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-5)
 
@@ -126,8 +156,8 @@ def test_output_permuted_back_when_4d():
     model = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1, groups=4), nn.ReLU()).eval()
     x = torch.randn(1, 4, 6, 6)
     mod = torch_to_ttir(model, (x,), dtype="f32")
-    assert mod.text.count('"ttir.permute"') == 2
-    assert "-> tensor<1x4x6x6xf32> {" in mod.text.splitlines()[1]
+    assert sum(op.name == "ttir.permute" for op in _ops(mod)) == 2
+    assert [str(t) for t in _function_type(mod).results] == ["tensor<1x4x6x6xf32>"]
     (out,), _ = run_ttir(mod, [x])
     torch.testing.assert_close(out, model(x).detach(), rtol=1e-5, atol=1e-5)
     assert mod.convs[0].activation == "relu"
@@ -271,10 +301,12 @@ def test_onnx_clip_attributes_reducemean_matmul_flatten():
     model = _make_onnx(nodes, inits, [2, 4, 5, 5], "y", [2, 3], opset=10)
     mod = _run_both(model, rng.normal(size=(2, 4, 5, 5)).astype(np.float32) * 2)
     assert mod.op_counts["ttir.clamp_scalar"] == 1 and mod.op_counts["ttir.matmul"] == 1
-    assert re.search(r'"ttir\.clamp_scalar"\(%\d+\) <\{min = -1\.0 : f32, max = 2\.5 : f32\}>',
-                     mod.text)
-    assert re.search(r'"ttir\.mean"\(%\d+\) <\{dim_arg = \[1 : i32, 2 : i32\], keep_dim = false\}>',
-                     mod.text)
+    clamp = next(op for op in _ops(mod) if op.name == "ttir.clamp_scalar")
+    assert ir.FloatAttr(clamp.attributes["min"]).value == -1.0
+    assert ir.FloatAttr(clamp.attributes["max"]).value == 2.5
+    mean = next(op for op in _ops(mod) if op.name == "ttir.mean")
+    assert [ir.IntegerAttr(a).value for a in mean.attributes["dim_arg"]] == [1, 2]  # NHWC H, W
+    assert not ir.BoolAttr(mean.attributes["keep_dim"]).value
 
 
 # ----------------------------------------------------------------------------- errors

@@ -42,13 +42,34 @@ TTIR_OPS: dict[str, tuple[tuple[str, ...], bool, dict]] = {
     "constant": ((), False, {"value": ELEMENTS}),
     "permute": (("input",), True, {"permutation": DENSE_ARRAY}),
     "clamp_scalar": (("input",), True, {}),
+    # Built by the frontends (tt_dw_mlir/frontends/ttir_emitter.py). Names and required
+    # attributes from tt-mlir's TTIROps.td (19c86fca45); DefaultValued ones are left to the
+    # verifier. Tails are variadic for older IR's destination operand (and an op's optional
+    # bias / weight, which share one type with each other but not with the input).
+    "reshape": (("input",), True, {"shape": '"#builtin.array"'}),
+    "mean": (("input",), True, {"keep_dim": INT}),
+    "sum": (("input",), True, {"keep_dim": INT}),
+    "matmul": (("a", "b"), True, {}),
+    "linear": (("a", "b"), True, {}),
+    "slice_static": (("input",), True, {"begins": '"#builtin.array"', "ends": '"#builtin.array"',
+                                         "step": '"#builtin.array"'}),
+    "softmax": (("input",), True, {"dimension": INT}),
+    "layer_norm": (("input",), True, {"normalized_shape": DENSE_ARRAY}),
+    "max_pool2d": (("input",), True, {"kernel": ARRAY_OR_INT}),
+    "avg_pool2d": (("input",), True, {"kernel": ARRAY_OR_INT}),
+    "upsample2d": (("input",), True, {"scale_factor": ARRAY_OR_INT}),
+    "conv_transpose2d": (("input", "weight"), True, {
+        "stride": ARRAY_OR_INT, "padding": ARRAY_OR_INT, "output_padding": ARRAY_OR_INT,
+        "dilation": ARRAY_OR_INT, "groups": INT}),
+    # `ttir.concat` is not declared: its inputs are a variadic of differing types, which
+    # IRDL cannot say (one constraint = one type); it stays an unmodelled (shadowed) op.
 }
 # Elementwise ops get one constraint per operand plus an optional destination:
 # a variadic list shares one constraint, i.e. one type, which would reject a
 # broadcasting `ttir.add(tensor<1x16x16x32>, tensor<1x1x1x32>)` (the bias add).
-TTIR_BINARY = ("add", "subtract", "multiply", "div", "maximum", "minimum")
+TTIR_BINARY = ("add", "subtract", "multiply", "div", "maximum", "minimum", "pow")
 TTIR_UNARY = ("relu", "relu6", "sigmoid", "silu", "gelu", "tanh", "hardsigmoid", "leaky_relu",
-              "exp", "neg", "abs", "sqrt", "rsqrt")
+              "exp", "neg", "abs", "sqrt", "rsqrt", "erf")
 TTIR_ELEMENTWISE = TTIR_BINARY + TTIR_UNARY
 
 CONV_ATTRIBUTES = {

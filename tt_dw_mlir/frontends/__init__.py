@@ -1,13 +1,21 @@
-"""Frontends: PyTorch (torch.export) and ONNX models -> tt-mlir TTIR text.
+"""Frontends: PyTorch (torch.export) and ONNX models -> an in-memory TTIR module.
 
     from tt_dw_mlir.frontends import torch_to_ttir, onnx_to_ttir
-    module = torch_to_ttir(model, (x,))      # TTIRModule: .text, .convs, ...
+    network = torch_to_ttir(model, (x,))   # TTIRModule: .module, .text, .convs, .steps, ...
 """
 
 from .onnx_import import onnx_to_ttir
 from .torch_export import torch_to_ttir
-from .ttir_emitter import EMITTED_OPS, ConvLayer, TTIRModule, UnsupportedOpError
-from .ttir_reference import run_ttir
+from .ttir_emitter import (EMITTED_OPS, ConvLayer, HostStep, ModelError, TTIRCall, TTIRModule,
+                           UnsupportedOpError)
 
-__all__ = ["torch_to_ttir", "onnx_to_ttir", "TTIRModule", "ConvLayer",
-           "UnsupportedOpError", "EMITTED_OPS", "run_ttir"]
+
+def run_ttir(*args, **kwargs):
+    """`tt_dw_mlir.executor.run_ttir` (kept here for existing callers)."""
+    from ..executor import run_ttir as run
+
+    return run(*args, **kwargs)
+
+
+__all__ = ["torch_to_ttir", "onnx_to_ttir", "TTIRModule", "ConvLayer", "HostStep", "TTIRCall",
+           "ModelError", "UnsupportedOpError", "EMITTED_OPS", "run_ttir"]

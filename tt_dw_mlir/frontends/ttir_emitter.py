@@ -1,62 +1,77 @@
-"""Shared TTIR text emitter for the PyTorch and ONNX frontends.
+"""TTIR builder for the PyTorch and ONNX frontends, through the MLIR Python bindings.
 
-Both frontends describe the model in PyTorch/ONNX terms (NCHW activations,
-OIHW weights, [out, in] linear weights); this module writes real tt-mlir TTIR
-in generic form, keeping 4-D activations NHWC as `ttir.conv2d` expects.
+The frontends describe a model in framework terms (NCHW activations, OIHW conv
+weights, [out, in] linear weights); this module builds real tt-mlir TTIR op by
+op with `ir.Operation.create` and typed attributes, the way tt-mlir's own
+`ttir_builder` does, keeping 4-D activations NHWC as `ttir.conv2d` expects.
+Constants are `DenseElementsAttr`s made from the numpy buffer (bf16 bits exact,
+rounded to nearest even once, here). Every op carries a name location: the
+torch module path or the ONNX node (`loc("features.1.conv.0.0")`).
 
 A value remembers how its data is stored: `nhwc` (a logical NCHW tensor kept
 as NHWC) or `plain` (stored as the logical shape). Layout changes are explicit
 `ttir.permute` ops, emitted only where an op needs them.
 
-Op and attribute spellings follow tt-mlir include/ttmlir/Dialect/TTIR/IR/TTIROps.td
-(see `EMITTED_OPS`); the printed forms follow tt-mlir's lit tests.
+Op and attribute spellings follow tt-mlir's include/ttmlir/Dialect/TTIR/IR/TTIROps.td
+(tenstorrent/tt-mlir 19c86fca45); `EMITTED_OPS` lists every op and attribute built here.
+A model may become several functions (`start_function`): the regions a
+frontend could map, with host ops between them (see `HostStep`).
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Sequence, Union
+from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
 from ..conv_config import ACTIVATIONS, DepthwiseConv, ttir_padding_to_sides
+from ..ir import USING_TTMLIR, ir, new_context, numpy_to_dense, print_module
 
 DTYPES = ("bf16", "f32")
 WEIGHT_MODES = ("constants", "arguments")
 
-# Every op this emitter can write, with its properties exactly as written
-# (names and types from TTIROps.td). Ops listed with no properties carry none.
+# Every op this builder creates, with its attributes (TTIROps.td names and kinds).
 EMITTED_OPS: dict[str, dict[str, str]] = {
-    "ttir.constant": {"value": "DenseElementsAttr (hex form)"},
+    "ttir.constant": {"value": "DenseElementsAttr"},
     "ttir.permute": {"permutation": "DenseI64ArrayAttr"},
-    "ttir.conv2d": {
-        "stride": "DenseI32ArrayAttr[2]",
-        "padding": "DenseI32ArrayAttr[4] [pT, pL, pB, pR]",
-        "dilation": "DenseI32ArrayAttr[2]",
-        "groups": "I32Attr",
-    },
-    "ttir.add": {},
-    "ttir.multiply": {},
-    "ttir.relu": {},
-    "ttir.relu6": {},
-    "ttir.sigmoid": {},
-    "ttir.silu": {},
-    "ttir.gelu": {},
-    "ttir.hardsigmoid": {},
+    "ttir.conv2d": {"stride": "DenseI32ArrayAttr[2]", "padding": "DenseI32ArrayAttr[4] [pT, pL, pB, pR]",
+                    "dilation": "DenseI32ArrayAttr[2]", "groups": "I32Attr"},
+    "ttir.conv_transpose2d": {"stride": "DenseI32ArrayAttr[2]", "padding": "DenseI32ArrayAttr[4]",
+                              "output_padding": "DenseI32ArrayAttr[2]",
+                              "dilation": "DenseI32ArrayAttr[2]", "groups": "I32Attr"},
+    "ttir.max_pool2d": {"kernel": "DenseI32ArrayAttr[2]", "stride": "DenseI32ArrayAttr[2]",
+                        "dilation": "DenseI32ArrayAttr[2]", "padding": "DenseI32ArrayAttr[4]",
+                        "ceil_mode": "BoolAttr"},
+    "ttir.avg_pool2d": {"kernel": "DenseI32ArrayAttr[2]", "stride": "DenseI32ArrayAttr[2]",
+                        "dilation": "DenseI32ArrayAttr[2]", "padding": "DenseI32ArrayAttr[4]",
+                        "ceil_mode": "BoolAttr", "count_include_pad": "BoolAttr"},
+    "ttir.upsample2d": {"scale_factor": "DenseI32ArrayAttr[2]", "mode": "StrAttr"},
     "ttir.clamp_scalar": {"min": "F32Attr", "max": "F32Attr"},
     "ttir.mean": {"dim_arg": "I32ArrayAttr", "keep_dim": "BoolAttr"},
+    "ttir.sum": {"dim_arg": "I32ArrayAttr", "keep_dim": "BoolAttr"},
     "ttir.reshape": {"shape": "I32ArrayAttr"},
+    "ttir.concat": {"dim": "SI32Attr"},
+    "ttir.slice_static": {"begins": "I32ArrayAttr", "ends": "I32ArrayAttr", "step": "I32ArrayAttr"},
+    "ttir.softmax": {"dimension": "SI32Attr"},
+    "ttir.layer_norm": {"normalized_shape": "DenseI64ArrayAttr", "epsilon": "F32Attr"},
     "ttir.linear": {"transpose_a": "BoolAttr", "transpose_b": "BoolAttr"},
     "ttir.matmul": {"transpose_a": "BoolAttr", "transpose_b": "BoolAttr"},
 }
-UNARY_OPS = ("relu", "relu6", "sigmoid", "silu", "gelu", "hardsigmoid")
-BINARY_OPS = ("add", "multiply")
+UNARY_OPS = ("relu", "relu6", "sigmoid", "silu", "gelu", "hardsigmoid", "tanh", "exp", "neg",
+             "abs", "sqrt", "rsqrt", "erf")
+BINARY_OPS = ("add", "subtract", "multiply", "div", "pow", "maximum", "minimum")
+EMITTED_OPS.update({f"ttir.{op}": {} for op in UNARY_OPS + BINARY_OPS})
 
 NCHW_TO_NHWC = (0, 2, 3, 1)
 NHWC_TO_NCHW = (0, 3, 1, 2)
+STORED_DIM = (0, 3, 1, 2)  # logical NCHW dim -> its index in NHWC storage
 F32_MAX = float(np.finfo(np.float32).max)
+# Not in the IRDL subset (see dialect/irdl.py): built under the namespace the parser gives
+# unmodelled TTIR ops, printed back as `ttir.concat`.
+CONCAT = "ttir.concat" if USING_TTMLIR else "TTIR.concat"
 
 
 class UnsupportedOpError(Exception):
@@ -72,11 +87,20 @@ class UnsupportedOpError(Exception):
         super().__init__(f"unsupported op(s) {', '.join(self.ops)}:\n" + "\n".join(lines))
 
 
-@dataclass
-class Value:
-    """An SSA value: its name, stored shape and how the data is stored."""
+class ModelError(ValueError):
+    """An invalid model (bad attribute, disagreeing shapes, too large), named by its node."""
 
-    name: str
+    def __init__(self, node: str, message: str):
+        super().__init__(f"node '{node}': {message}")
+        self.node = node
+        self.reason = message
+
+
+@dataclass(eq=False)
+class Value:
+    """An SSA value being built: the MLIR value, its stored shape and how the data is stored."""
+
+    value: Any  # ir.Value
     shape: tuple[int, ...]  # as stored (NHWC for `nhwc`)
     layout: str = "plain"  # "plain" | "nhwc"
 
@@ -97,7 +121,7 @@ Operand = Union[Value, np.ndarray, float, int]
 
 @dataclass(frozen=True)
 class ConvLayer:
-    """One emitted `ttir.conv2d` and where it came from."""
+    """One built `ttir.conv2d` and where it came from."""
 
     loc: str  # the op's location name
     source: str  # torch module path or ONNX node name
@@ -114,6 +138,7 @@ class ConvLayer:
     activation: str  # the conv's only user when it is one of conv_config.ACTIVATIONS
     weight: np.ndarray = field(repr=False, compare=False)  # OIHW, float32, BN folded
     bias: np.ndarray | None = field(repr=False, compare=False)
+    function: str = "main"  # the function the conv is in
 
     @property
     def in_channels(self) -> int:
@@ -144,11 +169,39 @@ class ConvLayer:
             has_bias=self.has_bias, activation=self.activation)
 
 
+# --------------------------------------------------------------------------- #
+# The network as run: TTIR functions and host ops, in order
+# --------------------------------------------------------------------------- #
+@dataclass
+class TTIRCall:
+    """Run TTIR function `function` on the values named `inputs`; name its results `outputs`."""
+
+    function: str
+    inputs: list[str]
+    outputs: list[str]
+
+
+@dataclass
+class HostStep:
+    """One op the frontend could not map, run on the host (torch / onnxruntime).
+
+    `run(values)` takes the tensors named `inputs` (torch, float32 or as produced)
+    and returns one value per name in `outputs`.
+    """
+
+    op: str  # the op type (`aten.lstm.input`, ONNX `Einsum`)
+    name: str  # the node (module path / ONNX node name)
+    reason: str  # why it is not TTIR
+    inputs: list[str]
+    outputs: list[str]
+    run: Callable[[list], list] = field(repr=False)
+
+
 @dataclass
 class TTIRModule:
-    """Emitted TTIR text plus what the rest of the pipeline needs to know about it."""
+    """A built module plus what the rest of the pipeline needs to know about it."""
 
-    text: str
+    module: Any  # the in-memory builtin.module (tt_dw_mlir.ir)
     convs: list[ConvLayer]
     input_shapes: list[tuple[int, ...]]  # as the framework gives them (NCHW)
     output_shapes: list[tuple[int, ...]]  # as the framework returns them
@@ -157,10 +210,33 @@ class TTIRModule:
     # weights == "arguments": function-argument order name -> stored array (float32)
     parameters: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     op_counts: Counter = field(default_factory=Counter)
+    # How the network runs: TTIR calls and host ops in order, over named values
+    # (inputs are "input0", ...). One TTIRCall of "main" when the whole model is TTIR.
+    steps: list = field(default_factory=list)
+    input_names: list[str] = field(default_factory=list)
+    output_names: list[str] = field(default_factory=list)
+    constants: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # host-side values
+
+    @property
+    def text(self) -> str:
+        """The module as tt-mlir TTIR text (printed on demand; the module is the truth)."""
+        return print_module(self.module, debug_info=True)
+
+    @property
+    def context(self):
+        return self.module.context
 
     @property
     def depthwise_convs(self) -> list[ConvLayer]:
         return [c for c in self.convs if c.is_depthwise]
+
+    @property
+    def host_steps(self) -> list[HostStep]:
+        return [s for s in self.steps if isinstance(s, HostStep)]
+
+    @property
+    def host_ops(self) -> Counter:
+        return Counter(s.op for s in self.host_steps)
 
     def conv(self, loc: str) -> ConvLayer:
         for c in self.convs:
@@ -176,119 +252,149 @@ class TTIRModule:
         return self.text
 
 
-# ----------------------------------------------------------------------------
-# Text helpers
-
-
-def tensor_type(shape: Sequence[int], dtype: str) -> str:
-    dims = "x".join(str(int(d)) for d in shape)
-    return f"tensor<{dims}x{dtype}>" if dims else f"tensor<{dtype}>"
-
-
-def _loc(name: str) -> str:
-    escaped = name.replace("\\", "\\\\").replace('"', '\\"')
-    return f'loc("{escaped}")'
-
-
-def _i32_array(values: Sequence[int]) -> str:
-    return "array<i32: " + ", ".join(str(int(v)) for v in values) + ">"
-
-
-def _i64_array(values: Sequence[int]) -> str:
-    return "array<i64: " + ", ".join(str(int(v)) for v in values) + ">"
-
-
-def _i32_list(values: Sequence[int]) -> str:
-    return "[" + ", ".join(f"{int(v)} : i32" for v in values) + "]"
-
-
-def _f32_attr(value: float) -> str:
-    value = float(np.float32(value))
-    if math.isinf(value):  # no decimal literal for infinity: use the bit pattern
-        return ("0x7F800000" if value > 0 else "0xFF800000") + " : f32"
-    return f"{value!r} : f32"
-
-
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
-
-
-def encode_hex(array: np.ndarray, dtype: str) -> str:
-    """`dense<"0x...">` payload: the raw little-endian element bytes."""
-    data = np.ascontiguousarray(array, dtype=np.float32)
-    if dtype == "bf16":
-        import torch  # round to nearest even, as torch.Tensor.to(bfloat16)
-
-        bits = torch.from_numpy(data.copy()).to(torch.bfloat16).view(torch.int16).numpy()
-        raw = bits.astype("<i2").tobytes()
-    else:
-        raw = data.astype("<f4").tobytes()
-    return "0x" + raw.hex().upper()
-
-
 def _broadcast(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...]:
     return tuple(np.broadcast_shapes(tuple(a), tuple(b)))
 
 
-# ----------------------------------------------------------------------------
+# --------------------------------------------------------------------------- #
+# Attributes (typed, built once per call; no text)
+# --------------------------------------------------------------------------- #
+def _i32_array(values: Sequence[int]):
+    return ir.DenseI32ArrayAttr.get([int(v) for v in values])
 
 
+def _i64_array(values: Sequence[int]):
+    return ir.DenseI64ArrayAttr.get([int(v) for v in values])
+
+
+def _i32(value: int):
+    return ir.IntegerAttr.get(ir.IntegerType.get_signless(32), int(value))
+
+
+def _si32(value: int):
+    return ir.IntegerAttr.get(ir.IntegerType.get_signed(32), int(value))
+
+
+def _i32_list(values: Sequence[int]):
+    i32 = ir.IntegerType.get_signless(32)
+    return ir.ArrayAttr.get([ir.IntegerAttr.get(i32, int(v)) for v in values])
+
+
+def _f32(value: float):
+    return ir.FloatAttr.get_f32(float(np.float32(value)))
+
+
+def _bool(value: bool):
+    return ir.BoolAttr.get(bool(value))
+
+
+# --------------------------------------------------------------------------- #
 class TTIRBuilder:
-    """Builds one `func.func @main` in TTIR, op by op, in framework terms."""
+    """Builds TTIR functions op by op, in framework terms."""
 
-    def __init__(self, dtype: str = "bf16", weights: str = "constants", func_name: str = "main"):
+    def __init__(self, dtype: str = "bf16", weights: str = "constants", func_name: str = "main",
+                 context=None):
         if dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {DTYPES}, got '{dtype}'")
         if weights not in WEIGHT_MODES:
             raise ValueError(f"weights must be one of {WEIGHT_MODES}, got '{weights}'")
         self.dtype = dtype
         self.weights = weights
-        self.func_name = func_name
-        self._args: list[tuple[str, str, str]] = []  # (ssa, type, attrs)
-        self._body: list[str] = []
-        self._next = 0
-        self._users: dict[str, list[str]] = defaultdict(list)
-        self._conv_results: dict[str, dict] = {}
+        self.context = context or new_context()
+        with self.context:
+            self._unknown = ir.Location.unknown()
+            self.module = ir.Module.create(loc=self._unknown)
+            self._element = ir.BF16Type.get() if dtype == "bf16" else ir.F32Type.get()
+        self._users: dict[int, list[str]] = {}
+        self._conv_results: dict[int, dict] = {}
         self._input_shapes: list[tuple[int, ...]] = []
         self.parameters: dict[str, np.ndarray] = {}
         self.op_counts: Counter = Counter()
+        self.convs: list[ConvLayer] = []
+        self._func = None
+        self.start_function(func_name)
+
+    # -- functions -------------------------------------------------------------
+
+    def start_function(self, name: str) -> None:
+        """Open a new function; its inputs come from `add_input`, it ends with `end_function`."""
+        from mlir.dialects import func as func_dialect  # noqa: F401  (registers the dialect)
+
+        with self.context, self._unknown:
+            self._func = ir.Operation.create(
+                "func.func", regions=1,
+                attributes={"sym_name": ir.StringAttr.get(name),
+                            "function_type": ir.TypeAttr.get(ir.FunctionType.get([], []))},
+                ip=ir.InsertionPoint(self.module.body))
+            self._block = self._func.regions[0].blocks.append()
+        self._func_name = name
+        self._arg_types: list = []
+        self._arg_attrs: list = []
+
+    def end_function(self, outputs: Sequence[Value], loc: str = "output") -> list[tuple[int, ...]]:
+        """Return `outputs` (4-D ones permuted back to NCHW); returns their logical shapes."""
+        results = [self.to_plain(v, loc) for v in outputs]
+        for v in results:
+            self._users.setdefault(id(v.value), []).append("func.return")
+        with self.context, self._location(loc):
+            ir.Operation.create("func.return", operands=[v.value for v in results],
+                                ip=ir.InsertionPoint(self._block))
+            ftype = ir.FunctionType.get(self._arg_types, [v.value.type for v in results])
+            self._func.attributes["function_type"] = ir.TypeAttr.get(ftype)
+            if any(self._arg_attrs):
+                self._func.attributes["arg_attrs"] = ir.ArrayAttr.get(
+                    [a or ir.DictAttr.get({}) for a in self._arg_attrs])
+        for key, info in self._conv_results.items():
+            users = self._users.get(key, [])
+            act = users[0][len("ttir."):] if len(users) == 1 and users[0].startswith("ttir.") else "none"
+            self.convs.append(ConvLayer(activation=act if act in ACTIVATIONS else "none",
+                                        function=self._func_name, **info))
+        self._conv_results = {}
+        return [v.shape for v in results]
 
     # -- low level --------------------------------------------------------------
 
-    def _fresh(self) -> str:
-        name = f"%{self._next}"
-        self._next += 1
-        return name
+    def _location(self, name: str):
+        return ir.Location.name(name, context=self.context) if name else self._unknown
 
-    def _ty(self, shape: Sequence[int]) -> str:
-        return tensor_type(shape, self.dtype)
+    def _type(self, shape: Sequence[int]):
+        return ir.RankedTensorType.get([int(d) for d in shape], self._element, loc=self._unknown)
 
-    def _op(self, op: str, operands: Sequence[Value], props: str, shape: Sequence[int],
+    def _op(self, op: str, operands: Sequence[Value], attributes: dict, shape: Sequence[int],
             loc: str, layout: str = "plain") -> Value:
-        result = self._fresh()
-        ops = ", ".join(v.name for v in operands)
-        in_types = ", ".join(self._ty(v.shape) for v in operands)
-        props_text = f" <{{{props}}}>" if props else ""
-        self._body.append(f'{result} = "{op}"({ops}){props_text} : ({in_types}) -> '
-                          f"{self._ty(shape)} {_loc(loc)}")
+        shape = tuple(int(d) for d in shape)
+        if any(d < 0 for d in shape):
+            raise ValueError(f"{loc}: {op} would have a negative size {shape}")
+        with self.context, self._location(loc):
+            created = ir.Operation.create(
+                op, results=[self._type(shape)], operands=[v.value for v in operands],
+                attributes=attributes, ip=ir.InsertionPoint(self._block))
         for v in operands:
-            self._users[v.name].append(op)
+            self._users.setdefault(id(v.value), []).append(op)
         self.op_counts[op] += 1
-        return Value(result, tuple(int(d) for d in shape), layout)
+        return Value(created.results[0], shape, layout)
+
+    def _argument(self, shape: Sequence[int], attrs: dict | None, loc: str) -> Any:
+        with self.context:
+            ty = self._type(shape)
+            arg = self._block.add_argument(ty, self._location(loc))
+            self._arg_types.append(ty)
+            self._arg_attrs.append(ir.DictAttr.get(attrs) if attrs else None)
+        return arg
 
     # -- inputs and weights ------------------------------------------------------
 
     def add_input(self, shape: Sequence[int], name: str = "input") -> Value:
-        """A framework input (NCHW when 4-D); returns it NHWC when 4-D."""
+        """A function input (NCHW when 4-D); returns it NHWC when 4-D."""
         shape = tuple(int(d) for d in shape)
-        ssa = f"%arg{len(self._args)}"
-        attrs = ""
+        attrs = None
         if self.weights == "arguments":
-            attrs = (' {ttcore.argument_type = #ttcore.argument_type<input>, '
-                     f'ttir.name = "{name}"}}')
-        self._args.append((ssa, self._ty(shape), attrs))
+            with self.context:
+                attrs = {"ttcore.argument_type": ir.Attribute.parse("#ttcore.argument_type<input>"),
+                         "ttir.name": ir.StringAttr.get(name)}
+        arg = self._argument(shape, attrs, name)
         self._input_shapes.append(shape)
-        value = Value(ssa, shape, "plain")
+        value = Value(arg, shape, "plain")
         return self.to_nhwc(value, name) if len(shape) == 4 else value
 
     def tensor(self, array: np.ndarray, name: str) -> Value:
@@ -296,27 +402,27 @@ class TTIRBuilder:
         array = np.asarray(array, dtype=np.float32)
         shape = tuple(int(d) for d in array.shape)
         if self.weights == "arguments":
-            ssa = f"%arg{len(self._args)}"
             unique = name
             while unique in self.parameters:
                 unique += "_"
             self.parameters[unique] = array
-            attrs = (' {ttcore.argument_type = #ttcore.argument_type<parameter>, '
-                     f'ttir.name = "{unique}"}}')
-            self._args.append((ssa, self._ty(shape), attrs))
-            return Value(ssa, shape, "plain")
-        result = self._fresh()
-        ty = self._ty(shape)
-        self._body.append(f'{result} = "ttir.constant"() <{{value = dense<"{encode_hex(array, self.dtype)}"> '
-                          f": {ty}}}> : () -> {ty} {_loc(name)}")
+            with self.context:
+                attrs = {"ttcore.argument_type": ir.Attribute.parse("#ttcore.argument_type<parameter>"),
+                         "ttir.name": ir.StringAttr.get(unique)}
+            return Value(self._argument(shape, attrs, unique), shape, "plain")
+        with self.context, self._location(name):
+            value = numpy_to_dense(array, self.dtype)
+            created = ir.Operation.create("ttir.constant", results=[value.type],
+                                          attributes={"value": value},
+                                          ip=ir.InsertionPoint(self._block))
         self.op_counts["ttir.constant"] += 1
-        return Value(result, shape, "plain")
+        return Value(created.results[0], shape, "plain")
 
     # -- layout ----------------------------------------------------------------
 
     def permute(self, x: Value, perm: Sequence[int], loc: str, layout: str = "plain") -> Value:
         shape = tuple(x.shape[p] for p in perm)
-        return self._op("ttir.permute", [x], f"permutation = {_i64_array(perm)}", shape, loc, layout)
+        return self._op("ttir.permute", [x], {"permutation": _i64_array(perm)}, shape, loc, layout)
 
     def to_nhwc(self, x: Value, loc: str) -> Value:
         if x.layout == "nhwc":
@@ -336,7 +442,7 @@ class TTIRBuilder:
         shape = tuple(int(d) for d in shape)
         if int(np.prod(shape)) != int(np.prod(x.shape)):
             raise ValueError(f"cannot reshape {x.shape} to {shape}")
-        return self._op("ttir.reshape", [x], f"shape = {_i32_list(shape)}", shape, loc)
+        return self._op("ttir.reshape", [x], {"shape": _i32_list(shape)}, shape, loc)
 
     def _same_order(self, x: Value) -> bool:
         """True if the stored data of x is already in logical (row-major) order."""
@@ -345,6 +451,24 @@ class TTIRBuilder:
         logical_dims = [d for d in (0, 3, 1, 2) if x.shape[d] != 1]  # logical order N, C, H, W
         stored_dims = [d for d in (0, 1, 2, 3) if x.shape[d] != 1]
         return logical_dims == stored_dims
+
+    def logical_permute(self, x: Value, perm: Sequence[int], loc: str) -> Value:
+        """torch `permute` / ONNX `Transpose` in logical terms (NCHW<->NHWC round trips vanish)."""
+        perm = [int(p) % x.rank for p in perm]
+        if x.layout == "nhwc":
+            stored = [STORED_DIM[p] for p in perm]
+        else:
+            stored = perm
+            if x.rank == 4 and tuple(perm) == NHWC_TO_NCHW:  # plain NHWC data -> NCHW: keep it NHWC
+                return Value(x.value, x.shape, "nhwc")
+        if stored == sorted(stored):
+            return Value(x.value, x.shape, "plain")
+        return self.permute(x, stored, loc)
+
+    def _axis(self, x: Value, dim: int) -> int:
+        """Stored index of logical dim `dim`."""
+        dim = int(dim) % x.rank
+        return STORED_DIM[dim] if x.layout == "nhwc" else dim
 
     # -- ops in framework (logical) terms -------------------------------------------
 
@@ -357,7 +481,7 @@ class TTIRBuilder:
         x = self.to_nhwc(x, loc)
         n, h, w, c = x.shape
         o, cg, kh, kw = weight.shape
-        if c != cg * groups or o % groups:
+        if groups < 1 or c != cg * groups or o % groups:
             raise ValueError(f"{loc}: weight {weight.shape} does not fit {c} channels, groups {groups}")
         pt, pl, pb, pr = (int(p) for p in padding)
         sh, sw = (int(s) for s in stride)
@@ -368,10 +492,14 @@ class TTIRBuilder:
         if bias is not None:
             bias = np.asarray(bias, dtype=np.float32).reshape(-1)
             operands.append(self.tensor(bias.reshape(1, 1, 1, o), f"{loc}.bias"))
-        props = (f"stride = {_i32_array((sh, sw))}, padding = {_i32_array((pt, pl, pb, pr))}, "
-                 f"dilation = {_i32_array((dh, dw))}, groups = {int(groups)} : i32")
-        out = self._op("ttir.conv2d", operands, props, (n, oh, ow, o), loc, layout="nhwc")
-        self._conv_results[out.name] = dict(
+        attributes = {"stride": _i32_array((sh, sw)), "padding": _i32_array((pt, pl, pb, pr)),
+                      "dilation": _i32_array((dh, dw)), "groups": _i32(groups),
+                      # IRDL (the fallback dialect) needs the optional operands' segment sizes
+                      "operandSegmentSizes": _i32_array((1, 1, int(bias is not None), 0))}
+        if USING_TTMLIR:
+            del attributes["operandSegmentSizes"]
+        out = self._op("ttir.conv2d", operands, attributes, (n, oh, ow, o), loc, layout="nhwc")
+        self._conv_results[id(out.value)] = dict(
             loc=loc, source=source if source is not None else loc,
             module_path=module_path if module_path is not None else loc, input_shape=(n, h, w, c),
             output_shape=(n, oh, ow, o), weight_shape=tuple(weight.shape), stride=(sh, sw),
@@ -379,10 +507,67 @@ class TTIRBuilder:
             has_bias=bias is not None, bn_folded=bn_folded, weight=weight, bias=bias)
         return out
 
+    def conv_transpose2d(self, x: Value, weight: np.ndarray, bias: np.ndarray | None, *,
+                         stride: Sequence[int], padding: Sequence[int],
+                         output_padding: Sequence[int], dilation: Sequence[int], groups: int,
+                         loc: str) -> Value:
+        """`weight` is [C_in, C_out/groups, kH, kW] (torch and TTIR); padding [pT, pL, pB, pR]."""
+        weight = np.asarray(weight, dtype=np.float32)
+        x = self.to_nhwc(x, loc)
+        n, h, w, c = x.shape
+        ci, og, kh, kw = weight.shape
+        if ci != c or groups < 1 or c % groups:
+            raise ValueError(f"{loc}: weight {weight.shape} does not fit {c} channels, groups {groups}")
+        pt, pl, pb, pr = (int(p) for p in padding)
+        (sh, sw), (dh, dw) = stride, dilation
+        oph, opw = output_padding
+        oh = (h - 1) * sh - pt - pb + dh * (kh - 1) + oph + 1
+        ow = (w - 1) * sw - pl - pr + dw * (kw - 1) + opw + 1
+        o = og * groups
+        operands = [x, self.tensor(weight, f"{loc}.weight")]
+        if bias is not None:
+            operands.append(self.tensor(np.asarray(bias, np.float32).reshape(1, 1, 1, o), f"{loc}.bias"))
+        attributes = {"stride": _i32_array((sh, sw)), "padding": _i32_array((pt, pl, pb, pr)),
+                      "output_padding": _i32_array((oph, opw)), "dilation": _i32_array((dh, dw)),
+                      "groups": _i32(groups)}
+        return self._op("ttir.conv_transpose2d", operands, attributes, (n, oh, ow, o), loc, "nhwc")
+
+    def pool2d(self, kind: str, x: Value, *, kernel: Sequence[int], stride: Sequence[int],
+               padding: Sequence[int], dilation: Sequence[int] = (1, 1), ceil_mode: bool = False,
+               count_include_pad: bool = True, loc: str) -> Value:
+        """`kind` "max" | "avg"; padding [pT, pL, pB, pR] (TTIROps.td, AvgPool2dOp)."""
+        x = self.to_nhwc(x, loc)
+        n, h, w, c = x.shape
+        (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+        pt, pl, pb, pr = padding
+        rounding = math.ceil if ceil_mode else math.floor
+
+        def out_size(size, k, s, d, lo, hi):
+            out = rounding((size + lo + hi - d * (k - 1) - 1) / s) + 1
+            if ceil_mode and (out - 1) * s >= size + lo:  # torch: the last window starts inside
+                out -= 1
+            return out
+
+        oh, ow = out_size(h, kh, sh, dh, pt, pb), out_size(w, kw, sw, dw, pl, pr)
+        attributes = {"kernel": _i32_array((kh, kw)), "stride": _i32_array((sh, sw)),
+                      "dilation": _i32_array((dh, dw)), "padding": _i32_array((pt, pl, pb, pr)),
+                      "ceil_mode": _bool(ceil_mode)}
+        if kind == "avg":
+            attributes["count_include_pad"] = _bool(count_include_pad)
+        return self._op(f"ttir.{kind}_pool2d", [x], attributes, (n, oh, ow, c), loc, "nhwc")
+
+    def upsample2d(self, x: Value, scale: Sequence[int], mode: str, loc: str) -> Value:
+        x = self.to_nhwc(x, loc)
+        n, h, w, c = x.shape
+        sh, sw = (int(s) for s in scale)
+        return self._op("ttir.upsample2d", [x], {"scale_factor": _i32_array((sh, sw)),
+                                                 "mode": ir.StringAttr.get(mode)},
+                        (n, h * sh, w * sw, c), loc, "nhwc")
+
     def unary(self, op: str, x: Value, loc: str) -> Value:
         if op not in UNARY_OPS:
             raise ValueError(f"unknown unary op '{op}'")
-        return self._op(f"ttir.{op}", [x], "", x.shape, loc, x.layout)
+        return self._op(f"ttir.{op}", [x], {}, x.shape, loc, x.layout)
 
     def clamp(self, x: Value, lo: float | None, hi: float | None, loc: str) -> Value:
         lo = -math.inf if lo is None else float(lo)
@@ -394,7 +579,7 @@ class TTIRBuilder:
         if lo == 0.0 and hi == math.inf:
             return self.unary("relu", x, loc)
         lo, hi = max(lo, -F32_MAX), min(hi, F32_MAX)
-        return self._op("ttir.clamp_scalar", [x], f"min = {_f32_attr(lo)}, max = {_f32_attr(hi)}",
+        return self._op("ttir.clamp_scalar", [x], {"min": _f32(lo), "max": _f32(hi)},
                         x.shape, loc, x.layout)
 
     def hardswish(self, x: Value, loc: str) -> Value:
@@ -429,7 +614,7 @@ class TTIRBuilder:
         b = self._as_operand(b, a, loc)
         shape = _broadcast(a.shape, b.shape)
         layout = "nhwc" if "nhwc" in (a.layout, b.layout) else "plain"
-        return self._op(f"ttir.{op}", [a, b], "", shape, loc, layout)
+        return self._op(f"ttir.{op}", [a, b], {}, shape, loc, layout)
 
     def affine(self, x: Value, scale: np.ndarray, shift: np.ndarray, loc: str) -> Value:
         """Per-channel x * scale + shift (a batch norm that has no conv to fold into)."""
@@ -437,12 +622,12 @@ class TTIRBuilder:
         y = self.binary("multiply", x, np.asarray(scale, np.float32).reshape(1, c, 1, 1), loc)
         return self.binary("add", y, np.asarray(shift, np.float32).reshape(1, c, 1, 1), loc)
 
-    def mean(self, x: Value, dims: Sequence[int], keepdim: bool, loc: str) -> Value:
-        """Mean over logical dims (NCHW numbering for a 4-D activation)."""
+    def reduce(self, op: str, x: Value, dims: Sequence[int], keepdim: bool, loc: str) -> Value:
+        """`ttir.mean` / `ttir.sum` over logical dims (NCHW numbering for a 4-D activation)."""
         rank = x.rank
         dims = sorted({d % rank for d in dims})
         if x.layout == "nhwc":
-            stored = sorted({(0, 3, 1, 2)[d] for d in dims})
+            stored = sorted({STORED_DIM[d] for d in dims})
             kept_logical = [d for d in (0, 3, 1, 2) if d not in stored]  # stored index, logical order
             if not keepdim and kept_logical != sorted(kept_logical):
                 x = self.to_plain(x, loc)
@@ -455,15 +640,22 @@ class TTIRBuilder:
         else:
             shape = tuple(d for i, d in enumerate(x.shape) if i not in stored)
             layout = "plain"
-        props = f"dim_arg = {_i32_list(stored)}, keep_dim = {_bool(keepdim)}"
-        return self._op("ttir.mean", [x], props, shape, loc, layout)
+        return self._op(f"ttir.{op}", [x], {"dim_arg": _i32_list(stored), "keep_dim": _bool(keepdim)},
+                        shape, loc, layout)
+
+    def mean(self, x: Value, dims: Sequence[int], keepdim: bool, loc: str) -> Value:
+        return self.reduce("mean", x, dims, keepdim, loc)
 
     def reshape(self, x: Value, shape: Sequence[int], loc: str) -> Value:
         """Reshape in logical (row-major NCHW) order."""
         shape = [int(d) for d in shape]
         if shape.count(-1) == 1:
             known = int(np.prod([d for d in shape if d != -1]))
+            if known == 0:
+                raise ValueError(f"{loc}: cannot infer -1 in {shape}")
             shape[shape.index(-1)] = int(np.prod(x.shape)) // known
+        if int(np.prod(shape)) != int(np.prod(x.shape)) or any(d < 0 for d in shape):
+            raise ValueError(f"{loc}: cannot reshape {x.logical_shape} to {shape}")
         if not self._same_order(x):
             x = self.to_plain(x, loc)
         if tuple(shape) == x.logical_shape and x.layout == "plain":
@@ -475,6 +667,76 @@ class TTIRBuilder:
         start, end = start % len(shape), end % len(shape)
         merged = int(np.prod(shape[start:end + 1]))
         return self.reshape(x, shape[:start] + [merged] + shape[end + 1:], loc)
+
+    def concat(self, values: Sequence[Operand], dim: int, loc: str) -> Value:
+        """Concatenate along logical `dim`, two operands per `ttir.concat`.
+
+        Pairwise because the IRDL fallback cannot declare a variadic of differing
+        types (one constraint = one type); a chain of concats is the same TTIR.
+        """
+        tensors = [v for v in values if isinstance(v, Value)]
+        if not tensors:
+            raise ValueError(f"{loc}: concat of constants only")
+        nhwc = all(v.layout == "nhwc" for v in tensors) and tensors[0].rank == 4
+        parts = []
+        for v in values:
+            if not isinstance(v, Value):
+                array = np.asarray(v, np.float32)
+                v = Value(self.tensor(array if not nhwc else np.ascontiguousarray(
+                    array.transpose(NCHW_TO_NHWC)), f"{loc}.const").value,
+                    array.shape if not nhwc else tuple(array.transpose(NCHW_TO_NHWC).shape),
+                    "nhwc" if nhwc else "plain")
+            parts.append(v if nhwc else self.to_plain(v, loc))
+        axis = self._axis(parts[0], dim)
+        out = parts[0]
+        for part in parts[1:]:
+            if part.rank != out.rank or any(a != b for i, (a, b) in enumerate(zip(out.shape, part.shape))
+                                            if i != axis):
+                raise ValueError(f"{loc}: concat of {out.logical_shape} and {part.logical_shape} "
+                                 f"along {dim}")
+            shape = tuple(d + part.shape[i] if i == axis else d for i, d in enumerate(out.shape))
+            out = self._op(CONCAT, [out, part], {"dim": _si32(axis)}, shape, loc, out.layout)
+        return out
+
+    def slice(self, x: Value, dim: int, start: int, end: int, step: int, loc: str) -> Value:
+        """x[..., start:end:step, ...] along logical `dim` (Python slice semantics)."""
+        axis = self._axis(x, dim)
+        size = x.shape[axis]
+        start, end, step = slice(start, end, step).indices(size)
+        if step <= 0:
+            raise ValueError(f"{loc}: slice step must be positive")
+        count = max(0, -(-(end - start) // step))
+        if count == size:
+            return x
+        begins = [0] * x.rank
+        ends = list(x.shape)
+        steps = [1] * x.rank
+        begins[axis], ends[axis], steps[axis] = start, end, step
+        shape = tuple(count if i == axis else d for i, d in enumerate(x.shape))
+        return self._op("ttir.slice_static", [x], {"begins": _i32_list(begins), "ends": _i32_list(ends),
+                                                   "step": _i32_list(steps)}, shape, loc, x.layout)
+
+    def softmax(self, x: Value, dim: int, loc: str) -> Value:
+        return self._op("ttir.softmax", [x], {"dimension": _si32(self._axis(x, dim))}, x.shape,
+                        loc, x.layout)
+
+    def layer_norm(self, x: Value, normalized: Sequence[int], weight: np.ndarray | None,
+                   bias: np.ndarray | None, eps: float, loc: str) -> Value:
+        """Over the last len(normalized) logical dims."""
+        k = len(normalized)
+        x = self.to_plain(x, loc)
+        if tuple(x.shape[-k:]) != tuple(int(d) for d in normalized):
+            raise ValueError(f"{loc}: layer norm over {list(normalized)} of {x.shape}")
+        operands = [x]
+        if weight is not None:
+            operands.append(self.tensor(np.asarray(weight, np.float32).reshape(normalized), f"{loc}.weight"))
+        if bias is not None:
+            operands.append(self.tensor(np.asarray(bias, np.float32).reshape(normalized), f"{loc}.bias"))
+        attributes = {"normalized_shape": _i64_array(normalized), "epsilon": _f32(eps)}
+        if USING_TTMLIR:  # AttrSizedOperandSegments in TTIROps.td; a variadic tail in IRDL
+            attributes["operandSegmentSizes"] = _i32_array(
+                (1, int(weight is not None), int(bias is not None)))
+        return self._op("ttir.layer_norm", operands, attributes, x.shape, loc, "plain")
 
     def linear(self, x: Value, weight: np.ndarray, bias: np.ndarray | None, loc: str) -> Value:
         """y = x @ weight.T + bias with a torch-style [out, in] weight."""
@@ -489,8 +751,8 @@ class TTIRBuilder:
         operands = [x, self.tensor(np.ascontiguousarray(weight.T), f"{loc}.weight")]
         if bias is not None:
             operands.append(self.tensor(np.asarray(bias, np.float32).reshape(out_features), f"{loc}.bias"))
-        props = "transpose_a = false, transpose_b = false"
-        return self._op("ttir.linear", operands, props, x.shape[:-1] + (out_features,), loc)
+        attributes = {"transpose_a": _bool(False), "transpose_b": _bool(False)}
+        return self._op("ttir.linear", operands, attributes, x.shape[:-1] + (out_features,), loc)
 
     def matmul(self, a: Operand, b: Operand, loc: str) -> Value:
         values = []
@@ -502,33 +764,44 @@ class TTIRBuilder:
         a, b = values
         if a.rank == 1 or b.rank == 1:
             raise ValueError(f"{loc}: matmul of a 1-D operand is not supported")
+        if a.shape[-1] != b.shape[-2]:
+            raise ValueError(f"{loc}: matmul of {a.shape} and {b.shape}")
         batch = _broadcast(a.shape[:-2], b.shape[:-2])
         shape = batch + (a.shape[-2], b.shape[-1])
-        return self._op("ttir.matmul", [a, b], "transpose_a = false, transpose_b = false", shape, loc)
+        return self._op("ttir.matmul", [a, b], {"transpose_a": _bool(False), "transpose_b": _bool(False)},
+                        shape, loc)
 
     # -- finish ----------------------------------------------------------------
 
     def finish(self, outputs: Sequence[Value], loc: str = "output") -> TTIRModule:
-        results = [self.to_plain(v, loc) for v in outputs]
-        for v in results:
-            self._users[v.name].append("func.return")
-        convs = []
-        for name, info in self._conv_results.items():
-            users = self._users.get(name, [])
-            act = users[0][len("ttir."):] if len(users) == 1 and users[0].startswith("ttir.") else "none"
-            convs.append(ConvLayer(activation=act if act in ACTIVATIONS else "none", **info))
-        args = ", ".join(f"{ssa}: {ty}{attrs}" for ssa, ty, attrs in self._args)
-        out_types = [self._ty(v.shape) for v in results]
-        ret_type = out_types[0] if len(out_types) == 1 else "(" + ", ".join(out_types) + ")"
-        lines = ["module {", f"  func.func @{self.func_name}({args}) -> {ret_type} {{"]
-        lines += ["    " + line for line in self._body]
-        lines.append("    return " + ", ".join(v.name for v in results) + " : "
-                     + ", ".join(out_types) + " " + _loc(loc))
-        lines += ["  }", "}", ""]
+        """End the one function and return the module (the whole model is TTIR)."""
+        shapes = self.end_function(outputs, loc)
+        inputs = [f"input{i}" for i in range(len(self._input_shapes))]
+        outputs_named = [f"output{i}" for i in range(len(shapes))]
+        return self.module_record([TTIRCall(self._func_name, inputs, outputs_named)], inputs,
+                                  outputs_named, shapes, list(self._input_shapes))
+
+    def module_record(self, steps, input_names, output_names, output_shapes, input_shapes,
+                      constants=None) -> TTIRModule:
         return TTIRModule(
-            text="\n".join(lines), convs=convs, input_shapes=list(self._input_shapes),
-            output_shapes=[v.shape for v in results], dtype=self.dtype, weights=self.weights,
-            parameters=dict(self.parameters), op_counts=Counter(self.op_counts))
+            module=self.module, convs=list(self.convs), input_shapes=input_shapes,
+            output_shapes=output_shapes, dtype=self.dtype, weights=self.weights,
+            parameters=dict(self.parameters), op_counts=Counter(self.op_counts), steps=steps,
+            input_names=input_names, output_names=output_names, constants=dict(constants or {}))
+
+
+def _in_context(method):
+    def wrapped(self, *args, **kwargs):
+        with self.context:
+            return method(self, *args, **kwargs)
+    wrapped.__name__, wrapped.__doc__ = method.__name__, method.__doc__
+    return wrapped
+
+
+# Attributes are made inside the builder's context: every op-building method enters it.
+for _name, _method in list(vars(TTIRBuilder).items()):
+    if callable(_method) and not _name.startswith("__") and _name not in ("module_record",):
+        setattr(TTIRBuilder, _name, _in_context(_method))
 
 
 def fold_batch_norm(weight: np.ndarray, bias: np.ndarray | None, gamma: np.ndarray,

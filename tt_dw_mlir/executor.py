@@ -1,0 +1,496 @@
+"""Run a TTIR / lowered TTNN module with torch: one executor for the whole network.
+
+The executor walks the in-memory module once per function and turns every op
+into a closure over its attributes (read from the typed attributes, never from
+text); a call then runs the closures in order. TTIR ops run with torch in
+float32. A lowered `ttnn.depthwise_pool_program` runs on a `tt_dw_mlir.runtime`
+backend ("reference", "sim", "ttnn") from the plan the op carries
+(`dialect.ttnn.program_of`), with its prepared weights and bias.
+
+    executor = Executor(module, backend="reference")
+    (y,) = executor.call("main", [x_nchw])
+
+`trace` collects the operands and result of chosen ops by their name location
+(e.g. every depthwise layer, for a per-layer comparison with torch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .ir import dense_to_numpy, ir, location_of, name_of
+
+DEPTHWISE_OPS = ("ttnn.depthwise_pool_program", "ttir.conv2d")
+
+
+def _raw_data_reader():
+    """MLIR's C API `mlirDenseElementsAttrGetRawData`, from the bindings' own library.
+
+    The Python bindings give no buffer for bf16 elements; the C API returns the
+    attribute's storage (one element for a splat), which is exact.
+    """
+    import ctypes
+    import os
+
+    from mlir import _mlir_libs
+
+    lib = ctypes.CDLL(os.path.join(os.path.dirname(_mlir_libs.__file__), "libMLIRPythonCAPI.so"))
+    raw = lib.mlirDenseElementsAttrGetRawData
+    raw.restype, raw.argtypes = ctypes.c_void_p, [ctypes.c_void_p]  # MlirAttribute = {void *ptr}
+    capsule = ctypes.pythonapi.PyCapsule_GetPointer
+    capsule.restype, capsule.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+
+    def read(attr, count: int, itemsize: int) -> bytes:
+        pointer = capsule(attr._CAPIPtr, b"mlir.ir.Attribute._CAPIPtr")
+        return ctypes.string_at(raw(pointer), count * itemsize)
+    return read
+
+
+_READ_RAW = None
+
+
+def constant_array(attr) -> np.ndarray:
+    """A `dense<...>` elements attribute as float32, from its raw storage (bit exact).
+
+    Anything else (dense_resource, opaque element types) goes to `ir.dense_to_numpy`.
+    """
+    global _READ_RAW
+    from .ir import USING_TTMLIR
+
+    if USING_TTMLIR or not isinstance(attr, ir.DenseElementsAttr):
+        return dense_to_numpy(attr)
+    shaped = ir.ShapedType(attr.type)
+    element = str(shaped.element_type)
+    dtypes = {"bf16": "bfloat16", "f32": np.float32, "f16": np.float16, "f64": np.float64,
+              "i32": np.int32, "i64": np.int64, "i16": np.int16, "i8": np.int8}
+    if element not in dtypes:
+        return dense_to_numpy(attr)
+    if element == "bf16":
+        import ml_dtypes
+
+        dtype = np.dtype(ml_dtypes.bfloat16)
+    else:
+        dtype = np.dtype(dtypes[element])
+    if _READ_RAW is None:
+        _READ_RAW = _raw_data_reader()
+    shape = tuple(shaped.shape)
+    count = 1 if attr.is_splat else int(np.prod(shape))
+    values = np.frombuffer(_READ_RAW(attr, count, dtype.itemsize), dtype=dtype)
+    if attr.is_splat:
+        return np.full(shape, values[0], dtype=np.float32)
+    return values.astype(np.float32).reshape(shape)
+
+
+class ExecutionError(RuntimeError):
+    """An op the executor cannot run (unknown op, malformed attribute), at its location."""
+
+
+def _op_name(op) -> str:
+    name = op.operation.name
+    return "ttir." + name[5:] if name.startswith("TTIR.") else (
+        "ttnn." + name[5:] if name.startswith("TTNN.") else name)
+
+
+def _where(op) -> str:
+    name = name_of(op.location)
+    if name:
+        return name
+    file, line, col = location_of(op.location)
+    return f"{file}:{line}:{col}"
+
+
+def _ints(attr) -> list[int]:
+    if isinstance(attr, ir.IntegerAttr):
+        return [attr.value]
+    if isinstance(attr, (ir.DenseI32ArrayAttr, ir.DenseI64ArrayAttr)):
+        return list(attr)
+    if isinstance(attr, ir.ArrayAttr):
+        return [ir.IntegerAttr(a).value for a in attr]
+    raise ExecutionError(f"expected integers, got {attr}")
+
+
+def _pair(attr) -> tuple[int, int]:
+    v = _ints(attr)
+    return (v[0], v[0]) if len(v) == 1 else (v[0], v[1])
+
+
+def _sides(attr) -> tuple[int, int, int, int]:
+    """[pT, pL, pB, pR] from 1, 2 ([pH, pW]) or 4 values (TTIROps.td)."""
+    v = _ints(attr)
+    if len(v) == 1:
+        return (v[0],) * 4
+    if len(v) == 2:
+        return (v[0], v[1], v[0], v[1])
+    return tuple(v)
+
+
+def _attr(op, name: str, default=None):
+    attrs = op.attributes
+    return attrs[name] if name in attrs else default
+
+
+def _bool(op, name: str, default: bool) -> bool:
+    a = _attr(op, name)
+    return default if a is None else bool(ir.BoolAttr(a).value)
+
+
+def _float(op, name: str, default: float) -> float:
+    a = _attr(op, name)
+    return default if a is None else float(ir.FloatAttr(a).value)
+
+
+def _activation(name: str) -> Callable:
+    return {"relu": torch.relu, "relu6": lambda t: torch.clamp(t, 0.0, 6.0), "sigmoid": torch.sigmoid,
+            "silu": F.silu, "gelu": F.gelu, "hardsigmoid": F.hardsigmoid, "tanh": torch.tanh,
+            "exp": torch.exp, "neg": torch.neg, "abs": torch.abs, "sqrt": torch.sqrt,
+            "rsqrt": torch.rsqrt, "erf": torch.erf}[name]
+
+
+_BINARY = {"ttir.add": torch.add, "ttir.subtract": torch.sub, "ttir.multiply": torch.mul,
+           "ttir.div": torch.div, "ttir.pow": torch.pow, "ttir.maximum": torch.maximum,
+           "ttir.minimum": torch.minimum}
+_UNARY = ("relu", "relu6", "sigmoid", "silu", "gelu", "hardsigmoid", "tanh", "exp", "neg", "abs",
+          "sqrt", "rsqrt", "erf")
+
+
+def _drop_destination(op, operands: list) -> list:
+    """Without the trailing `ttir.empty` destination operand of older TTIR."""
+    if len(operands) > 1:
+        owner = operands[-1].owner
+        if isinstance(owner, (ir.Operation, ir.OpView)) and _op_name(owner) in ("ttir.empty", "tensor.empty"):
+            return operands[:-1]
+    return operands
+
+
+@dataclass
+class _Step:
+    name: str  # op name (ttir.*, ttnn.*)
+    where: str  # its name location, else file:line:col
+    run: Callable[[list], Any]
+    operands: list[int]
+    result: int  # slot of the (single) result, -1 for none
+
+
+@dataclass
+class _Plan:
+    args: list[int]
+    steps: list[_Step]
+    returns: list[int]
+    slots: int
+
+
+@dataclass
+class Executor:
+    """Runs the functions of a module (see the module docstring)."""
+
+    module: Any
+    backend: str = "reference"
+    sim_layers: Optional[int] = None  # with backend "sim": layers on the simulator, the rest reference
+    override: Optional[Callable[[str, str, list], Optional[torch.Tensor]]] = None
+    trace: Sequence[str] = ()  # op names whose operands and result to keep, by location name
+    traced: dict = field(default_factory=dict)  # location name -> (operands, result)
+    layer_backends: dict = field(default_factory=dict)  # location name -> backend it ran on
+    _plans: dict = field(default_factory=dict)
+    _constants: dict = field(default_factory=dict)
+
+    # -- planning ------------------------------------------------------------
+    def _function(self, name: str):
+        for op in self.module.body.operations:
+            op = op.operation
+            if op.name == "func.func" and ir.StringAttr(op.attributes["sym_name"]).value == name:
+                return op
+        raise ExecutionError(f"module has no function @{name}")
+
+    def _plan(self, name: str) -> _Plan:
+        if name in self._plans:
+            return self._plans[name]
+        func = self._function(name)
+        block = func.regions[0].blocks[0]
+        slots: dict = {}
+
+        def slot(value) -> int:
+            if value not in slots:
+                raise ExecutionError(f"value {value.get_name()} is used before it is defined")
+            return slots[value]
+
+        args = []
+        for arg in block.arguments:
+            slots[arg] = len(slots)
+            args.append(slots[arg])
+        steps: list[_Step] = []
+        returns: list[int] = []
+        with self.module.context:
+            for op in block.operations:
+                op = op.operation
+                name = _op_name(op)
+                if name in ("func.return", "return"):
+                    returns = [slot(v) for v in op.operands]
+                    continue
+                if len(op.results) > 1:
+                    raise ExecutionError(f"{_where(op)}: '{name}' has {len(op.results)} results")
+                operands = list(op.operands)
+                run, used = self._compile_op(op, name, operands)
+                result = -1
+                if len(op.results):
+                    slots[op.results[0]] = len(slots)
+                    result = slots[op.results[0]]
+                steps.append(_Step(name, _where(op), run, [slot(v) for v in used], result))
+        plan = _Plan(args, steps, returns, len(slots))
+        self._plans[name] = plan
+        return plan
+
+    def _constant(self, op) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(constant_array(op.attributes["value"])))
+
+    def _compile_op(self, op, name: str, operands: list) -> tuple[Callable, list]:
+        """A closure computing the op's result from its operand tensors, and the operands it reads."""
+        if name in ("ttir.constant", "arith.constant"):
+            value = self._constant(op)
+            return (lambda xs, v=value: v), []
+        if name == "ttir.empty":
+            return (lambda xs: None), []
+        operands = _drop_destination(op, operands)
+        short = name[5:]
+        if name in _BINARY:
+            fn = _BINARY[name]
+            return (lambda xs: fn(xs[0], xs[1])), operands
+        if name.startswith("ttir.") and short in _UNARY:
+            fn = _activation(short)
+            return (lambda xs: fn(xs[0])), operands
+        if name == "ttir.clamp_scalar":
+            lo, hi = _float(op, "min", -np.inf), _float(op, "max", np.inf)
+            return (lambda xs: torch.clamp(xs[0], lo, hi)), operands
+        if name == "ttir.permute":
+            perm = _ints(op.attributes["permutation"])
+            return (lambda xs: xs[0].permute(perm).contiguous()), operands
+        if name == "ttir.reshape":
+            shape = _ints(op.attributes["shape"])
+            return (lambda xs: xs[0].reshape(shape)), operands
+        if name == "ttir.transpose":
+            d0, d1 = _ints(op.attributes["dim0"])[0], _ints(op.attributes["dim1"])[0]
+            return (lambda xs: xs[0].transpose(d0, d1).contiguous()), operands
+        if name in ("ttir.mean", "ttir.sum"):
+            dims = _ints(op.attributes["dim_arg"]) if "dim_arg" in op.attributes else None
+            keep = _bool(op, "keep_dim", False)
+            fn = torch.mean if name == "ttir.mean" else torch.sum
+
+            def reduce(xs, dims=dims):
+                d = dims if dims is not None else list(range(xs[0].dim()))
+                return fn(xs[0], dim=d, keepdim=keep)
+            return reduce, operands
+        if name in ("ttir.linear", "ttir.matmul"):
+            ta, tb = _bool(op, "transpose_a", False), _bool(op, "transpose_b", False)
+
+            def matmul(xs):
+                a = xs[0].transpose(-1, -2) if ta else xs[0]
+                b = xs[1].transpose(-1, -2) if tb else xs[1]
+                y = a @ b
+                return y + xs[2] if len(xs) > 2 else y
+            return matmul, operands
+        if name == "ttir.concat":
+            dim = _ints(op.attributes["dim"])[0]
+            return (lambda xs: torch.cat(xs, dim)), operands
+        if name == "ttir.slice_static":
+            begins, ends = _ints(op.attributes["begins"]), _ints(op.attributes["ends"])
+            steps = _ints(op.attributes["step"])
+            index = tuple(slice(b, e, s) for b, e, s in zip(begins, ends, steps))
+            return (lambda xs: xs[0][index]), operands
+        if name == "ttir.softmax":
+            dim = _ints(op.attributes["dimension"])[0]
+            return (lambda xs: torch.softmax(xs[0], dim)), operands
+        if name == "ttir.layer_norm":
+            shape = _ints(op.attributes["normalized_shape"])
+            eps = _float(op, "epsilon", 1e-5)
+            return (lambda xs: F.layer_norm(xs[0], shape, xs[1] if len(xs) > 1 else None,
+                                            xs[2] if len(xs) > 2 else None, eps)), operands
+        if name == "ttir.conv2d":
+            return self._conv2d(op), operands
+        if name == "ttir.conv_transpose2d":
+            return self._conv_transpose2d(op), operands
+        if name in ("ttir.max_pool2d", "ttir.avg_pool2d"):
+            return self._pool(op, name), operands
+        if name == "ttir.global_avg_pool2d":
+            return (lambda xs: xs[0].mean(dim=(1, 2), keepdim=True)), operands
+        if name == "ttir.upsample2d":
+            sh, sw = _pair(op.attributes["scale_factor"])
+            mode = ir.StringAttr(op.attributes["mode"]).value if "mode" in op.attributes else "nearest"
+
+            def upsample(xs):
+                x = xs[0].permute(0, 3, 1, 2)
+                y = F.interpolate(x, scale_factor=(sh, sw), mode=mode,
+                                  **({"align_corners": False} if mode == "bilinear" else {}))
+                return y.permute(0, 2, 3, 1).contiguous()
+            return upsample, operands
+        if name == "ttnn.depthwise_pool_program":
+            return self._program(op), operands
+        if name in ("ttnn.prepare_depthwise_pool_weights", "ttnn.prepare_depthwise_pool_bias"):
+            from .dialect.ttnn import LayoutRecord
+            from .layout import prepare_bias, prepare_weights
+
+            layout = LayoutRecord.from_attr(op.attributes["weight_layout"]).layout
+            prepare = prepare_weights if name.endswith("weights") else prepare_bias
+            return (lambda xs: torch.as_tensor(np.asarray(prepare(xs[0].numpy(), layout)))), operands
+        raise ExecutionError(f"{_where(op)}: the executor cannot run '{name}'")
+
+    def _conv2d(self, op) -> Callable:
+        from .dialect.ttir import Conv2d
+
+        conv = Conv2d(op)
+        (sh, sw), (dh, dw), groups = conv.stride, conv.dilation, conv.groups
+        pt, pb, pl, pr = conv.padding  # the view's order
+        dims = list(conv.dims)  # (batch, height, width, channel) dims of the input
+        back = [dims.index(d) for d in range(4)]
+
+        def run(xs):
+            x = xs[0].permute(dims).permute(0, 3, 1, 2)  # -> NCHW for torch
+            x = F.pad(x, (pl, pr, pt, pb))
+            y = F.conv2d(x, xs[1], None, (sh, sw), 0, (dh, dw), groups).permute(0, 2, 3, 1)
+            if len(xs) > 2:
+                y = y + xs[2].reshape(-1)
+            return y.permute(back).contiguous()
+        return run
+
+    def _conv_transpose2d(self, op) -> Callable:
+        stride, dilation = _pair(op.attributes["stride"]), _pair(op.attributes["dilation"])
+        pt, pl, pb, pr = _sides(op.attributes["padding"])
+        out_pad = _pair(op.attributes["output_padding"])
+        groups = _ints(op.attributes["groups"])[0]
+
+        def run(xs):
+            x = xs[0].permute(0, 3, 1, 2)
+            y = F.conv_transpose2d(x, xs[1], None, stride, 0, out_pad, groups, dilation)
+            # asymmetric padding: compute unpadded, then crop each side
+            y = y[:, :, pt:y.shape[2] - pb, pl:y.shape[3] - pr]
+            y = y.permute(0, 2, 3, 1)
+            if len(xs) > 2:
+                y = y + xs[2].reshape(-1)
+            return y.contiguous()
+        return run
+
+    def _pool(self, op, name: str) -> Callable:
+        kernel = _pair(op.attributes["kernel"])
+        stride = _pair(op.attributes["stride"]) if "stride" in op.attributes else kernel
+        dilation = _pair(op.attributes["dilation"]) if "dilation" in op.attributes else (1, 1)
+        pt, pl, pb, pr = _sides(op.attributes["padding"]) if "padding" in op.attributes else (0,) * 4
+        ceil = _bool(op, "ceil_mode", False)
+        include_pad = _bool(op, "count_include_pad", True)
+        is_max = name == "ttir.max_pool2d"
+
+        def run(xs):
+            x = xs[0].permute(0, 3, 1, 2)
+            if is_max:
+                if pt == pb and pl == pr and pt * 2 <= kernel[0] and pl * 2 <= kernel[1]:
+                    y = F.max_pool2d(x, kernel, stride, (pt, pl), dilation, ceil)
+                else:
+                    y = F.max_pool2d(F.pad(x, (pl, pr, pt, pb), value=-float("inf")), kernel,
+                                     stride, 0, dilation, ceil)
+            else:
+                if dilation != (1, 1):
+                    raise ExecutionError(f"{_where(op)}: dilated average pooling")
+                if pt == pb and pl == pr and pt * 2 <= kernel[0] and pl * 2 <= kernel[1]:
+                    y = F.avg_pool2d(x, kernel, stride, (pt, pl), ceil, include_pad)
+                elif include_pad:
+                    y = F.avg_pool2d(F.pad(x, (pl, pr, pt, pb)), kernel, stride, 0, ceil, True)
+                else:
+                    ones = F.pad(torch.ones_like(x[:1, :1]), (pl, pr, pt, pb))
+                    total = F.avg_pool2d(F.pad(x, (pl, pr, pt, pb)), kernel, stride, 0, ceil, True)
+                    y = total / F.avg_pool2d(ones, kernel, stride, 0, ceil, True)
+            return y.permute(0, 2, 3, 1).contiguous()
+        return run
+
+    def _program(self, op) -> Callable:
+        from .dialect.ttnn import program_of
+        from .runtime import execute
+
+        program = program_of(op)
+        where = _where(op)
+
+        def run(xs):
+            backend = self.backend
+            if backend == "sim" and self.sim_layers is not None:
+                ran = sum(1 for b in self.layer_backends.values() if b == "sim")
+                if ran >= self.sim_layers and where not in self.layer_backends:
+                    backend = "reference"
+            self.layer_backends[where] = backend
+            weights = xs[1].numpy() if isinstance(xs[1], torch.Tensor) else xs[1]
+            bias = None
+            if len(xs) > 2 and xs[2] is not None:
+                bias = xs[2].numpy() if isinstance(xs[2], torch.Tensor) else xs[2]
+            return execute(program, xs[0], weights, bias, backend=backend)
+        return run
+
+    # -- running --------------------------------------------------------------
+    def call(self, name: str, inputs: Sequence[Any]) -> list[torch.Tensor]:
+        plan = self._plan(name)
+        if len(inputs) != len(plan.args):
+            raise ExecutionError(f"@{name} takes {len(plan.args)} arguments, got {len(inputs)}")
+        env: list[Any] = [None] * plan.slots
+        for index, value in zip(plan.args, inputs):
+            env[index] = torch.as_tensor(np.asarray(value, np.float32)) if not isinstance(
+                value, torch.Tensor) else value.float()
+        trace, override = self.trace, self.override
+        for step in plan.steps:
+            xs = [env[i] for i in step.operands]
+            y = None
+            if override is not None and step.operands:
+                y = override(step.name, step.where, xs)
+            if y is None:
+                try:
+                    y = step.run(xs)
+                except ExecutionError:
+                    raise
+                except (RuntimeError, ValueError, IndexError) as problem:
+                    raise ExecutionError(f"{step.where}: '{step.name}' failed: {problem}") from None
+            if step.result >= 0:
+                env[step.result] = y
+            if trace and step.name in trace:
+                self.traced[step.where] = (xs, y)
+        return [env[i] for i in plan.returns]
+
+
+def run_ttir(module, inputs: Sequence[Any], *, parameters: dict | None = None,
+             capture: Sequence[str] = (),
+             override: Optional[Callable[[str, str, list], Optional[torch.Tensor]]] = None,
+             ) -> tuple[list[torch.Tensor], dict]:
+    """Run a frontend's TTIRModule (or an in-memory module with a @main) on `inputs`.
+
+    Returns (outputs, captured): `captured[loc] = (operands, result)` for ops named in
+    `capture`. `override(op, loc, operands)` may return a tensor to use instead of
+    running the op. A TTIRModule with host steps runs them too (see `run_network`).
+    """
+    from .frontends.ttir_emitter import TTIRModule
+
+    if isinstance(module, TTIRModule):
+        parameters = module.parameters if parameters is None else parameters
+        executor = Executor(module.module, override=override, trace=tuple(capture))
+        outputs = run_network(module, inputs, executor, parameters=parameters)
+        return outputs, executor.traced
+    executor = Executor(module, override=override, trace=tuple(capture))
+    feeds = list(inputs) + [np.asarray(p, np.float32) for p in (parameters or {}).values()]
+    return executor.call("main", feeds), executor.traced
+
+
+def run_network(network, inputs: Sequence[Any], executor: Executor, *,
+                parameters: dict | None = None) -> list:
+    """Run a TTIRModule's steps: TTIR calls on `executor`, host steps on the host."""
+    from .frontends.ttir_emitter import HostStep
+
+    env: dict[str, Any] = {k: torch.as_tensor(v) if isinstance(v, np.ndarray) else v
+                           for k, v in network.constants.items()}
+    for name, value in zip(network.input_names, inputs):
+        env[name] = value if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
+    extra = [np.asarray(p, np.float32) for p in (parameters or {}).values()]
+    for step in network.steps:
+        args = [env[n] for n in step.inputs]
+        if isinstance(step, HostStep):
+            results = step.run(args)
+        else:
+            results = executor.call(step.function, args + (extra if step.function == "main" else []))
+        for name, value in zip(step.outputs, results):
+            env[name] = value
+    return [env[n] for n in network.output_names]
