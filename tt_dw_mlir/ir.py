@@ -10,17 +10,22 @@ In the IRDL fallback, text goes through `tt_dw_mlir.dialect.irdl_syntax` on its
 way in and out: it adapts what IRDL cannot parse (properties, undeclared TTIR
 ops, ...) keeping every line and column, so diagnostics point at the user's text.
 
-The bindings' diagnostics cannot be emitted from inside a Python pass (the pass
-manager aborts on them), so diagnostics are plain records (`Diagnostic`)
-collected by us and printed by the driver. Two guards run before any parse,
-in both modes, because the C++ parser crashes instead of failing on them:
-nesting deeper than MAX_NESTING and a truncated resource section.
+Diagnostics are plain records (`tt_dw_mlir.diagnostics.Diagnostic`, re-exported
+here) collected by us and printed by the driver: the bindings' own cannot be
+emitted from inside a Python pass (the pass manager aborts on them).
+
+Parsing, printing and verifying run on a thread with a large stack, behind limits
+checked on the text (the parser's recursion) and on the parsed IR (nesting after
+alias substitution, printed size): see "What the C++ parser and printer can take"
+below. Input that passes them is printed as IR that passes them again.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+import threading
+
+from tt_dw_mlir.diagnostics import Diagnostic, DiagnosticError, at_offset
 
 try:  # tt-mlir's bindings, with the real dialects registered.
     from ttmlir import ir, passmanager  # type: ignore[import-not-found]
@@ -38,48 +43,17 @@ except ImportError:
     for _dialect in ("ttir", "ttnn"):
         sys.modules.setdefault(f"mlir.dialects.{_dialect}", types.ModuleType(f"mlir.dialects.{_dialect}"))
 
+    from tt_dw_mlir.dialect import irdl_syntax
+
 __all__ = [
     "ir", "passmanager", "USING_TTMLIR", "Diagnostic", "DiagnosticError",
     "new_context", "parse_module", "print_module", "verify", "diagnostics_of", "at",
     "location_of", "name_of", "ops_named", "dense_to_numpy", "numpy_to_dense", "resource_blobs",
+    "on_large_stack",
 ]
 
-
-@dataclass
-class Diagnostic:
-    """One MLIR-style diagnostic: `file:line:col: severity: message`."""
-
-    severity: str  # "error" | "warning" | "remark" | "note"
-    message: str
-    file: str = "-"
-    line: int = 0
-    col: int = 0
-    notes: list["Diagnostic"] = field(default_factory=list)
-    name: str = ""  # the op's name location (a frontend's layer path), if it has one
-
-    def __post_init__(self) -> None:
-        if not USING_TTMLIR:  # users wrote `ttir.quantize`, not its shadow `TTIR.quantize`
-            from tt_dw_mlir.dialect.irdl_syntax import unshadow
-
-            self.message = unshadow(self.message)
-
-    def format(self) -> str:
-        where = f'loc("{self.name}")' if self.name and not self.line else \
-            f"{self.file}:{self.line}:{self.col}"
-        head = f"{where}: {self.severity}: {self.message}"
-        return "\n".join([head] + [n.format() for n in self.notes])
-
-    def to_dict(self) -> dict:
-        return {"severity": self.severity, "message": self.message, "file": self.file,
-                "line": self.line, "col": self.col, "name": self.name}
-
-
-class DiagnosticError(Exception):
-    """Raised with the diagnostics that made an input or a pipeline fail."""
-
-    def __init__(self, diagnostics: list[Diagnostic]):
-        super().__init__("\n".join(d.format() for d in diagnostics))
-        self.diagnostics = diagnostics
+if not USING_TTMLIR:  # users wrote `ttir.quantize`, not its unregistered shadow `TTIR.quantize`
+    Diagnostic.message_filter = irdl_syntax.unshadow
 
 
 def location_of(loc, source_name: str | None = None) -> tuple[str, int, int]:
@@ -160,37 +134,169 @@ def new_context(*, allow_unregistered: bool = True):
 
 
 # --------------------------------------------------------------------------- #
-# Parse / print
+# What the C++ parser and printer can take
 # --------------------------------------------------------------------------- #
-_TOP_LEVEL_COUNT = re.compile(r"single top-level operation, found: (\d+)")
-
-# The MLIR parser recurses per nesting level and overflows the C stack (SIGSEGV, the
-# whole process dies) near 2,500 nested regions on an 8 MiB stack (MLIR 22 bindings,
-# seen by test/unit/test_driver_fuzz.py); refuse input nested far deeper than real IR.
+# The MLIR parser, printer and verifier recurse once (or more) per nesting level of
+# regions, attributes, types and affine expressions. On the 8 MiB main-thread stack the
+# parser overflows (SIGSEGV) near 2,500 nested regions, 30,000 nested brackets or unary
+# minus signs, and the printer on 100,000-term affine expressions (MLIR 22 bindings;
+# reproduced by test/unit/test_driver_fuzz.py). All MLIR work is therefore done on a
+# thread with a 256 MiB stack, which took 60,000 levels of every kind in those
+# experiments, and two limits keep far below it:
+#
+#   * PARSER_NESTING_LIMIT, checked on the text before parsing: an upper bound of the
+#     parser's recursion, counted on MLIR's own tokens (strings and `//` comments skipped,
+#     `->` and `>=` are not brackets, a run of unary minus signs recurses once per sign).
+#     It may over-count (an opaque dialect body), never under-count.
+#   * MAX_NESTING, checked on the parsed IR: regions, and attributes, types and affine
+#     expressions as the printer writes them out, i.e. after alias substitution (an alias
+#     chain is shallow in the text and deep in the IR). Only IR of depth <= MAX_NESTING is
+#     accepted, so printed output (at most a few brackets per IR level) is always far
+#     below PARSER_NESTING_LIMIT and parses again to the same IR.
+#
+# Aliases are resolved by the parser to shared (uniqued) attributes, and the printer
+# writes a shared attribute out at every use: `#a1 = [#a0, #a0]`, `#a2 = [#a1, #a1]`, ...
+# doubles at every step. The printed size is measured on the IR (each distinct attribute
+# once) and refused above MAX_PRINTED_ELEMENTS before anything is printed.
+PARSER_NESTING_LIMIT = 20_000
 MAX_NESTING = 1000
-_NESTING_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|->|[({\[<)}\]>]')
+MAX_PRINTED_ELEMENTS = 2_000_000  # plus 8 per input byte: ~10x the input when printed
+LARGE_STACK_BYTES = 256 << 20
+
+_on_large_stack = threading.local()
+_worker_lock = threading.Lock()
+_worker_requests: list = []  # [queue] once the worker runs
 
 
-def nesting_diagnostic(text: str, source_name: str = "-") -> Diagnostic | None:
-    """An error at the first bracket nested deeper than MAX_NESTING, or None."""
-    if sum(text.count(ch) for ch in "({[<") <= MAX_NESTING:
+def _large_stack_worker(requests) -> None:
+    _on_large_stack.active = True
+    while True:
+        fn, args, kwargs, outcome, done = requests.get()
+        try:
+            outcome["value"] = fn(*args, **kwargs)
+        except BaseException as error:  # noqa: BLE001 - handed to the calling thread
+            outcome["error"] = error
+        finally:
+            del fn, args, kwargs  # the IR they hold belongs to the caller now
+            done.set()
+
+
+def on_large_stack(fn, *args, **kwargs):
+    """`fn(*args, **kwargs)` on the one worker thread with a LARGE_STACK_BYTES stack.
+
+    Inline when already on it; calls from other threads take turns (an MLIR context is
+    not used from two threads at once anyway). One long-lived thread, not one per call:
+    a thread costs its stack's address space and, in glibc, a malloc arena of its own.
+    """
+    if getattr(_on_large_stack, "active", False):
+        return fn(*args, **kwargs)
+    import queue
+
+    with _worker_lock:
+        if not _worker_requests:
+            requests = queue.SimpleQueue()
+            previous = threading.stack_size(LARGE_STACK_BYTES)  # process-wide: for this thread only
+            try:
+                threading.Thread(target=_large_stack_worker, args=(requests,), daemon=True,
+                                 name="tt-dw-mlir-large-stack").start()
+            finally:
+                threading.stack_size(previous)
+            _worker_requests.append(requests)
+        outcome: dict = {}
+        done = threading.Event()
+        _worker_requests[0].put((fn, args, kwargs, outcome, done))
+        done.wait()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+# Strings (which cannot span lines) and comments: brackets inside them are not tokens.
+_SKIPPED = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"?|//[^\n]*')
+_NOT_BRACKETS = bytes(range(256)).translate(None, b"([{<)]}>-=")
+_MINUS_RUN = re.compile(r"-(?:[\s(\[{<]*-(?!>))+")
+
+
+def _depth_table():
+    import numpy as np
+
+    table = np.zeros(256, np.int32)
+    table[list(b"([{<")] = 1
+    table[list(b")]}>")] = -1
+    return table
+
+
+def nesting_bound(text: str) -> int:
+    """An upper bound of the parser's recursion depth on `text` (fast; see above)."""
+    openers = sum(text.count(ch) for ch in "([{<-")
+    if openers <= MAX_NESTING:
+        return openers
+    import numpy as np
+
+    if '"' in text or "//" in text:
+        text = _SKIPPED.sub("", text)
+    # Brackets, minus and equal signs only; then `->` and `>=` are not brackets. Deleting
+    # everything in between may join `- >` into `->`: one closer fewer, an over-count.
+    kept = text.encode("utf-8", "replace").translate(None, _NOT_BRACKETS)
+    kept = kept.replace(b"->", b"").replace(b">=", b"")
+    depth = np.cumsum(_depth_table()[np.frombuffer(kept, np.uint8)], dtype=np.int64)
+    minus_run = max((run.count("-") for run in _MINUS_RUN.findall(text)), default=1)
+    return int(depth.max(initial=0)) + minus_run
+
+
+def nesting_diagnostic(text: str, source_name: str = "-", limit: int = PARSER_NESTING_LIMIT) -> Diagnostic | None:
+    """An error at the first token the parser would reach more than `limit` levels deep, or None.
+
+    The exact, per-position form of `nesting_bound` (slow; only run when the bound exceeds).
+    """
+    import numpy as np
+
+    blanked = _SKIPPED.sub(lambda m: " " * len(m.group()), text)
+    blanked = blanked.replace("->", "  ").replace(">=", "  ")
+    codes = np.frombuffer(blanked.encode("utf-32-le"), np.uint32)
+    small = np.minimum(codes, 255).astype(np.uint8)
+    depth = np.cumsum(_depth_table()[small], dtype=np.int64)
+    minus = small == ord("-")
+    if minus.any():  # a run of `-` separated only by blanks and openers
+        continues_run = np.zeros(256, bool)
+        continues_run[list(b" \t\r\n([{<-")] = True
+        counted = np.cumsum(minus, dtype=np.int64)
+        reset_at = np.where(continues_run[small], -1, np.arange(len(small)))
+        last_reset = np.maximum.accumulate(reset_at)
+        depth = depth + counted - np.where(last_reset >= 0, counted[np.maximum(last_reset, 0)], 0)
+    deepest = np.flatnonzero(depth > limit)
+    if not len(deepest):
         return None
-    depth = 0
-    for token in _NESTING_TOKENS.finditer(text):
-        ch = token.group()
-        if len(ch) != 1:
-            continue
-        if ch in "({[<":
-            depth += 1
-            if depth > MAX_NESTING:
-                at_ = token.start()
-                line, col = text.count("\n", 0, at_) + 1, at_ - text.rfind("\n", 0, at_)
-                return Diagnostic("error", f"input nested more than {MAX_NESTING} levels deep",
-                                  source_name, line, col)
-        else:
-            depth = max(0, depth - 1)
-    return None
+    return at_offset(text, int(deepest[0]), f"input nested more than {limit} levels deep", source_name)
 
+
+# The parser simplifies an affine expression term by term, in time quadratic in its
+# terms (a 60,000-term sum of `d0 mod k` took 17 s to parse, MLIR 22); real maps are a
+# few dozen characters long.
+MAX_AFFINE_CHARS = 1 << 16
+_AFFINE_START = re.compile(r"\baffine_(?:map|set)<")
+_ANGLE_TOKENS = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"?|//[^\n]*|->|>=|[<>]')
+
+
+def affine_length_diagnostic(text: str, source_name: str = "-") -> Diagnostic | None:
+    """An error at an `affine_map<`/`affine_set<` whose body runs past MAX_AFFINE_CHARS, or None."""
+    if "affine_" not in text:
+        return None
+    for start in _AFFINE_START.finditer(text):
+        depth, window_end = 1, start.end() + MAX_AFFINE_CHARS
+        for token in _ANGLE_TOKENS.finditer(text, start.end(), min(window_end, len(text))):
+            lexeme = token.group()
+            if lexeme == "<":
+                depth += 1
+            elif lexeme == ">":
+                depth -= 1
+                if not depth:
+                    break
+        else:
+            if window_end < len(text):
+                return at_offset(text, start.start(), f"affine map or set longer than "
+                                 f"{MAX_AFFINE_CHARS} characters", source_name)
+    return None
 
 
 # A `{-# ... #-}` resource section that reaches the end of the input, or holds an
@@ -204,11 +310,6 @@ def resource_section_diagnostic(text: str, source_name: str = "-") -> Diagnostic
     """An error for an unclosed resource section or an unterminated string in one, or None."""
     if "{-#" not in text:
         return None
-
-    def error(offset: int, message: str) -> Diagnostic:
-        line, col = text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
-        return Diagnostic("error", message, source_name, line, col)
-
     opened = None
     for token in _RESOURCE_TOKENS.finditer(text):
         lexeme = token.group()
@@ -217,10 +318,175 @@ def resource_section_diagnostic(text: str, source_name: str = "-") -> Diagnostic
         elif lexeme == "#-}":
             opened = None
         elif opened is not None and lexeme.startswith('"') and not token.group(1):
-            return error(token.start(), "unterminated string in the resource section")
+            return at_offset(text, token.start(), "unterminated string in the resource section", source_name)
     if opened is not None:
-        return error(opened, "resource section is not closed with '#-}'")
+        return at_offset(text, opened, "resource section is not closed with '#-}'", source_name)
     return None
+
+
+# `#name = value` / `!name = value` (comments may sit between the tokens, as the lexer
+# allows); a definition whose value is a location cannot be printed repeatedly.
+_ALIAS_DEFINITION = re.compile(r"[#!][\w$.-]+(?:\s|//[^\n]*)*=(?!=)(?:\s|//[^\n]*)*(loc\s*\()?")
+_ALIAS_LINE = re.compile(r"^([#!][\w$.-]+)[ \t]*=", re.M)
+_ALIAS_REFERENCE = re.compile(rb"[#!][\w$.-]+")
+
+
+def _defines_attribute_aliases(text: str) -> bool:
+    """Whether `text` may define a non-location alias (false positives only cost time)."""
+    if "=" not in text:
+        return False
+    return any(m.group(1) is None for m in _ALIAS_DEFINITION.finditer(text))
+
+
+def alias_definitions(text: str) -> dict[str, str]:
+    """Top-level alias definitions written at the start of a line: name -> its full text."""
+    found = {}
+    for match in _ALIAS_LINE.finditer(text):
+        end = text.find("\n", match.start())
+        end = len(text) if end < 0 else end
+        value = _SKIPPED.sub("", text[match.end():end])
+        depth = sum(value.count(c) for c in "([{<") - sum(value.count(c) for c in ")]}>") \
+            + value.count("->") + value.count(">=")
+        while depth > 0 and end < len(text):  # a value spanning lines
+            nxt = text.find("\n", end + 1)
+            nxt = len(text) if nxt < 0 else nxt
+            line = _SKIPPED.sub("", text[end + 1:nxt])
+            depth += sum(line.count(c) for c in "([{<") - sum(line.count(c) for c in ")]}>") \
+                + line.count("->") + line.count(">=")
+            end = nxt
+        found.setdefault(match.group(1), text[match.start():end])
+    return found
+
+
+class _TooLarge(Exception):
+    def __init__(self, message: str):
+        self.message = message
+
+
+def _ir_shape_problem(module, source_name: str, *, regions: bool, attributes: bool,
+                      size_limit: int) -> tuple[Diagnostic | None, set[str]]:
+    """(the refusal for IR deeper than MAX_NESTING or printing too large, alias names used in
+    opaque attribute and type bodies). Iterative: the IR may be deep."""
+    if regions:
+        stack = [(module.operation, 0)]
+        while stack:
+            op, depth = stack.pop()
+            for region in op.regions:
+                for block in region.blocks:
+                    for inner in block.operations:
+                        if depth + 1 > MAX_NESTING:
+                            return at(inner, "error", f"operation nested more than {MAX_NESTING} "
+                                      "regions deep", source_name), set()
+                        stack.append((inner, depth + 1))
+    if not attributes:
+        return None, set()
+    memo: dict = {}
+    opaque_refs: set[str] = set()
+    total = [0]
+
+    def key(node):
+        kind = "a" if isinstance(node, ir.Attribute) else "t" if isinstance(node, ir.Type) else "e"
+        return kind, node
+
+    def children(node) -> list:
+        if isinstance(node, ir.Attribute):
+            if isinstance(node, ir.ArrayAttr):
+                return list(node)
+            if isinstance(node, ir.DictAttr):
+                return [node[i].attr for i in range(len(node))]
+            if isinstance(node, ir.TypeAttr):
+                return [node.value]
+            if isinstance(node, ir.AffineMapAttr):
+                return list(node.value.results)
+            if isinstance(node, ir.OpaqueAttr):
+                opaque_refs.update(r.decode() for r in _ALIAS_REFERENCE.findall(bytes(node.data, "utf-8")
+                                                                                  if isinstance(node.data, str) else node.data))
+                return []
+            if isinstance(node, (ir.DenseElementsAttr, ir.IntegerAttr, ir.FloatAttr)):
+                return [node.type]
+            return []
+        if isinstance(node, ir.Type):
+            if isinstance(node, ir.RankedTensorType):
+                return [node.element_type] + ([node.encoding] if node.encoding is not None else [])
+            if isinstance(node, ir.MemRefType):
+                found = [node.element_type, node.layout]
+                return found + ([node.memory_space] if node.memory_space is not None else [])
+            if isinstance(node, (ir.UnrankedTensorType, ir.VectorType, ir.ComplexType,
+                                 ir.UnrankedMemRefType)):
+                return [node.element_type]
+            if isinstance(node, ir.TupleType):
+                return [node.get_type(i) for i in range(node.num_types)]
+            if isinstance(node, ir.FunctionType):
+                return list(node.inputs) + list(node.results)
+            if isinstance(node, ir.OpaqueType):
+                data = node.data
+                opaque_refs.update(r.decode() for r in _ALIAS_REFERENCE.findall(
+                    data.encode() if isinstance(data, str) else data))
+            return []
+        if isinstance(node, ir.AffineBinaryExpr):
+            return [node.lhs, node.rhs]
+        return []
+
+    def measure(root) -> tuple[int, int]:
+        root_key = key(root)
+        if root_key in memo:
+            return memo[root_key]
+        stack = [(root, False)]
+        pending: dict = {}
+        while stack:
+            node, expanded = stack.pop()
+            k = key(node)
+            if k in memo:
+                continue
+            if not expanded:
+                kids = children(node)
+                pending[k] = kids
+                stack.append((node, True))
+                stack.extend((kid, False) for kid in kids if key(kid) not in memo)
+                if len(stack) > 4 * MAX_NESTING + 16 and len(pending) > MAX_NESTING:
+                    pass  # wide, not deep: sizes are checked below
+                continue
+            kids = pending.pop(k, None)
+            if kids is None:
+                kids = children(node)
+            depth = 1 + max((memo[key(kid)][0] for kid in kids), default=0)
+            size = 1 + sum(memo[key(kid)][1] for kid in kids)
+            if depth > MAX_NESTING:
+                raise _TooLarge(f"attribute or type nested more than {MAX_NESTING} levels deep "
+                                "(after alias substitution)")
+            memo[k] = (depth, min(size, size_limit + 1))
+        return memo[root_key]
+
+    problem: list = []
+
+    def visit(op):
+        try:
+            roots = [op.attributes[i].attr for i in range(len(op.attributes))]
+            roots += [result.type for result in op.results]
+            for region in op.regions:
+                for block in region.blocks:
+                    roots += [argument.type for argument in block.arguments]
+            for root in roots:
+                total[0] += measure(root)[1]
+                if total[0] > size_limit:
+                    raise _TooLarge(f"attributes and types expand to more than {size_limit} "
+                                    "elements when printed (aliases that use other aliases "
+                                    "several times)")
+        except _TooLarge as too_large:
+            problem.append(at(op, "error", too_large.message, source_name))
+            return ir.WalkResult.INTERRUPT
+        except TypeError:  # an attribute the bindings cannot wrap (complex dense): a leaf
+            pass
+        return ir.WalkResult.ADVANCE
+
+    module.operation.walk(visit)
+    return (problem[0] if problem else None), opaque_refs
+
+
+# --------------------------------------------------------------------------- #
+# Parse / print
+# --------------------------------------------------------------------------- #
+_TOP_LEVEL_COUNT = re.compile(r"single top-level operation, found: (\d+)")
 
 
 _NAMED_OP_LOC = re.compile(r'^([ \t]*(?:%[^=\n"]*=[ \t]*)?)(\S.*[ \t]loc\("((?:[^"\\\n]|\\.)*)")\)[ \t]*$',
@@ -250,22 +516,59 @@ def locate_named_ops(text: str, source_name: str) -> str:
 def parse_module(text: str, context, source_name: str = "-"):
     """Parse `text` as a module (an implicit one is made around bare top-level ops).
 
-    Raises DiagnosticError with located diagnostics on malformed input.
+    Raises DiagnosticError with located diagnostics on malformed input and on input
+    nested or expanding beyond what is printed and parsed again safely (see above).
     """
-    refused = nesting_diagnostic(text, source_name) or resource_section_diagnostic(text, source_name)
+    return on_large_stack(_parse_module, text, context, source_name)
+
+
+def _parse_module(text: str, context, source_name: str):
+    bound = nesting_bound(text)
+    refused = (nesting_diagnostic(text, source_name) if bound > PARSER_NESTING_LIMIT else None) \
+        or affine_length_diagnostic(text, source_name) or resource_section_diagnostic(text, source_name)
     if refused:
         raise DiagnosticError([refused])
-    text = locate_named_ops(text, source_name)
-    if not USING_TTMLIR:
-        from tt_dw_mlir.dialect import irdl_syntax
+    module = _parse_text(locate_named_ops(text, source_name), context, source_name)
+    aliases = _defines_attribute_aliases(text)
+    with context:
+        refused, opaque_refs = _ir_shape_problem(
+            module, source_name, regions=bound > MAX_NESTING,
+            attributes=bound > MAX_NESTING or aliases or "affine_" in text,
+            size_limit=MAX_PRINTED_ELEMENTS + 8 * len(text))
+    if refused:
+        raise DiagnosticError([refused])
+    if opaque_refs:
+        module.foreign_aliases = _needed_definitions(alias_definitions(text), opaque_refs)
+    return module
 
+
+def _needed_definitions(definitions: dict[str, str], used: set[str]) -> dict[str, str]:
+    """The definitions of `used` aliases and of those their definitions use, in input order.
+
+    The body of an attribute of a dialect that is not loaded (`#ttcore...`, or shadowed
+    `#ttnn.ttnn_layout<..., #dram>`) is kept as text by the parser, so an alias inside it
+    is never resolved: its definition is printed with the module, as written.
+    """
+    needed, todo = set(), [name for name in used if name in definitions]
+    while todo:
+        name = todo.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        value = definitions[name].split("=", 1)[1]
+        todo += [r.decode() for r in _ALIAS_REFERENCE.findall(value.encode()) if r.decode() in definitions]
+    return {name: text for name, text in definitions.items() if name in needed}
+
+
+def _parse_text(text: str, context, source_name: str):
+    if not USING_TTMLIR:
         text = irdl_syntax.to_irdl(text)
 
     def failure(error, shifted_line: int = 0):
         if not error.error_diagnostics:
-            from tt_dw_mlir.dialect.irdl_syntax import custom_form_diagnostics
-
-            return DiagnosticError(custom_form_diagnostics(text, source_name))
+            return DiagnosticError(irdl_syntax.custom_form_diagnostics(text, source_name)
+                                   if not USING_TTMLIR else
+                                   [Diagnostic("error", "unable to parse the input", source_name, 0, 0)])
         found = diagnostics_of(error, source_name)
         for diag in found:  # undo the implicit module's shift of that one line
             if diag.line == shifted_line and diag.col > len(_IMPLICIT_MODULE):
@@ -290,7 +593,7 @@ def parse_module(text: str, context, source_name: str = "-"):
             if not _TOP_LEVEL_COUNT.search(str(error)):
                 raise failure(error, line) from None
         try:  # the wrapping did not fit (e.g. several resource sections): the bindings' own
-            return ir.Module.parse(text)
+            return _ParsedModule(ir.Module.parse(text))
         except ir.MLIRError as error:
             raise failure(error) from None
 
@@ -312,11 +615,16 @@ def _wrap_in_module(text: str) -> tuple[str, int]:
 
 
 class _ParsedModule:
-    """A parsed `builtin.module` operation, with the Module-like API we use."""
+    """A parsed `builtin.module` operation, with the Module-like API we use.
+
+    `foreign_aliases`: alias definitions (name -> text as written) that bodies of
+    attributes of dialects not loaded refer to; printed with the module.
+    """
 
     def __init__(self, op):
         self._owner = op  # keeps the parsed operation alive
         self.operation = op.operation
+        self.foreign_aliases: dict[str, str] = {}
 
     @property
     def body(self):
@@ -327,26 +635,41 @@ class _ParsedModule:
         return self.operation.context
 
     def __str__(self) -> str:
-        return str(self.operation)
+        return print_module(self)
 
 
-def print_module(module, *, generic: bool = False, debug_info: bool = False) -> str:
+def print_module(module, *, generic: bool = False, debug_info: bool = False,
+                 elide_elements_larger_than: int | None = None) -> str:
+    """The module as text, in tt-mlir's syntax (properties, op names), plus the alias
+    definitions that attributes of dialects not loaded refer to."""
+    return on_large_stack(_print_module, module, generic, debug_info, elide_elements_larger_than)
+
+
+def _print_module(module, generic: bool, debug_info: bool, elide: int | None) -> str:
     text = module.operation.get_asm(print_generic_op_form=generic, enable_debug_info=debug_info,
-                                    assume_verified=False)
-    if USING_TTMLIR:
-        return text
-    from tt_dw_mlir.dialect import irdl_syntax
-
-    return irdl_syntax.from_irdl(text)
+                                    assume_verified=False, large_elements_limit=elide)
+    if not USING_TTMLIR:
+        text = irdl_syntax.from_irdl(text)
+    aliases = getattr(module, "foreign_aliases", None)
+    if aliases:
+        printed = {m.group(1) for m in _ALIAS_LINE.finditer(text)}
+        # A name the printer chose for an alias of its own (`#map`, `#loc3`) wins; ours is
+        # then left out (documented limitation: the opaque body would refer to the printer's).
+        text = "".join(definition + "\n" for name, definition in aliases.items()
+                       if name not in printed) + text
+    return text
 
 
 def verify(module, source_name: str | None = None) -> list[Diagnostic]:
     """The bindings' verifier, as diagnostics (empty when the module verifies)."""
-    try:
-        module.operation.verify()
-        return []
-    except ir.MLIRError as error:
-        return diagnostics_of(error, source_name)
+    def run():
+        try:
+            module.operation.verify()
+            return []
+        except ir.MLIRError as error:
+            return diagnostics_of(error, source_name)
+
+    return on_large_stack(run)
 
 
 # --------------------------------------------------------------------------- #

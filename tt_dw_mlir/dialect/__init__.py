@@ -4,7 +4,7 @@ semantic verification of the TTIR ops we read (`ttir`) and of our TTNN ops
 
 from __future__ import annotations
 
-from tt_dw_mlir.ir import Diagnostic, at, ir, verify
+from tt_dw_mlir.diagnostics import Diagnostic
 
 
 def verify_module(module, source_name: str | None = None, *,
@@ -15,6 +15,7 @@ def verify_module(module, source_name: str | None = None, *,
     has just verified.
     """
     from tt_dw_mlir.dialect import ttir, ttnn
+    from tt_dw_mlir.ir import at, ir, verify
 
     found = verify(module, source_name) if structural else []
     if found:

@@ -11,8 +11,6 @@ diagnostic still points at what the user wrote:
     unregistered namespace (`TTIR`, `TTNN`) and printed back under their own;
   * `ttcore.device_module` / `cpu_module` wrappers: custom assembly of a dialect
     not loaded here, parsed in generic form;
-  * aliases used inside other alias definitions (kept as raw text inside attributes
-    of dialects not loaded), inlined;
   * `ttir.empty() : T`, the one custom form common in tt-mlir IR;
   * `ttir.conv2d`'s optional bias and destination operands: C++ ODS infers which
     is which, IRDL needs operandSegmentSizes (only the rest of that line shifts).
@@ -24,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from tt_dw_mlir.ir import Diagnostic
+from tt_dw_mlir.diagnostics import Diagnostic
 
 # Dialects whose ops are ours to model: their properties get the shims below.
 _MODELLED = ("ttir", "ttnn")
@@ -32,7 +30,6 @@ _MODELLED = ("ttir", "ttnn")
 
 def to_irdl(text: str) -> str:
     """Input side: tt-mlir's textual IR -> what the IRDL subset parses."""
-    text = resolve_alias_definitions(text)
     text = shadow_unmodelled(text)
     text = module_wrappers_to_generic(text)
     text = properties_to_attributes(text)
@@ -167,33 +164,6 @@ _SHADOW = {"ttir": "TTIR", "ttnn": "TTNN"}
 _GENERIC_NAME = re.compile(r'"(ttir|ttnn)\.([A-Za-z0-9_.$]+)"(?=\s*\()')
 _DIALECT_SYMBOL = re.compile(r"[#!](ttir|ttnn)(?=[.<])")
 _SHADOWED = re.compile(r'(?<=")(TTIR|TTNN)(?=\.[A-Za-z_])|(?<=[#!])(TTIR|TTNN)(?=[.<])')
-
-
-_ALIAS_DEFINITION = re.compile(r"^([#!][A-Za-z_][\w$.-]*)[ \t]*=[ \t]*(.+)$", re.M)
-
-
-def resolve_alias_definitions(text: str) -> str:
-    """Inline aliases used inside other alias definitions, on the definition lines only.
-
-    The body of an attribute of a dialect that is not loaded (`#ttcore...`, shadowed
-    `#ttnn.ttnn_layout<..., #dram>`) is kept as raw text, so an alias inside it is never
-    resolved and would be printed as a dangling `#dram`. Location aliases are left alone.
-    """
-    if "=" not in text or not _ALIAS_DEFINITION.search(text):
-        return text
-    values: dict[str, str] = {}
-
-    def resolve(m):
-        name, value = m.group(1), m.group(2)
-        if value.startswith("loc("):
-            return m.group(0)
-        for alias, body in values.items():
-            if alias in value:
-                value = re.sub(re.escape(alias) + r"(?![\w$.-])", lambda _: body, value)
-        values[name] = value.rstrip()
-        return f"{name} = {value}"
-
-    return _ALIAS_DEFINITION.sub(resolve, text)
 
 
 def shadow_unmodelled(text: str) -> str:

@@ -114,7 +114,9 @@ class Conv2d:
         found = []
         for name, default in defaults.items():
             attr = self.op.attributes[name] if name in self.op.attributes else None
-            found.append(default if attr is None else int_list(attr, name)[0])
+            if attr is not None and not isinstance(attr, ir.IntegerAttr):  # TTIROps.td: I64Attr
+                raise InvalidOp(f"'{name}' must be an integer attribute, got {attr}")
+            found.append(default if attr is None else attr.value)
         if sorted(found) != [0, 1, 2, 3]:
             raise InvalidOp(f"batch/height/width/channel dims {found} must be a permutation of 0..3")
         return tuple(found)
@@ -235,6 +237,10 @@ def verify_op(op) -> str | None:
         if op.name == "ttir.conv2d":
             Conv2d(op)
         elif op.name == "ttir.constant":
+            result_type = op.results[0].type if len(op.results) == 1 else None
+            element = getattr(result_type, "element_type", None)
+            if isinstance(element, ir.ComplexType):  # the bindings cannot even wrap its value
+                return f"complex element type {element} is not supported"
             # A value whose type differs from the result (found by fuzzing: a splat of
             # tensor<4294967297x1x3x3> behind a 32x1x3x3 result) must not reach the folder.
             value = op.attributes["value"]

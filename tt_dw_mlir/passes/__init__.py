@@ -2,6 +2,7 @@
 
     tt-depthwise-to-pool          match + legalise (+ fold constant weights)
     tt-depthwise-pool-to-kernels  lower ttnn.depthwise_pool_conv to a pool2d kernel program
+    tt-depthwise-pool-to-generic  lower that program to tt-mlir's ttnn.generic (#ttnn.program)
     tt-depthwise-pool-pipeline    both, then canonicalize
 
 A pipeline string is MLIR's textual form, e.g.
@@ -14,10 +15,11 @@ from __future__ import annotations
 import dataclasses
 
 from tt_dw_mlir.ir import Diagnostic, passmanager
+from tt_dw_mlir.passes.depthwise_pool_to_generic import DepthwisePoolToGeneric
 from tt_dw_mlir.passes.depthwise_pool_to_kernels import DepthwisePoolToKernels
 from tt_dw_mlir.passes.depthwise_to_pool import DepthwiseToPool, Options
 
-PASSES = {cls.argument: cls for cls in (DepthwiseToPool, DepthwisePoolToKernels)}
+PASSES = {cls.argument: cls for cls in (DepthwiseToPool, DepthwisePoolToKernels, DepthwisePoolToGeneric)}
 PIPELINES = {
     "tt-depthwise-pool-pipeline": (
         "Match, legalise, fold and lower depthwise convs, then canonicalize",

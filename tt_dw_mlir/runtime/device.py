@@ -1,17 +1,40 @@
-"""The "ttnn" backend: a Tenstorrent device through ttnn, when one is present.
+"""The "ttnn" backend: the TT-Lang operation on a Tenstorrent device, through ttnn.
 
-ttnn has no Python 3.11 wheel on PyPI and none of its ops run without a
-device (DESIGN.md §2), so on a machine without one every call raises
-DeviceUnavailable with the reason, and tests skip with it.
+`run_device` does what the "sim" backend does, on hardware:
+
+1. host tensors: the operation's operands (`operation_operands`), the same tensors
+   the simulator gets, each with a role;
+2. to the device (`to_device`): `ttnn.from_torch(..., layout=ttnn.TILE_LAYOUT)`
+   (tt-lang 1.1.1 accepts only tilized L1 / DRAM tensors: ttl_api.py
+   `_validate_ttnn_tensors`), the activation and the output in L1 with the
+   sharded memory config the plan chose (`shard_plan` -> `ttnn.MemoryConfig(
+   TensorMemoryLayout.*_SHARDED, BufferType.L1, ttnn.ShardSpec(CoreRangeSet,
+   [shard height, shard width], ShardOrientation.ROW_MAJOR))`), weights, bias
+   and constants in DRAM, interleaved (the weight sender reads them from DRAM and
+   multicasts them);
+3. compile and launch (`compile_operation`): the kernels' `@ttl.operation`, built
+   by the TT-Lang compiler (the `tt-lang` wheel, Python 3.12, `ttnn==0.69.0`) and
+   called with the device tensors, as tt-lang's tutorials do;
+4. read back (`ttnn.to_torch`) and undo the kernels' output layout (`read_output`).
+
+Everything but step 3 is exercised by test/device/test_ttnn.py against a stand-in
+`ttnn` module; step 3 has not run anywhere (no device here: README, "Running on a
+Tenstorrent device"). Without ttnn or a device every call raises DeviceUnavailable
+with the reason, and the device tests skip with it. ttnn has no Python 3.11 wheel
+and none of its ops run without a device (DESIGN.md §2).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
+from ..conv_config import TILE
 from ..program import KernelProgram
+from ..sharding import scheme_splits
+from ._tensors import bias_tiles, input_sticks, output_nhwc, weight_tiles
 
 
 class DeviceUnavailable(RuntimeError):
@@ -59,19 +82,180 @@ def open_device(device_id: int = 0) -> Any:
         raise DeviceUnavailable(f"ttnn.open_device({device_id}) failed: {err}") from None
 
 
-def run_device(program: KernelProgram, x_nhwc: Any, prepared_weights: Any,
-               prepared_bias: Any = None) -> torch.Tensor:
-    """Run the kernels on a device. Needs ttnn, a device and the tt-lang compiler."""
-    device = open_device()
-    ttnn = _import_ttnn()
+# --------------------------------------------------------------------------- #
+# The plan's memory configs
+# --------------------------------------------------------------------------- #
+MEMORY_LAYOUTS = {"height_sharded": "HEIGHT_SHARDED", "width_sharded": "WIDTH_SHARDED",
+                  "block_sharded": "BLOCK_SHARDED"}
+TTNN_DTYPES = {"bf16": "bfloat16", "bfp8_b": "bfloat8_b", "bfp4_b": "bfloat4_b"}
+SHARDED_ROLES = ("activation", "output")  # L1, sharded as planned; the rest DRAM interleaved
+
+
+@dataclass(frozen=True)
+class ShardPlan:
+    """What `ttnn.ShardSpec` + `ttnn.MemoryConfig` need, decided from the plan."""
+
+    memory_layout: str                            # TensorMemoryLayout member name
+    core_ranges: tuple[tuple[int, int, int, int], ...]  # inclusive (x0, y0, x1, y1), x = column
+    shard_shape: tuple[int, int]                  # [height, width] in elements
+    splits: tuple[int, int]                       # (row splits = pixel groups, column splits = channel shards)
+    orientation: str = "ROW_MAJOR"
+
+
+def _round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
+
+
+def shard_plan(program: KernelProgram, rows: int, cols: int) -> ShardPlan:
+    """The sharding of a 2-D (rows x cols) tensor the plan's scheme and cores give.
+
+    Rows split over the pixel groups (height: every core; block: every grid row),
+    columns over the channel shards (width: every core; block: every grid column),
+    shard heights rounded up to whole tiles (TILE layout). ROW_MAJOR orientation
+    walks the cores in the order the plan numbers pixel groups and shards
+    (`KernelProgram.core_pixel_group` / `core_shard`: row-major, x = column).
+    """
+    sh = program.sharding
+    shards, groups = scheme_splits(sh.scheme, sh.grid, sh.num_cores)
+    if cols % shards:
+        raise ValueError(f"{cols} columns do not split into {shards} channel shards")
+    height = _round_up(-(-rows // groups), TILE)
+    if sh.scheme == "block_sharded":
+        rows_g, cols_g = sh.grid
+        ranges = ((0, 0, cols_g - 1, rows_g - 1),)
+    else:
+        ranges = tuple(tuple(r) for r in program.core_ranges())
+    return ShardPlan(MEMORY_LAYOUTS[sh.scheme], ranges, (height, cols // shards), (groups, shards))
+
+
+@dataclass(frozen=True)
+class DeviceOperand:
+    """One operand of the operation: its host tensor, dtype and where it lives on device."""
+
+    name: str
+    role: str                  # activation | weights | constant | output | scratch
+    host: torch.Tensor
+    dtype: str                 # bf16 | bfp8_b | bfp4_b
+    shard: ShardPlan | None    # None: DRAM, interleaved
+
+    @property
+    def padded_host(self) -> torch.Tensor:
+        """The host tensor as 2-D rows, zero-padded so every shard is whole."""
+        rows = self.host.reshape(-1, self.host.shape[-1])
+        if self.shard is None:
+            return rows
+        want = self.shard.shard_shape[0] * self.shard.splits[0]
+        if want > rows.shape[0]:
+            rows = torch.cat([rows, rows.new_zeros(want - rows.shape[0], rows.shape[1])])
+        return rows
+
+
+def memory_config(ttnn: Any, operand: DeviceOperand) -> Any:
+    if operand.shard is None:
+        return ttnn.DRAM_MEMORY_CONFIG
+    plan = operand.shard
+    cores = ttnn.CoreRangeSet({ttnn.CoreRange(ttnn.CoreCoord(x0, y0), ttnn.CoreCoord(x1, y1))
+                               for x0, y0, x1, y1 in plan.core_ranges})
+    spec = ttnn.ShardSpec(cores, list(plan.shard_shape), getattr(ttnn.ShardOrientation, plan.orientation))
+    return ttnn.MemoryConfig(getattr(ttnn.TensorMemoryLayout, plan.memory_layout),
+                             ttnn.BufferType.L1, spec)
+
+
+def to_device(ttnn: Any, device: Any, operand: DeviceOperand) -> Any:
+    return ttnn.from_torch(operand.padded_host.to(torch.float32).contiguous(),
+                           dtype=getattr(ttnn, TTNN_DTYPES[operand.dtype]),
+                           layout=ttnn.TILE_LAYOUT, device=device,
+                           memory_config=memory_config(ttnn, operand))
+
+
+# --------------------------------------------------------------------------- #
+# The kernels' operands and output (follow the `@ttl.operation`'s parameters)
+# --------------------------------------------------------------------------- #
+def operation_operands(program: KernelProgram, x_nhwc: Any, prepared_weights: Any,
+                       prepared_bias: Any = None) -> list[DeviceOperand]:
+    """The operands of the kernels' operation, in parameter order, as the simulator gets
+    them (`runtime.sim.run_sim` and the kernels' `run`)."""
+    from .sim import sim_bias_tiles, sim_weight_tiles
+
+    conv, lay = program.conv, program.layout
+    args = _kernel_shape(program)
+    x = input_sticks(program, x_nhwc)
+    w = sim_weight_tiles(program, weight_tiles(program, prepared_weights))
+    b = bias_tiles(program, prepared_bias)
+    b = sim_bias_tiles(program, b) if b is not None else torch.zeros(
+        lay.num_shards, TILE, lay.channel_tiles * TILE)
+    cb_width = program.block_channel_tiles * TILE
+    out = torch.zeros(args["output_rows"], TILE, lay.padded_channels)
+    window_like = torch.zeros(program.pixels_per_pass, lay.row_chunks * TILE, cb_width)
+
+    def operand(name, role, host, dtype):
+        shard = shard_plan(program, host.reshape(-1, host.shape[-1]).shape[0], host.shape[-1]) \
+            if role in SHARDED_ROLES else None
+        return DeviceOperand(name, role, host, dtype, shard)
+
+    return [operand("x", "activation", x, conv.dtype),
+            operand("clear", "constant", torch.zeros(cb_width), "bf16"),
+            operand("weights", "weights", w, conv.weight_dtype),
+            operand("bias", "weights", b, conv.weight_dtype),
+            operand("out", "output", out, conv.dtype),
+            operand("window_like", "scratch", window_like, "bf16")]
+
+
+def _kernel_shape(program: KernelProgram) -> dict[str, int]:
+    groups = scheme_splits(program.sharding.scheme, program.grid, program.sharding.num_cores)[1]
+    rows_per_group = program.passes_per_core * program.pixels_per_pass
+    return {"pixel_groups": groups, "rows_per_group": rows_per_group,
+            "output_rows": groups * rows_per_group}
+
+
+def read_output(program: KernelProgram, out: torch.Tensor) -> torch.Tensor:
+    """The `out` operand as read back -> NHWC: row 0 of each pixel's tile row, the
+    pixels of each pixel group (the last group may be short)."""
+    shape = _kernel_shape(program)
+    channels = program.layout.padded_channels
+    rows = out.reshape(-1, channels)[: shape["output_rows"] * TILE].reshape(-1, TILE, channels)[:, 0, :]
+    conv, ppc = program.conv, program.sharding.pixels_per_core
+    pieces = []
+    for group in range(shape["pixel_groups"]):
+        count = max(0, min(ppc, conv.output_pixels - group * ppc))
+        start = group * shape["rows_per_group"]
+        pieces.append(rows[start:start + count])
+    return output_nhwc(program, torch.cat(pieces))
+
+
+def compile_operation(program: KernelProgram) -> Any:
+    """The kernels' `@ttl.operation` for `program`, bound to the TT-Lang compiler."""
     try:
-        try:
-            import ttl
-            ttl.operation  # the compiler build exports the DSL; the sim-only wheel does not
-        except (ImportError, AttributeError):
-            raise DeviceUnavailable("a Tenstorrent device is present but the tt-lang compiler "
-                                    "(`ttl`) is not installed") from None
-        raise DeviceUnavailable("running the TT-Lang kernels on hardware is not wired up yet: "
-                                "this build was only validated on tt-lang-sim")
+        import ttl
+        ttl.operation  # the compiler wheel exports the DSL at top level
+    except (ImportError, AttributeError):
+        raise DeviceUnavailable("a Tenstorrent device is present but the tt-lang compiler "
+                                "(`ttl`, the tt-lang 1.1.1 wheel) is not installed") from None
+    from .sim import kernel_modules
+
+    op_module = kernel_modules()["depthwise_pool_op"]
+    if "sim" in getattr(getattr(op_module, "ttl", None), "__name__", "sim"):
+        raise DeviceUnavailable("the kernels are bound to tt-lang-sim's `ttl`, not the compiler's")
+    return op_module.build_operation(program.kernel_args())
+
+
+def run_device(program: KernelProgram, x_nhwc: Any, prepared_weights: Any,
+               prepared_bias: Any = None, *, ttnn: Any = None, device: Any = None,
+               operation: Any = None) -> torch.Tensor:
+    """Run the kernels on a device; returns NHWC float32 like the other backends.
+
+    `ttnn`, `device` and `operation` default to the real module, device 0 and the
+    compiled kernels; the tests pass stand-ins for all three."""
+    operands = operation_operands(program, x_nhwc, prepared_weights, prepared_bias)
+    ttnn = _import_ttnn() if ttnn is None else ttnn
+    own_device = device is None
+    device = open_device() if own_device else device
+    try:
+        operation = compile_operation(program) if operation is None else operation
+        tensors = [to_device(ttnn, device, operand) for operand in operands]
+        operation(*tensors)
+        out_index = next(i for i, o in enumerate(operands) if o.role == "output")
+        return read_output(program, ttnn.to_torch(tensors[out_index]).to(torch.float32))
     finally:
-        ttnn.close_device(device)
+        if own_device:
+            ttnn.close_device(device)

@@ -154,8 +154,10 @@ def _process(chunk: str, source_name: str, pipeline: str | None, args) -> tuple[
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        return _main(argv)
+    from tt_dw_mlir.ir import on_large_stack
+
+    try:  # the MLIR parser, printer and verifier recurse per nesting level (see tt_dw_mlir.ir)
+        return on_large_stack(_main, argv)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

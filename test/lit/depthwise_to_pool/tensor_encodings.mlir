@@ -1,7 +1,8 @@
 // Tensor encodings of tt-mlir (#ttnn.ttnn_layout, #ttcore...) parse, and the op that
 // replaces the conv (and its fused activation) keeps the replaced result's type,
-// encoding included. Aliases used inside other alias definitions are resolved, so the
-// printed IR parses again.
+// encoding included. An alias used inside the body of an attribute of a dialect that is
+// not loaded (#dram in #ttnn.ttnn_layout) is kept, and its definition printed with the
+// module as written, so the printed IR parses again and means the same.
 // RUN: tt-dw-opt %s --split-input-file --tt-depthwise-to-pool="path=pool" | FileCheck %s
 // RUN: tt-dw-opt %s --split-input-file --tt-depthwise-to-pool="path=pool" | tt-dw-opt --split-input-file | FileCheck %s --check-prefix=REPARSE
 // RUN: tt-dw-opt %s --split-input-file --tt-depthwise-to-pool="path=pool" 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARK
@@ -9,11 +10,13 @@
 #dram = #ttnn.buffer_type<dram>
 #act = #ttnn.ttnn_layout<(d0, d1, d2, d3) -> (d0 * 256 + d1 * 16 + d2, d3), <1x1>, memref<8x1x!ttcore.tile<32x32, bf16>, #dram>, <interleaved>>
 #host = #ttnn.ttnn_layout<(d0, d1, d2, d3) -> (d0 * 9 + d1 * 9 + d2 * 3, d3), <1x1>, memref<288x3xbf16, #ttnn.buffer_type<system_memory>>>
+// CHECK: #dram = #ttnn.buffer_type<dram>
 // CHECK-LABEL: func.func @encoded_nhwc
 // CHECK: "ttnn.prepare_depthwise_pool_weights"(%arg1) {{.*}} : (tensor<32x1x3x3xbf16, #ttnn.ttnn_layout<{{.*}}system_memory{{.*}}>) -> tensor<1x1x32x32xbf16>
-// CHECK: %[[Y:.*]] = "ttnn.depthwise_pool_conv"(%arg0, %{{.*}}) <{activation = "relu"{{.*}} -> tensor<1x16x16x32xbf16, #ttnn.ttnn_layout<(d0, d1, d2, d3) -> (d0 * 256 + d1 * 16 + d2, d3), <1x1>, memref<8x1x!ttcore.tile<32x32, bf16>, #ttnn.buffer_type<dram>>, <interleaved>>>
+// CHECK: %[[Y:.*]] = "ttnn.depthwise_pool_conv"(%arg0, %{{.*}}) <{activation = "relu"{{.*}} -> tensor<1x16x16x32xbf16, #ttnn.ttnn_layout<(d0, d1, d2, d3) -> (d0 * 256 + d1 * 16 + d2, d3), <1x1>, memref<8x1x!ttcore.tile<32x32, bf16>, #dram>, <interleaved>>>
 // CHECK-NEXT: return %[[Y]]
-// REPARSE: "ttnn.depthwise_pool_conv"{{.*}}#ttnn.buffer_type<dram>
+// REPARSE: #dram = #ttnn.buffer_type<dram>
+// REPARSE: "ttnn.depthwise_pool_conv"{{.*}}#dram>
 func.func @encoded_nhwc(%x: tensor<1x16x16x32xbf16, #act>, %w: tensor<32x1x3x3xbf16, #host>) -> tensor<1x16x16x32xbf16, #act> {
   %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 1 : i32, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x16x16x32xbf16, #act>, tensor<32x1x3x3xbf16, #host>) -> tensor<1x16x16x32xbf16, #act>
   %1 = "ttir.relu"(%0) : (tensor<1x16x16x32xbf16, #act>) -> tensor<1x16x16x32xbf16, #act>
