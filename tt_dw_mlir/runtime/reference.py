@@ -21,10 +21,13 @@ arithmetic, so both run the whole tensor at once.
     for these weights; a NaN in the output falls back to the fp32 route.
   - everything else: the fp32 conv on the quantised input, the activation, the
     output quantised; the bf16 NaN scan runs once, on the output.
-* `run_reference_windows`: the same steps written out - zero (clear-value)
-  padding, one strided, dilated slab of sticks per kernel position multiplied by
-  that position's weight row and accumulated in position order, as the compute
-  kernel reduces the rows. Slower; tests use it as a second, literal oracle.
+* `run_reference_windows`: the compute kernel's arithmetic written out - zero
+  (clear-value) padding, one strided, dilated slab of sticks per kernel position
+  (the kernel's window plane) times that position's weight row, rounded to
+  float32, added to a sum that starts from +0 in position order (the kernel's
+  `acc += x_k * w_k`, with +0 in the first term), then the bias, then the
+  activation. Bit-identical to the
+  simulator (test_sim pins it); slower; tests use it as the literal oracle.
 """
 
 from __future__ import annotations
@@ -342,7 +345,7 @@ def run_reference_windows(program: KernelProgram, x_nhwc: Any, prepared_weights:
         for kw in range(kw_n):
             w0 = kw * dw
             slab = xp[:, h0:h0 + sh * (oh - 1) + 1:sh, w0:w0 + sw * (ow - 1) + 1:sw, :]
-            acc.addcmul_(slab, w[kh * kw_n + kw])
+            acc += slab * w[kh * kw_n + kw]  # rounded, then added: no fused multiply-add
     if b is not None:
         acc += b
     acc = apply_activation(acc, conv.activation)
