@@ -318,6 +318,13 @@ def dynamic_onnx(tmp_path_factory) -> Path:
     return path
 
 
+def test_static_dims_are_the_models_contract(tiny_onnx, capsys, tmp_path):
+    err = _fails(capsys, "run", str(tiny_onnx), "--resolution", "16", "--out", str(tmp_path))
+    assert "--resolution 16: input 'x'" in err and "static height and width (1x3x32x32)" in err
+    err = _fails(capsys, "run", str(tiny_onnx), "--input-shape", "1x3x32x16", "--out", str(tmp_path))
+    assert "disagrees with its static dims (1x3x32x32) at dim(s) 3" in err
+
+
 def test_dynamic_dims_need_a_shape(dynamic_onnx, capsys, tmp_path):
     err = _fails(capsys, "compile", str(dynamic_onnx), "--out", str(tmp_path))
     assert "input 'x'" in err and "dynamic dims (nx3xhxw)" in err and "--input-shape x=1x3xNxN" in err
@@ -335,6 +342,7 @@ def test_dynamic_dims_given_by_name_or_position(dynamic_onnx, capsys, tmp_path):
     (["--input-shape", "1x3x8x8", "--input-shape", "1x3x8x8"], "2 --input-shape values for the 1 input"),
     (["--input-shape", "1x3x8"], "has 3 dims; "),
     (["--input-shape", "1x3x8x8", "--resolution", "8"], "either --resolution or --input-shape"),
+    (["--input-shape", "1x4x8x8"], "disagrees with its static dims (nx3xhxw) at dim(s) 1"),
 ])
 def test_input_shape_mistakes(dynamic_onnx, capsys, tmp_path, argv, expected):
     assert expected in _fails(capsys, "compile", str(dynamic_onnx), "--out", str(tmp_path), *argv)
@@ -379,9 +387,9 @@ def test_absurd_arguments_are_refused_early(capsys, tmp_path, argv, numbers):
     assert not (tmp_path / "o").exists()
 
 
-def test_largest_activation_is_checked_before_running(tiny_onnx, tmp_path, capsys):
+def test_largest_activation_is_checked_before_running(dynamic_onnx, tmp_path, capsys):
     # a 2000x2000 input is allowed (12M elements); the 48-channel activation at 1000x1000 is not
-    err = _fails_small(capsys, ["run", str(tiny_onnx), "--resolution", "2000", "--out", str(tmp_path)])
+    err = _fails_small(capsys, ["run", str(dynamic_onnx), "--resolution", "2000", "--out", str(tmp_path)])
     assert "the network's largest tensor" in err and "48,000,000 elements" in err
 
 

@@ -144,7 +144,9 @@ def _declared_dims(value_info) -> list[int | str]:
 def resolve_onnx_shapes(graph_inputs: list, given: list, resolution: int | None,
                         source: str) -> dict[str, tuple[int, ...]]:
     """One static shape per graph input: --input-shape, else the declared dims (a dynamic
-    batch becomes 1; --resolution sets H and W of a 4-d input); CliError when one is unknown."""
+    batch becomes 1; --resolution sets dynamic H and W of a 4-d input); CliError when one
+    is unknown or when a given size contradicts a static dim (the model's contract, which
+    onnxruntime enforces too)."""
     names = [i.name for i in graph_inputs]
     by_name: dict[str, tuple[int, ...]] = {}
     unnamed: list[tuple[int, ...]] = []
@@ -166,17 +168,27 @@ def resolve_onnx_shapes(graph_inputs: list, given: list, resolution: int | None,
     shapes = {}
     for inp in graph_inputs:
         declared = _declared_dims(inp)
+        static = [isinstance(d, int) and d > 0 for d in declared]
         shown = "x".join(str(d) for d in declared) or "a scalar"
         if inp.name in by_name:
             shape = by_name[inp.name]
             if len(shape) != len(declared):
                 raise CliError(f"--input-shape {_shape(shape)} for input '{inp.name}' has "
                                f"{len(shape)} dims; '{source}' declares {len(declared)} ({shown})")
+            wrong = [i for i, d in enumerate(declared) if static[i] and shape[i] != d]
+            if wrong:
+                raise CliError(f"--input-shape {_shape(shape)} for input '{inp.name}' disagrees "
+                               f"with its static dims ({shown}) at dim(s) "
+                               f"{', '.join(map(str, wrong))}; only dynamic dims can be chosen")
         else:
             dims = list(declared)
-            if dims and not isinstance(dims[0], int) or (dims and dims[0] == 0):
+            if dims and not static[0]:
                 dims[0] = 1  # a dynamic batch: run one image
             if len(dims) == 4 and resolution:
+                if any(static[2:]) and dims[2:] != [resolution, resolution]:
+                    raise CliError(f"--resolution {resolution}: input '{inp.name}' of '{source}' "
+                                   f"has static height and width ({shown}); only dynamic dims "
+                                   f"can be chosen")
                 dims[2] = dims[3] = resolution
             unknown = [i for i, d in enumerate(dims) if not isinstance(d, int) or d < 1]
             if unknown:
