@@ -21,6 +21,8 @@ arithmetic, so both run the whole tensor at once.
     for these weights; a NaN in the output falls back to the fp32 route.
   - everything else: the fp32 conv on the quantised input, the activation, the
     output quantised; the bf16 NaN scan runs once, on the output.
+  Dilated convs and non-finite weights, where torch's conv adds in another order or
+  skips the padding taps the kernels multiply, run `run_reference_windows`.
 * `run_reference_windows`: the compute kernel's arithmetic written out - zero
   (clear-value) padding, one strided, dilated slab of sticks per kernel position
   (the kernel's window plane) times that position's weight row, rounded to
@@ -181,6 +183,10 @@ class _UnlaidWeights:
     weight: torch.Tensor             # (C, 1, kh, kw) float32
     bias: torch.Tensor | None        # (C,) float32
     bf16: _Bf16Conv | None
+    # torch's conv would not give the kernels' bits: its dilated kernel adds in another
+    # order (~1 value in 10^5 an ulp off), and it skips the padding taps, which the
+    # kernels multiply (inf or NaN weight * zero padding = NaN)
+    windows_only: bool
 
     def made_from(self, prepared_weights: Any, prepared_bias: Any) -> bool:
         if self.prepared_bias is None:
@@ -212,8 +218,11 @@ def _unlaid_weights(program: KernelProgram, prepared_weights: Any, prepared_bias
         route = None
     # snapshots: the caller may change its tensors in place later
     rows = program.layout.rows_per_tile
+    windows_only = (conv.dilation != (1, 1) or not bool(torch.isfinite(weight).all())
+                    or (b is not None and not bool(torch.isfinite(b).all())))
     unlaid = _UnlaidWeights(_Snapshot.of(raw_w, rows),
-                            None if raw_b is None else _Snapshot.of(raw_b, 1), weight, b, route)
+                            None if raw_b is None else _Snapshot.of(raw_b, 1), weight, b, route,
+                            windows_only)
     if key not in cache and len(cache) >= CACHED_WEIGHT_SETS:
         cache.pop(next(iter(cache)))  # the oldest
     cache[key] = unlaid
@@ -260,8 +269,7 @@ def _padded(program: KernelProgram, x: torch.Tensor) -> tuple[torch.Tensor, tupl
 def _conv(program: KernelProgram, x: torch.Tensor, weight: torch.Tensor,
           bias: torch.Tensor | None) -> torch.Tensor:
     """torch's depthwise conv2d on NHWC `x` (float32 or bf16, as the weights): NCHW out,
-    channels-last (y.permute(0, 2, 3, 1) is contiguous NHWC). Activations run on it in
-    that form: torch's CPU gelu gives other values on a contiguous tensor."""
+    channels-last (y.permute(0, 2, 3, 1) is contiguous NHWC)."""
     conv = program.conv
     x, padding = _padded(program, x)
     return torch.nn.functional.conv2d(x.permute(0, 3, 1, 2), weight, bias, conv.stride, padding,
@@ -288,9 +296,12 @@ def _activate_in_place(y: torch.Tensor, activation: str) -> torch.Tensor:
 
 def _fp32_conv(program: KernelProgram, x: torch.Tensor, weight: torch.Tensor,
                bias: torch.Tensor | None, activation: str) -> torch.Tensor:
-    """The conv on quantised float32 NHWC `x`, activation applied: (pixels, C) rows."""
-    y = _activate_in_place(_conv(program, x, weight, bias), activation)
-    return y.permute(0, 2, 3, 1).reshape(-1, program.conv.channels)
+    """The conv on quantised float32 NHWC `x`, activation applied: (pixels, C) rows.
+
+    The activation runs on the contiguous NHWC form, as run_reference_windows applies
+    it: torch's CPU gelu gives other values on a channels-last NCHW tensor."""
+    y = _activate_in_place(_conv(program, x, weight, bias).permute(0, 2, 3, 1), activation)
+    return y.reshape(-1, program.conv.channels)
 
 
 def _fp32_route(program: KernelProgram, x: torch.Tensor, weight: torch.Tensor,
@@ -316,6 +327,8 @@ def _fp32_route(program: KernelProgram, x: torch.Tensor, weight: torch.Tensor,
 def run_reference(program: KernelProgram, x_nhwc: Any, prepared_weights: Any,
                   prepared_bias: Any = None) -> torch.Tensor:
     unlaid = _unlaid_weights(program, prepared_weights, prepared_bias)
+    if unlaid.windows_only:  # rare (dilated, non-finite weights): slower, same bits
+        return run_reference_windows(program, x_nhwc, prepared_weights, prepared_bias)
     x = as_tensor_nhwc(program, x_nhwc)  # float32, or bf16 as given
     route = unlaid.bf16
     if route is not None and native_bf16():  # (tt-lang-sim may have rebound bf16 since)
@@ -324,7 +337,7 @@ def run_reference(program: KernelProgram, x_nhwc: Any, prepared_weights: Any,
             y = _bf16_conv(program, xb, route.weight, route.bias).to(torch.float32)
             # the activation commutes with the rounding; a NaN output takes the fp32
             # route (oneDNN writes its own NaN pattern, quantized() keeps the sign)
-            out = _activate_in_place(y, program.conv.activation).permute(0, 2, 3, 1)
+            out = _activate_in_place(y.permute(0, 2, 3, 1), program.conv.activation)
             if not has_nan(out):
                 return out
     return _fp32_route(program, x, unlaid.weight, unlaid.bias)
