@@ -96,3 +96,54 @@ def test_onnx_export_agrees_with_torch_in_onnxruntime(tmp_path):
     with torch.no_grad():
         expected = model(x).numpy()
     np.testing.assert_allclose(ours, expected, rtol=1e-3, atol=1e-4)
+
+
+# ----------------------------------------------------------------------------- through the compiler
+# A fast subset in CI (benchmarks/zoo.py runs every model at 224): hardswish + squeeze-
+# excitation, channel shuffle (split/concat/transpose), timm's LCNet, and the grouped RegNet.
+FAST = ["torchvision.mobilenet_v3_small", "torchvision.shufflenet_v2_x0_5", "timm.lcnet_050",
+        "torchvision.regnet_y_400mf"]
+FAST_RESOLUTION = 64
+
+
+def _pcc(a, b) -> float:
+    a, b = a.detach().double().flatten(), b.detach().double().flatten()
+    a, b = a - a.mean(), b - b.mean()
+    return float((a @ b) / (a.norm() * b.norm()))
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_torch_frontend_runs_the_whole_model(name):
+    import tt_dw_mlir
+
+    model, x = zoo.build(name, resolution=FAST_RESOLUTION)
+    compiled = tt_dw_mlir.compile(model, x)  # bf16 weights and activations, path=pool
+    layers = compiled.report.layers
+    depthwise = [l for l in layers if l.is_depthwise]
+    assert len(depthwise) == EXPECTED_DEPTHWISE[name]
+    if zoo.ZOO[name].depthwise:
+        assert all(l.converted for l in depthwise), [(l.name, l.remark) for l in depthwise if not l.converted]
+    else:  # RegNet's grouped convs are listed with the pass's reason, never converted
+        assert layers and not any(l.converted for l in layers)
+        assert all(l.remark for l in layers)
+    with torch.no_grad():
+        expected = model(x)
+    assert _pcc(compiled(x), expected) >= 0.99
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_onnx_frontend_runs_the_whole_model(name, tmp_path, capsys):
+    import json
+
+    from tt_dw_mlir.tools import cli
+
+    model, x = zoo.build(name, resolution=FAST_RESOLUTION)
+    path = zoo.export_onnx(model, x, tmp_path / "model.onnx")
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "out"), "--json", "--no-progress"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["end_to_end"]["reference"] == "onnxruntime"
+    assert r["depthwise_layers"] == EXPECTED_DEPTHWISE[name]
+    assert r["converted"] == (r["depthwise_layers"] if zoo.ZOO[name].depthwise else 0)
+    assert r["end_to_end"]["pcc"] >= 0.99 and r["accuracy_warnings"] == []
+    names = [l["name"] for l in r["layers"]]
+    assert all(n and not n.startswith("node_") for n in names)  # module paths, not node ids

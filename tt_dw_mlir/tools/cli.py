@@ -9,10 +9,13 @@ Both commands write to --out (default out/<model>):
     <model>.ttir.mlir     the frontend's TTIR
     <model>.pool.mlir     after tt-depthwise-to-pool
     <model>.program.mlir  after the whole tt-depthwise-pool-pipeline
-`run` then executes the network: every converted depthwise conv on our runtime
-(its lowered program, folded prepared weights), everything else with the TTIR
-reference interpreter (torch, float32), and prints one row per depthwise conv.
-Errors are one `tt-dw: error: ...` line on stderr and exit status 1.
+`run` then executes what was compiled (`tt_dw_mlir.compile`): the lowered depthwise
+layers on the runtime backend, every other TTIR op in one torch executor, ops with no
+TTIR mapping on the host; it checks every layer against torch fp32 and the network
+against an oracle independent of our importers (the torch module; onnxruntime for
+ONNX), beside the same network with nothing converted (the baseline).
+Errors are one `tt-dw: error: ...` line on stderr and exit status 1 (with --json, also
+an {"error": ...} object on stdout).
 """
 
 from __future__ import annotations
@@ -207,14 +210,17 @@ def resolve_onnx_shapes(graph_inputs: list, given: list, resolution: int | None,
 # --------------------------------------------------------------------------- #
 @dataclass
 class LoadedModel:
+    """A model ready for `tt_dw_mlir.compile`, its seeded inputs and its independent oracle."""
+
     name: str                    # used for the output folder and file names
     kind: str                    # "builtin" | "zoo" | "onnx"
     source: str                  # built-in / zoo name or the .onnx path
-    ttir: Any                    # frontends.TTIRModule (bf16)
-    inputs: list                 # numpy NCHW inputs ([] for `compile`: nothing is run)
+    target: Any                  # what `tt_dw_mlir.compile` takes: an nn.Module or an ONNX proto
+    sample: Any                  # torch: the example input (shape only for `compile`); ONNX: None
+    input_shapes: dict           # input name -> static shape
+    inputs: list                 # NCHW inputs for `run` ([] for `compile`: nothing is run)
     reference: Callable[[], list]  # outputs of the independent oracle on `inputs`
     reference_name: str          # "torch" | "onnxruntime"
-    host_ops: list = field(default_factory=list)
 
 
 def _seeded_input(shape: Sequence[int], seed: int):
@@ -247,14 +253,6 @@ def resolve_model(spec: str) -> tuple[str, str]:
                    f"zoo: {', '.join(zoo.names())}; or give the path of an .onnx file")
 
 
-def _unsupported(model: str, problem) -> CliError:
-    details = "; ".join(f"{op} at node '{node}'" + (f" ({why})" if why else "")
-                        for op, node, why in problem.problems[:10])
-    more = f" (and {len(problem.problems) - 10} more)" if len(problem.problems) > 10 else ""
-    return CliError(f"model '{model}' contains unsupported op(s) {', '.join(problem.ops)}: "
-                    f"{details}{more}")
-
-
 def _torch_model(kind: str, source: str, seed: int):
     from tt_dw_mlir import models
     from tt_dw_mlir.models import zoo
@@ -281,13 +279,11 @@ def _torch_input_shape(given: list, resolution: int | None, source: str) -> tupl
 
 def load_model(spec: str, resolution: int | None, seed: int, *, input_shapes: list = (),
                need_inputs: bool = True) -> LoadedModel:
-    """Import `spec`; with `need_inputs` also make its seeded inputs and the oracle.
+    """Resolve `spec`, fix its input shapes; with `need_inputs` make seeded inputs too.
 
     Every input shape is checked against MAX_TENSOR_ELEMENTS before anything of that
     size is allocated; `compile` (need_inputs=False) allocates no input data at all.
     """
-    from tt_dw_mlir.frontends import UnsupportedOpError, onnx_to_ttir, torch_to_ttir
-
     kind, source = resolve_model(spec)
     if resolution is not None and input_shapes:
         raise CliError("give either --resolution or --input-shape, not both")
@@ -301,18 +297,14 @@ def load_model(spec: str, resolution: int | None, seed: int, *, input_shapes: li
         # uninitialised tensor, whose pages are never touched.
         example = (torch.from_numpy(_seeded_input(shape, seed)) if need_inputs
                    else torch.empty(shape))
-        try:
-            ttir = torch_to_ttir(model, (example,))
-        except UnsupportedOpError as problem:
-            raise _unsupported(source, problem) from None
 
         def reference() -> list:
             with torch.no_grad():
                 out = model(example)
             return list(out) if isinstance(out, (tuple, list)) else [out]
 
-        return LoadedModel(source, kind, source, ttir, [example.numpy()] if need_inputs else [],
-                           reference, "torch")
+        return LoadedModel(source, kind, source, model, example, {"input": shape},
+                           [example] if need_inputs else [], reference, "torch")
 
     import onnx
 
@@ -325,18 +317,13 @@ def load_model(spec: str, resolution: int | None, seed: int, *, input_shapes: li
     initializers = {t.name for t in proto.graph.initializer}
     graph_inputs = [i for i in proto.graph.input if i.name not in initializers]
     shapes = resolve_onnx_shapes(graph_inputs, list(input_shapes), resolution, source)
-    try:
-        ttir = onnx_to_ttir(proto, input_shapes=shapes)
-    except UnsupportedOpError as problem:
-        raise _unsupported(source, problem) from None
-    except (ValueError, KeyError, IndexError) as problem:
-        raise CliError(f"cannot import '{source}': {_first_line(problem)}") from None
     inputs = [_seeded_input(shapes[i.name], seed) for i in graph_inputs] if need_inputs else []
 
     def reference() -> list:
         return onnxruntime_outputs(proto, {i.name: x for i, x in zip(graph_inputs, inputs)})
 
-    return LoadedModel(Path(source).stem, kind, source, ttir, inputs, reference, "onnxruntime")
+    return LoadedModel(Path(source).stem, kind, source, proto, None, shapes, inputs, reference,
+                       "onnxruntime")
 
 
 def onnxruntime_outputs(proto, feeds: dict) -> list:
@@ -362,66 +349,47 @@ def _first_line(problem: BaseException) -> str:
 
 
 # --------------------------------------------------------------------------- #
-# Compilation
+# Compilation: tt_dw_mlir.compile, the IR of each stage written to --out
 # --------------------------------------------------------------------------- #
 @dataclass
 class Compiled:
+    model: Any                    # tt_dw_mlir.CompiledModel
     ttir_path: Path
     pool_path: Path
     program_path: Path
-    remarks: list                 # ir.Diagnostic
-    remark_by_layer: dict[str, str]
-    lowered: dict[str, Any]       # layer name -> api.LoweredLayer
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _options(args) -> str:
-    return f"device={args.device} weight-dtype={args.weight_dtype} path={args.path} remarks=all"
-
-
 def compile_model(loaded: LoadedModel, out_dir: Path, args, progress: Progress) -> Compiled:
-    from tt_dw_mlir import api
-    from tt_dw_mlir.ir import DiagnosticError, print_module
-    from tt_dw_mlir.passes import PIPELINES
+    import tt_dw_mlir
+    from tt_dw_mlir.frontends import ModelError, UnsupportedOpError
+    from tt_dw_mlir.ir import DiagnosticError
 
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as problem:
         raise CliError(f"cannot create output folder '{out_dir}': {problem.strerror}") from None
     paths = [out_dir / f"{loaded.name}.{kind}.mlir" for kind in ("ttir", "pool", "program")]
-    seconds: dict[str, float] = {}
-
-    _write(paths[0], loaded.ttir.text)
-    # Parsed under the written file's name: remarks and the .pool/.program files point
-    # at the op's line there (parse_module gives name-located ops their position).
-    source = str(paths[0])
-    options = _options(args)
-    # The full pipeline, run in two steps on one module so the IR between them is kept.
-    first, *rest = PIPELINES["tt-depthwise-pool-pipeline"][1]
-    rest = [f"{p}{{{options}}}" if p.startswith("tt-") else p for p in rest]
+    progress.stage(f"compiling {loaded.name}")
+    backend = getattr(args, "backend", "reference")
     try:
-        progress.stage(f"compiling {loaded.name}: {first}")
-        t = time.monotonic()
-        module = api.parse_module(loaded.ttir.text, source_name=source)
-        check_largest_tensor(module)
-        diagnostics = api.run_pipeline(module, f"builtin.module({first}{{{options}}})", source)
-        seconds["depthwise_to_pool"] = time.monotonic() - t
-        _write(paths[1], print_module(module, debug_info=args.debug_info))
-        progress.stage(f"compiling {loaded.name}: {', '.join(p.split('{')[0] for p in rest)}")
-        t = time.monotonic()
-        diagnostics += api.run_pipeline(module, f"builtin.module({', '.join(rest)})", source)
-        seconds["lower_to_program"] = time.monotonic() - t
-        _write(paths[2], print_module(module, debug_info=args.debug_info))
+        model = tt_dw_mlir.compile(
+            loaded.target, loaded.sample, device=args.device, weight_dtype=args.weight_dtype,
+            path=args.path, backend=backend,
+            sim_layers=args.sim_layers if backend == "sim" else None,
+            input_shapes=loaded.input_shapes if loaded.kind == "onnx" else None,
+            keep_ir=True, source_name=str(paths[0]))
     except DiagnosticError as error:
         shown = "\n".join(d.format() for d in error.diagnostics[:20])
         raise CliError(f"compiling '{loaded.source}' failed:\n{shown}") from None
-    remarks = [d for d in diagnostics if d.severity == "remark"]
-    by_layer: dict[str, str] = {}
-    for d in remarks:
-        if d.name:
-            by_layer.setdefault(d.name, d.message)
-    lowered = {layer.name: layer for layer in api.lowered_layers(module, source)}
-    return Compiled(paths[0], paths[1], paths[2], remarks, by_layer, lowered, seconds)
+    except UnsupportedOpError as problem:
+        raise CliError(f"'{loaded.source}': {_first_line(problem)}") from None
+    except (ModelError, ValueError, KeyError, IndexError) as problem:
+        raise CliError(f"cannot import '{loaded.source}': {_first_line(problem)}") from None
+    check_largest_tensor(model.module)
+    for path, stage in zip(paths, ("ttir", "pool", "program")):
+        _write(path, model.ir[stage])
+    return Compiled(model, *paths, seconds=dict(model.report.seconds))
 
 
 def largest_tensor(module) -> tuple[int, tuple[int, ...], str]:
@@ -479,43 +447,35 @@ class LayerRow:
     max_abs_error: float | None = None
     relative_error: float | None = None   # max|err| / max|ref|
     cost: dict | None = None
+    depthwise: bool = True        # False: a grouped conv (listed, never converted)
 
     def to_json(self) -> dict:
         return {"name": self.name, "input_shape": list(self.input_shape),
                 "output_shape": list(self.output_shape), "kernel": list(self.kernel),
-                "stride": list(self.stride), "converted": self.converted,
-                "reason": self.reason or None, "activation": self.activation,
-                "has_bias": self.has_bias, "layout": self.layout, "backend": self.backend,
-                "pcc": self.pcc, "max_abs_error": self.max_abs_error,
+                "stride": list(self.stride), "depthwise": self.depthwise,
+                "converted": self.converted, "reason": self.reason or None,
+                "activation": self.activation, "has_bias": self.has_bias, "layout": self.layout,
+                "backend": self.backend, "pcc": self.pcc, "max_abs_error": self.max_abs_error,
                 "relative_error": self.relative_error, "cost": self.cost}
 
 
-def layer_rows(loaded: LoadedModel, compiled: Compiled, args) -> list[LayerRow]:
+def layer_rows(compiled: Compiled, args) -> list[LayerRow]:
     from tt_dw_mlir.sharding import get_device
 
     rows = []
-    for conv in loaded.ttir.depthwise_convs:
-        lowered = compiled.lowered.get(conv.loc)
-        remark = compiled.remark_by_layer.get(conv.loc, "")
-        if lowered is not None:
-            program = lowered.program
-            sharding = program.sharding
-            layout = {"scheme": sharding.scheme, "grid": list(program.grid),
-                      "cores": sharding.num_cores, "channel_shards": sharding.num_shards,
-                      "channels_per_shard": sharding.channels_per_shard,
+    for record in compiled.model.report.layers:
+        layout = None
+        if record.converted:
+            sharding = record.program.sharding
+            layout = {**record.layout,
                       "core_ranges": [[list(a), list(b)] for a, b in sharding.core_ranges],
                       "device_grid": list(get_device(args.device).grid)}
-            rows.append(LayerRow(conv.loc, conv.input_shape, conv.output_shape, conv.kernel,
-                                 conv.stride, True, "", program.conv.activation,
-                                 program.conv.has_bias, layout,
-                                 cost=_cost(program.conv, args.device)))
-        else:
-            reason = remark[len(NOT_CONVERTED):] if remark.startswith(NOT_CONVERTED) else (
-                remark or "no remark from the pass")
-            config = conv.config.with_(weight_dtype=args.weight_dtype)
-            rows.append(LayerRow(conv.loc, conv.input_shape, conv.output_shape, conv.kernel,
-                                 conv.stride, False, reason, conv.activation, conv.has_bias,
-                                 cost=_cost(config, args.device)))
+        config = record.config(args.weight_dtype)
+        rows.append(LayerRow(record.name, tuple(record.input_shape), tuple(record.output_shape),
+                             tuple(record.kernel), tuple(record.stride), record.converted,
+                             record.remark, record.activation, record.has_bias, layout,
+                             cost=None if config is None else _cost(config, args.device),
+                             depthwise=record.is_depthwise))
     return rows
 
 
@@ -541,15 +501,21 @@ def _torch_activation(y, activation: str):
             "silu": F.silu, "gelu": F.gelu}[activation](y)
 
 
-def torch_depthwise(conv, x_nhwc, activation: str):
-    """fp32 torch reference of one depthwise layer (BN-folded fp32 weights) on an NHWC input."""
+def torch_depthwise(conv, x_nhwc, activation: str, *, weight_dtype=None):
+    """torch reference of one depthwise layer (BN-folded weights) on an NHWC input, in fp32;
+    `weight_dtype=torch.bfloat16` first rounds the weights and bias as the TTIR holds them."""
+    import numpy as np
     import torch
     import torch.nn.functional as F
 
+    def as_weights(array):
+        t = torch.tensor(np.asarray(array, dtype=np.float32))  # a copy: frontends keep read-only arrays
+        return t.to(weight_dtype).float() if weight_dtype is not None else t
+
     pt, pl, pb, pr = conv.padding
     x = F.pad(x_nhwc.permute(0, 3, 1, 2).float(), (pl, pr, pt, pb))
-    bias = None if conv.bias is None else torch.tensor(conv.bias.reshape(-1))
-    y = F.conv2d(x, torch.tensor(conv.weight), bias, conv.stride, 0, conv.dilation, conv.groups)
+    bias = None if conv.bias is None else as_weights(conv.bias).reshape(-1)
+    y = F.conv2d(x, as_weights(conv.weight), bias, conv.stride, 0, conv.dilation, conv.groups)
     return _torch_activation(y, activation).permute(0, 2, 3, 1)
 
 
@@ -569,73 +535,13 @@ END_TO_END_PCC_TARGET = {d: min(t, 0.99) for d, t in LAYER_PCC_TARGET.items()}
 def pcc(a, b) -> float:
     import torch
 
-    a = a.detach().double().flatten()
-    b = b.detach().double().flatten()
+    a = _flat(a).double() if isinstance(a, (list, tuple)) else a.detach().double().flatten()
+    b = _flat(b).double() if isinstance(b, (list, tuple)) else b.detach().double().flatten()
     a, b = a - a.mean(), b - b.mean()
     denom = a.norm() * b.norm()
     if denom == 0:
         return 1.0 if torch.equal(a, b) else 0.0
     return float((a @ b) / denom)
-
-
-class DepthwiseOverride:
-    """run_ttir hook: converted depthwise convs run on our runtime, ops they fused are skipped."""
-
-    def __init__(self, loaded: LoadedModel, compiled: Compiled, rows: list[LayerRow], backend: str,
-                 sim_layers: int, progress: Progress):
-        self.convs = {c.loc: c for c in loaded.ttir.depthwise_convs}
-        self.compiled = compiled
-        self.rows = {r.name: r for r in rows}
-        self.backend = backend
-        self.sim_layers = sim_layers
-        self.progress = progress
-        self.ran = 0
-        self.pending: dict[int, tuple[Any, list[str]]] = {}  # id(our output) -> (it, fused op names)
-
-    def __call__(self, op: str, loc: str, xs: list):
-        from tt_dw_mlir.runtime import execute
-
-        if op == "ttir.conv2d" and loc in self.compiled.lowered:
-            layer = self.compiled.lowered[loc]
-            conv = layer.program.conv
-            backend = self.backend
-            if backend == "sim" and self.ran >= self.sim_layers:
-                backend = "reference"
-            y = execute(layer.program, xs[0], layer.weights, layer.bias, backend=backend)
-            expected = torch_depthwise(self.convs[loc], xs[0], conv.activation)
-            row = self.rows[loc]
-            row.backend = backend
-            row.pcc = pcc(y, expected)
-            row.max_abs_error = float((y - expected).abs().max())
-            row.relative_error = relative_error(y, expected)
-            fused = []
-            if conv.has_bias and len(xs) < 3:
-                fused.append("bias")
-            if conv.activation != "none":
-                fused.append(conv.activation)
-            if fused:
-                self.pending[id(y)] = (y, fused)
-            self.ran += 1
-            self.progress.step(loc)
-            return y
-        for x in xs:
-            if id(x) in self.pending and self.pending[id(x)][0] is x:
-                return self._fused_step(op, x)
-        return None
-
-    def _fused_step(self, op: str, y):
-        """`y` already includes this op (the pass fused it into the layer): pass it through."""
-        _, fused = self.pending.pop(id(y))
-        step = fused[0]
-        takes = {"bias": ("ttir.add",), "relu": ("ttir.relu",), "gelu": ("ttir.gelu",),
-                 "relu6": ("ttir.relu6", "ttir.clamp_scalar"),
-                 "silu": ("ttir.silu", "ttir.sigmoid", "ttir.multiply")}[step]
-        if op not in takes:
-            raise RuntimeError(f"layer output consumed by {op}, expected the fused {step}")
-        rest = fused[1:] if not (step == "silu" and op == "ttir.sigmoid") else fused
-        if rest:
-            self.pending[id(y)] = (y, rest)
-        return y
 
 
 def _flat(outputs) -> Any:
@@ -644,24 +550,53 @@ def _flat(outputs) -> Any:
     return torch.cat([o.detach().float().flatten() for o in outputs])
 
 
+def run_baseline(compiled: Compiled, inputs: list) -> list:
+    """The same network with nothing converted: each lowered layer replaced by its torch
+    conv (fp32, on the bf16 weights the TTIR holds); every other op exactly as in the run."""
+    import torch
+
+    from tt_dw_mlir.executor import Executor, run_network
+
+    records = {r.name: r for r in compiled.model.report.layers if r.converted}
+
+    def as_ttir_conv(op: str, where: str, xs: list):
+        record = records.get(where) if op == "ttnn.depthwise_pool_program" else None
+        if record is None:
+            return None
+        return torch_depthwise(record, xs[0], record.activation, weight_dtype=torch.bfloat16)
+
+    network = compiled.model.network
+    executor = Executor(network.module, override=as_ttir_conv)
+    feeds = [torch.as_tensor(x) for x in inputs]
+    return run_network(network, feeds, executor)
+
+
 def run_network(loaded: LoadedModel, compiled: Compiled, rows: list[LayerRow], args,
                 progress: Progress) -> dict:
-    """Run the network with the converted layers on our runtime, then with none converted
-    (the baseline), and compare both with the independent oracle."""
-    from tt_dw_mlir.frontends import run_ttir
-
-    hook = DepthwiseOverride(loaded, compiled, rows, args.backend, args.sim_layers, progress)
+    """Run the compiled network (traced), then with nothing converted (the baseline), and
+    compare both with the independent oracle; fill each converted row's numerics."""
     timings = {}
-    progress.start(len(compiled.lowered), f"run ({args.backend})")
+    model = compiled.model
+    progress.stage(f"running {loaded.name} ({args.backend})")
     t = time.monotonic()
-    try:
-        ours, _ = run_ttir(loaded.ttir, loaded.inputs, override=hook)
-    finally:
-        progress.finish()
+    ours = model.run(*loaded.inputs, trace=True)
     timings["network"] = time.monotonic() - t
+    by_name = {row.name: row for row in rows}
+    ran = 0
+    for record in model.report.layers:
+        row = by_name[record.name]
+        if not record.converted or record.input is None:
+            continue
+        expected = torch_depthwise(record, record.input, record.activation)
+        row.backend = record.backend
+        row.pcc = pcc(record.output, expected)
+        row.max_abs_error = float((record.output - expected).abs().max())
+        row.relative_error = relative_error(record.output, expected)
+        record.input = record.output = None  # the traced tensors are not kept past the report
+        ran += 1
     progress.stage("running the network with nothing converted (baseline)")
     t = time.monotonic()
-    baseline, _ = run_ttir(loaded.ttir, loaded.inputs)
+    baseline = run_baseline(compiled, loaded.inputs)
     timings["baseline"] = time.monotonic() - t
     progress.stage(f"running the reference ({loaded.reference_name})")
     t = time.monotonic()
@@ -676,7 +611,7 @@ def run_network(loaded: LoadedModel, compiled: Compiled, rows: list[LayerRow], a
             "max_abs_error": float((ours_flat - ref_flat).abs().max()),
             "relative_error": relative_error(ours_flat, ref_flat),
             "target_pcc": END_TO_END_PCC_TARGET[args.weight_dtype],
-            "layers_on_our_path": hook.ran, "seconds": timings}
+            "layers_on_our_path": ran, "seconds": timings}
 
 
 def accuracy_warnings(result: dict) -> list[str]:
@@ -881,22 +816,28 @@ def execute_command(args, out=None) -> int:
     import_s = time.monotonic() - t
     out_dir = Path(args.out) if args.out else Path("out") / loaded.name
     compiled = compile_model(loaded, out_dir, args, progress)
-    rows = layer_rows(loaded, compiled, args)
+    rows = layer_rows(compiled, args)
+    report = compiled.model.report
+    network = compiled.model.network
+    depthwise = [r for r in rows if r.depthwise]
     result = {"command": args.command, "model": loaded.name, "source": loaded.source,
               "kind": loaded.kind, "device": args.device, "weight_dtype": args.weight_dtype,
               "activation_dtype": "bf16", "path": args.path,
-              "input_shapes": [list(s) for s in loaded.ttir.input_shapes],
+              "input_shapes": [list(s) for s in network.input_shapes],
               "files": {"ttir": str(compiled.ttir_path), "pool": str(compiled.pool_path),
                         "program": str(compiled.program_path)},
-              "depthwise_layers": len(rows), "converted": sum(r.converted for r in rows),
-              "host_ops": list(loaded.host_ops)}
+              "depthwise_layers": len(depthwise), "converted": sum(r.converted for r in rows),
+              "grouped": [{"name": r.name, "reason": r.reason} for r in rows if not r.depthwise],
+              "host_ops": [{"op": op, "name": name, "reason": why}
+                           for op, name, why in report.host_nodes],
+              "summary": report.summary()}
     if running:
         result["backend"] = args.backend
         end_to_end = run_network(loaded, compiled, rows, args, progress)
-    result["layers"] = [r.to_json() for r in rows]
+    result["layers"] = [r.to_json() for r in depthwise]
     if running:
         result["end_to_end"] = {k: v for k, v in end_to_end.items() if k != "seconds"}
-    result["seconds"] = {"import": import_s, **compiled.seconds,
+    result["seconds"] = {"load": import_s, **compiled.seconds,
                          **(end_to_end["seconds"] if running else {}),
                          "total": time.monotonic() - started}
     warnings = accuracy_warnings(result)
@@ -918,21 +859,23 @@ def execute_command(args, out=None) -> int:
         out.write("\n")
         return 0
     print(f"model {loaded.name} ({loaded.source}), input "
-          f"{', '.join(_shape(s) for s in loaded.ttir.input_shapes)}, "
+          f"{', '.join(_shape(s) for s in network.input_shapes)}, "
           f"device {args.device}, weights {args.weight_dtype}"
           + (f", backend {args.backend}" if running else ""), file=out)
     print(f"wrote {compiled.ttir_path}, {compiled.pool_path}, {compiled.program_path}"
           + (f", {args.report}" if args.report else ""), file=out)
     print("", file=out)
-    print(format_table(rows, running), file=out)
+    print(format_table(depthwise, running), file=out)
+    if result["grouped"]:
+        print("\ngrouped convs (not depthwise; left as they are):", file=out)
+        for g in result["grouped"]:
+            print(f"  {g['name']}: {g['reason']}", file=out)
     print("", file=out)
-    host = (f"; {len(loaded.host_ops)} op(s) on the host: "
-            f"{', '.join(sorted(set(loaded.host_ops)))}" if loaded.host_ops else "")
-    print(f"converted {result['converted']} of {len(rows)} depthwise convs "
-          f"({len(loaded.ttir.convs) - len(rows)} other convs left to the TTIR path){host}; "
+    others = len(network.convs) - len(rows)
+    print(f"{report.summary()} ({others} dense convs left to the TTIR path); "
           f"{result['seconds']['total']:.1f} s", file=out)
-    if not rows:
-        print("nothing converted: the model has no depthwise conv", file=out)
+    for op, name, why in report.host_nodes:
+        print(f"  on the host: {op} at '{name}'" + (f" ({why})" if why else ""), file=out)
     if running:
         e2e = result["end_to_end"]
         print(f"end-to-end PCC vs {e2e['reference']}: {e2e['pcc']:.6f} (baseline with nothing "
