@@ -221,6 +221,18 @@ class LoadedModel:
     inputs: list                 # NCHW inputs for `run` ([] for `compile`: nothing is run)
     reference: Callable[[], list]  # outputs of the independent oracle on `inputs`
     reference_name: str          # "torch" | "onnxruntime"
+    _ttir: Any = field(default=None, repr=False)
+
+    @property
+    def ttir(self):
+        """The frontend's TTIR module alone (imported on first use, no pass run): what
+        `tt-dw cost` reads its depthwise convs from."""
+        if self._ttir is None:
+            from tt_dw_mlir.frontends import onnx_to_ttir, torch_to_ttir
+
+            self._ttir = (onnx_to_ttir(self.target, input_shapes=self.input_shapes)
+                          if self.kind == "onnx" else torch_to_ttir(self.target, (self.sample,)))
+        return self._ttir
 
 
 def _seeded_input(shape: Sequence[int], seed: int):
