@@ -46,14 +46,23 @@ def parse_module(text: str, context=None, source_name: str = "-"):
 
 
 def run_pipeline(module, pipeline: str, source_name: str = "-", *,
-                 print_ir_after_all: bool = False) -> list[Diagnostic]:
-    """Run `pipeline` on a parsed module in place; returns the remarks; raises DiagnosticError."""
+                 print_ir_after_all: bool = False, timing: bool = False,
+                 statistics: bool = False) -> list[Diagnostic]:
+    """Run `pipeline` on a parsed module in place; returns the remarks; raises DiagnosticError.
+
+    `timing` / `statistics`: MLIR's pass timing and pass statistics reports, printed on
+    stderr by the pass manager (`--mlir-timing`, `--mlir-pass-statistics`).
+    """
     diagnostics: list[Diagnostic] = []
     try:
         manager = build_pass_manager(pipeline, module.context, diagnostics, source_name,
                                      print_ir_after_all=print_ir_after_all)
     except PipelineError as problem:
         raise DiagnosticError([Diagnostic("error", f"invalid pass pipeline: {problem}", "<pipeline>", 1, 1)])
+    if timing:
+        manager.enable_timing()
+    if statistics:
+        manager.enable_statistics()
     try:
         manager.run(module.operation)
     except ir.MLIRError as error:

@@ -213,7 +213,12 @@ def on_large_stack(fn, *args, **kwargs):
 
 # Strings (which cannot span lines) and comments: brackets inside them are not tokens.
 _SKIPPED = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"?|//[^\n]*')
-_NOT_BRACKETS = bytes(range(256)).translate(None, b"([{<)]}>-=")
+_STRING = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"?')
+# Letters, digits and blanks go; other punctuation stays as a separator, so that `>`
+# and an `=` of a later token never meet (`array<i32: 1>, padding = ...`).
+_LETTERS_AND_BLANKS = bytes(c for c in range(128) if chr(c).isalnum() or chr(c) in " \t\r\n_") \
+    + bytes(range(128, 256))
+_CLOSER_OF_GE = re.compile(r">(?=\s*=)")  # the lexer reads `>` `=` as `>=` across blanks
 _MINUS_RUN = re.compile(r"-(?:[\s(\[{<]*-(?!>))+")
 
 
@@ -233,11 +238,13 @@ def nesting_bound(text: str) -> int:
         return openers
     import numpy as np
 
-    if '"' in text or "//" in text:
+    if "//" in text:
         text = _SKIPPED.sub("", text)
-    # Brackets, minus and equal signs only; then `->` and `>=` are not brackets. Deleting
-    # everything in between may join `- >` into `->`: one closer fewer, an over-count.
-    kept = text.encode("utf-8", "replace").translate(None, _NOT_BRACKETS)
+    elif '"' in text:  # a literal first character: the regex engine skips ahead fast
+        text = _STRING.sub("", text)
+    # Punctuation only; then `->` and `>=` are not brackets. Deleting the blanks between
+    # them may join `- >` into `->`: one closer fewer, an over-count.
+    kept = text.encode("utf-8", "replace").translate(None, _LETTERS_AND_BLANKS)
     kept = kept.replace(b"->", b"").replace(b">=", b"")
     depth = np.cumsum(_depth_table()[np.frombuffer(kept, np.uint8)], dtype=np.int64)
     minus_run = max((run.count("-") for run in _MINUS_RUN.findall(text)), default=1)
@@ -252,7 +259,7 @@ def nesting_diagnostic(text: str, source_name: str = "-", limit: int = PARSER_NE
     import numpy as np
 
     blanked = _SKIPPED.sub(lambda m: " " * len(m.group()), text)
-    blanked = blanked.replace("->", "  ").replace(">=", "  ")
+    blanked = _CLOSER_OF_GE.sub(" ", blanked.replace("->", "  "))
     codes = np.frombuffer(blanked.encode("utf-32-le"), np.uint32)
     small = np.minimum(codes, 255).astype(np.uint8)
     depth = np.cumsum(_depth_table()[small], dtype=np.int64)

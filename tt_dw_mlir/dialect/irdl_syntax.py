@@ -15,6 +15,16 @@ diagnostic still points at what the user wrote:
   * `ttir.conv2d`'s optional bias and destination operands: C++ ODS infers which
     is which, IRDL needs operandSegmentSizes (only the rest of that line shifts).
 
+`from_irdl` is the one place printed IR is post-processed, and only because the
+IRDL printer forces it: an IRDL op has no properties, so the printer writes our
+`<{...}>` as an attribute dictionary `{...}` and adds the operandSegmentSizes the
+parser needed; shadowed names come back as `TTIR.x`; ttcore wrappers come back in
+generic form. Each rewrite anchors on what the printer itself writes (a quoted
+modelled op name at an op's start, `} : (` ending its dictionary, the exact
+`operandSegmentSizes = array<i32: ...>` entry), never on user text it did not print;
+aliases are never rewritten (see `tt_dw_mlir.ir`: definitions that opaque bodies
+refer to are printed with the module as written).
+
 Not used when tt-mlir's own bindings (`ttmlir`) are importable.
 """
 
