@@ -103,6 +103,10 @@ class KernelProgram:
     kernels: tuple[tuple[str, str], ...] = tuple(KERNELS.items())
     circular_buffers: tuple[CircularBuffer, ...] = field(default=())
     multicast: tuple[WeightMulticast, ...] = field(default=())
+    # The reference backend's weights unlaid from the prepared tensors run with this
+    # program (runtime/reference.py): owned here so they live as long as the program.
+    reference_cache: dict = field(default_factory=dict, init=False, repr=False,
+                                  compare=False)
 
     # ---- derived plan ----
     @property

@@ -253,3 +253,152 @@ def test_fast_path_without_native_bf16(monkeypatch):
     monkeypatch.setattr(torch, "bfloat16", torch.float32)
     assert_same_bits(execute(program, x, pw, pb, backend="reference"), want)
 
+
+
+# ---- the bf16 route (bf16 conv in oneDNN, for bf16 activations with none/relu/relu6) ----
+#
+# It must give the fp32 route's bits and the literal oracle's. The inputs span 2^-12..2^12
+# with exact zeros, so a sum in another order (or the bias added first) would round
+# differently somewhere; `route_taken` makes sure each case really ran the bf16 conv.
+
+def heavy_tailed(shape, seed, zeros=0.25):
+    gen = torch.Generator().manual_seed(seed)
+    scale = torch.exp2(torch.randint(-12, 13, shape, generator=gen).float())
+    scale *= torch.rand(shape, generator=gen) >= zeros
+    return torch.randn(shape, generator=gen) * scale
+
+
+def unlaid_for(program, pw, pb):
+    return reference_module._unlaid_weights(program, pw, pb)
+
+
+def route_taken(program, x, pw, pb):
+    route = unlaid_for(program, pw, pb).bf16
+    return route is not None and route.accepts(torch.as_tensor(x).to(torch.bfloat16))
+
+
+ROUTE_CASES = [
+    dw(1, 112, 112, 32, 3, bias=True, act="relu6"),                 # MobileNetV2 first layer
+    dw(1, 56, 56, 144, 3, s=2, bias=True, act="relu6"),
+    dw(1, 7, 7, 960, 3, bias=True, act="relu6"),
+    dw(2, 27, 33, 72, 3, s=2, bias=True, act="relu"),               # batch 2, odd sizes
+    dw(1, 25, 25, 40, 5, p=(1, 3, 2, 2)),                           # 40 ch, asymmetric pad
+    dw(1, 20, 20, 88, 7, bias=True, act="relu6"),                   # 7x7, 88 ch
+    dw(1, 57, 57, 96, 3, s=2, p=(0, 1, 0, 1), bias=True, act="relu"),
+    dw(1, 15, 15, 200, 5, s=2, bias=True, act="none"),
+    dw(1, 14, 14, 384, 3, bias=True, act="relu6", wdtype="bfp8_b"),  # block-float weights
+    dw(1, 14, 14, 480, 5, bias=True, act="relu", wdtype="bfp4_b"),
+    dw(1, 9, 9, 32, 3, s=2, p=0),                                   # no padding, no bias
+]
+
+
+@pytest.mark.parametrize("conv", ROUTE_CASES, ids=conv_id)
+def test_bf16_route_bit_identical(conv):
+    program = plan_program(conv, "n150")
+    assert isinstance(program, KernelProgram), program
+    _, _, _, pw, pb = make_inputs(conv, program.layout, seed=conv.channels)
+    for seed in range(2):
+        x = heavy_tailed((conv.batch, conv.in_h, conv.in_w, conv.channels), seed)
+        assert route_taken(program, x, pw, pb)
+        got = execute(program, x, pw, pb, backend="reference")
+        assert_same_bits(got, run_reference_windows(program, x, pw, pb))
+        assert_same_bits(got, previous_run_reference(program, x, pw, pb))
+
+
+def test_bf16_route_signed_zeros():
+    # Channels 0, 3, 6, ...: all weights negative, bias -0. Over all-zero windows every
+    # product is -0; the kernel's sum starts from +0 and adds the bias last, so the
+    # output is +0 (+0 + -0 = +0 in IEEE) - a sum started from the bias would give -0.
+    conv = dw(1, 12, 12, 64, 3, bias=True, act="relu")
+    program = plan_program(conv, "n150")
+    _, w, b, _, _ = make_inputs(conv, program.layout)
+    from tt_dw_mlir.layout import prepare_bias, prepare_weights
+    w[0::3] = -w[0::3].abs() - 0.01
+    b[0::3] = -0.0
+    pw, pb = prepare_weights(w, program.layout), prepare_bias(b, program.layout)
+    x = heavy_tailed((1, 12, 12, 64), seed=4)
+    x[0, :6] = 0.0
+    x[0, 6:8] = -0.0
+    assert route_taken(program, x, pw, pb)
+    got = execute(program, x, pw, pb, backend="reference")
+    assert_same_bits(got, run_reference_windows(program, x, pw, pb))
+    zero_windows = got[0, :5, :, 0::3]  # rows 0-4 see only input rows 0-5
+    assert (zero_windows.view(torch.int32) == 0).all()
+
+
+@pytest.mark.parametrize("exponent,taken", [(-90, True), (-118, False), (-127, False),
+                                            (-131, False)])
+def test_bf16_route_refuses_what_oneDNN_would_flush(exponent, taken):
+    # Weights ~2^-8 (quantum 2^-15): inputs down to 2^-111 keep every product and sum
+    # normal; smaller ones (products below 2^-126, or subnormal inputs) could be flushed
+    # by oneDNN's bf16 kernel, so they take the fp32 route. Same bits either way.
+    conv = dw(1, 14, 14, 64, 3, bias=True, act="relu6")
+    program = plan_program(conv, "n150")
+    _, w, b, _, _ = make_inputs(conv, program.layout, seed=3)
+    from tt_dw_mlir.layout import prepare_bias, prepare_weights
+    w = w.sign() * torch.exp2(-8 + torch.randint(0, 3, w.shape).float())
+    pw, pb = prepare_weights(w, program.layout), prepare_bias(b * 1e-30, program.layout)
+    assert unlaid_for(program, pw, pb).bf16.min_input_exponent == max(-126, -112 - (-8))
+    gen = torch.Generator().manual_seed(5)
+    x = torch.randn(1, 14, 14, 64, generator=gen).sign() * (1 + torch.rand(1, 14, 14, 64, generator=gen))
+    x *= torch.exp2(torch.randint(-100, -90, x.shape, generator=gen).float())  # >= 2^-100
+    x[0, 3, 3, :8] = torch.tensor([2.0 ** exponent, -(2.0 ** exponent)] * 4)
+    assert route_taken(program, x, pw, pb) == taken
+    got = execute(program, x, pw, pb, backend="reference")
+    assert_same_bits(got, run_reference_windows(program, x, pw, pb))
+    assert_same_bits(got, previous_run_reference(program, x, pw, pb))
+
+
+def test_accepts_reads_the_smallest_nonzero_magnitude():
+    conv = dw(1, 4, 4, 32, 3, bias=True, act="relu6")
+    program = plan_program(conv, "n150")
+    _, _, _, pw, pb = make_inputs(conv, program.layout)
+    route = unlaid_for(program, pw, pb).bf16
+    floor = 2.0 ** route.min_input_exponent
+    base = torch.tensor([0.0, -0.0, 1.0, -3.0, float("inf"), float("nan"), floor, -floor])
+    assert route.accepts(base.to(torch.bfloat16))
+    assert route.accepts(torch.zeros(8, dtype=torch.bfloat16))
+    for tiny in (floor * 0.5, -floor * 0.75, 1e-39, -(2.0 ** -133)):  # below the floor, subnormal
+        x = torch.cat([base, torch.tensor([tiny])]).to(torch.bfloat16)
+        assert float(x[-1]) != 0 and not route.accepts(x), tiny
+
+
+@pytest.mark.parametrize("kernel", ["bias first", "float64 sums"])
+def test_bf16_route_refused_when_the_probe_disagrees(kernel, monkeypatch):
+    # A bf16 conv that adds in another order or precision must not be used.
+    conv = dw(1, 14, 14, 96, 3, bias=True, act="relu6")
+    program = plan_program(conv, "n150")
+    x, _, _, pw, pb = make_inputs(conv, program.layout)
+    real_conv2d = torch.nn.functional.conv2d
+
+    def other_kernel(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+        if x.dtype != torch.bfloat16:
+            return real_conv2d(x, weight, bias, stride, padding, dilation, groups)
+        if kernel == "float64 sums":
+            y = real_conv2d(x.double(), weight.double(), bias.double(), stride, padding,
+                            dilation, groups)
+            return y.float().to(torch.bfloat16)
+        # the bias first, then the taps in position order (3x3, stride 1, padding 1)
+        xp = F.pad(x.float(), (1, 1, 1, 1))
+        acc = bias.float().reshape(1, -1, 1, 1).expand(1, groups, *x.shape[2:]).clone()
+        for i in range(9):
+            kh, kw = divmod(i, 3)
+            acc += xp[:, :, kh:kh + x.shape[2], kw:kw + x.shape[3]] * weight.float()[:, 0, kh, kw].reshape(1, -1, 1, 1)
+        return acc.to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
+
+    monkeypatch.setattr(torch.nn.functional, "conv2d", other_kernel)
+    program.reference_cache.clear()  # plan_program may hand out a program used before
+    assert unlaid_for(program, pw, pb).bf16 is None
+    assert_same_bits(execute(program, x, pw, pb, backend="reference"),
+                     run_reference_windows(program, x, pw, pb))
+
+
+def test_weight_cache_lives_on_the_program():
+    conv = dw(1, 14, 14, 96, 3, bias=True, act="relu6")
+    program = plan_program(conv, "n150")
+    x, _, _, pw, pb = make_inputs(conv, program.layout)
+    execute(program, x, pw, pb, backend="reference")
+    assert (id(pw), id(pb)) in program.reference_cache["weight sets"]
+    assert not hasattr(reference_module, "_CONV_WEIGHTS")
+    again = plan_program(conv, "n150")
+    assert again == program and hash(again) == hash(program)  # the cache is not compared

@@ -64,8 +64,17 @@ def input_nhwc(program: KernelProgram, x_nhwc: Any) -> torch.Tensor:
 
 def raw_input_nhwc(program: KernelProgram, x_nhwc: Any) -> torch.Tensor:
     """NHWC input as float32, shape-checked, not yet quantised."""
+    return as_tensor_nhwc(program, x_nhwc).to(torch.float32)
+
+
+def as_tensor_nhwc(program: KernelProgram, x_nhwc: Any) -> torch.Tensor:
+    """NHWC input as a CPU tensor, shape-checked, not yet quantised: a bf16 tensor as it
+    is (every bf16 value is exact in float32), anything else as float32."""
     conv = program.conv
-    x = as_float_tensor(x_nhwc)
+    x = x_nhwc
+    if not (isinstance(x, torch.Tensor) and x.dtype in (torch.float32, torch.bfloat16)
+            and x.device.type == "cpu" and not x.requires_grad):
+        x = as_float_tensor(x)
     want = (conv.batch, conv.in_h, conv.in_w, conv.channels)
     if tuple(x.shape) != want:
         raise ValueError(f"input must be NHWC {list(want)}, got {list(x.shape)}")

@@ -9,10 +9,18 @@ arithmetic, so both run the whole tensor at once.
 
 * `run_reference` (backend "reference", for full-size layers): the window
   gather, the multiply by the unlaid tiles and the row reduction are done by
-  torch's depthwise conv2d (channels-last), whose CPU kernel fuses them. Kept
-  fast without changing a bit of the result (test_reference pins this): the
-  unlaid weights are cached per prepared tensor, only the tile rows the kernel
-  reads are quantised, and the bf16 NaN scan runs once, on the output.
+  torch's depthwise conv2d (oneDNN, channels-last), which adds the products in
+  the kernel's order; test_reference pins every bit against the literal oracle.
+  The weights are unlaid once per (program, prepared tensors) and kept on the
+  program (`KernelProgram.reference_cache`). Two routes, the same bits:
+  - bf16 activations with no activation, relu or relu6 (MobileNetV2): the conv
+    runs on the bf16 input itself and rounds its fp32 sums to bf16 as it writes
+    them; the activation follows (it commutes with that rounding). Taken when
+    `_Bf16Conv.accepts` the input (nothing subnormal anywhere, which oneDNN's bf16
+    kernel would flush) and a probe on this machine gave the fp32 route's bits
+    for these weights; a NaN in the output falls back to the fp32 route.
+  - everything else: the fp32 conv on the quantised input, the activation, the
+    output quantised; the bf16 NaN scan runs once, on the output.
 * `run_reference_windows`: the same steps written out - zero (clear-value)
   padding, one strided, dilated slab of sticks per kernel position multiplied by
   that position's weight row and accumulated in position order, as the compute
@@ -22,14 +30,15 @@ arithmetic, so both run the whole tensor at once.
 from __future__ import annotations
 
 import ctypes
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
 from ..program import KernelProgram
-from ._tensors import (apply_activation, bias_tiles, bias_vector, has_nan, input_nhwc,
-                       native_bf16, output_nhwc, quantized, raw_bias_tiles, raw_input_nhwc,
+from ._tensors import (apply_activation, as_float_tensor, as_tensor_nhwc, bias_tiles, bias_vector, has_nan,
+                       input_nhwc, native_bf16, output_nhwc, quantized, raw_bias_tiles,
                        raw_weight_tiles, weight_tiles, window_weight_matrix)
 
 
@@ -42,7 +51,8 @@ def _weights_and_bias(program: KernelProgram, prepared_weights: Any, prepared_bi
     return w, (bias_vector(program, b)[:c] if b is not None else None)
 
 
-def _used_weights_and_bias(program: KernelProgram, prepared_weights: Any, prepared_bias: Any
+def _used_weights_and_bias(program: KernelProgram, raw_weights: torch.Tensor,
+                           raw_bias: torch.Tensor | None
                            ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """`_weights_and_bias`, bit for bit, quantising only the tile rows the kernel reads.
 
@@ -53,13 +63,14 @@ def _used_weights_and_bias(program: KernelProgram, prepared_weights: Any, prepar
     channels are kept until after quantisation since they share face rows.
     """
     c, dtype = program.conv.channels, program.conv.weight_dtype
-    w = window_weight_matrix(program, raw_weight_tiles(program, prepared_weights))
-    w = quantized(w, dtype)[:, :c]
-    b = raw_bias_tiles(program, prepared_bias)
-    if b is not None:
-        b = quantized(bias_vector(program, b), dtype)[:c]
+    w = quantized(window_weight_matrix(program, raw_weights), dtype)[:, :c]
+    b = None
+    if raw_bias is not None:
+        b = quantized(bias_vector(program, raw_bias), dtype)[:c]
     return w, b
 
+
+# ---- the prepared tensors, unlaid once -------------------------------------------------
 
 def _libc_memcmp() -> Callable[[int, int, int], int] | None:
     try:
@@ -74,54 +85,210 @@ def _libc_memcmp() -> Callable[[int, int, int], int] | None:
 _MEMCMP = _libc_memcmp()
 
 
-def _same_bits(a: torch.Tensor, b: torch.Tensor) -> bool:
-    """a and b (float32, same shape) hold the same bits: NaN == NaN, -0.0 != +0.0.
+def _buffer(t: Any, shape: tuple[int, ...]) -> int | None:
+    """Address of `t`'s data if it is a C-contiguous float32 CPU array of `shape`."""
+    if isinstance(t, np.ndarray):
+        if t.dtype == np.float32 and t.shape == shape and t.flags.c_contiguous:
+            return t.__array_interface__["data"][0]
+    elif isinstance(t, torch.Tensor):
+        if (t.dtype == torch.float32 and t.shape == shape and t.device.type == "cpu"
+                and t.is_contiguous()):
+            return t.data_ptr()
+    return None
 
-    memcmp when both are contiguous: measured mid-run at about half the cost of numpy's
-    elementwise compare (which writes a bool array); torch.equal is slower still."""
-    if _MEMCMP is not None and a.is_contiguous() and b.is_contiguous():
-        return _MEMCMP(a.data_ptr(), b.data_ptr(), a.numel() * 4) == 0
-    return bool(np.array_equal(a.numpy().view(np.uint32), b.numpy().view(np.uint32)))
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """A float32 copy of a prepared tensor, to tell whether it still holds the same bits
+    (NaN == NaN, -0.0 != +0.0). An in-place change, or another tensor at a reused id,
+    is a difference."""
+
+    bits: torch.Tensor
+
+    @classmethod
+    def of(cls, raw: torch.Tensor) -> _Snapshot:
+        return cls(raw.clone(memory_format=torch.contiguous_format))
+
+    def same_as(self, prepared: Any) -> bool:
+        """memcmp when `prepared` is contiguous float32 (about half the cost of numpy's
+        elementwise compare, which writes a bool array; torch.equal is slower still)."""
+        address = _buffer(prepared, tuple(self.bits.shape))
+        if address is not None and _MEMCMP is not None:
+            return _MEMCMP(self.bits.data_ptr(), address, self.bits.numel() * 4) == 0
+        try:
+            other = as_float_tensor(prepared)
+        except (TypeError, ValueError):
+            return False
+        return (tuple(other.shape) == tuple(self.bits.shape)
+                and bool(np.array_equal(self.bits.numpy().view(np.uint32),
+                                        other.contiguous().numpy().view(np.uint32))))
 
 
-class _ConvWeightCache:
-    """Conv weights / bias unlaid from the prepared tensors, reused while those are unchanged.
+# Activations that commute with a monotone rounding to bf16 when nothing is subnormal
+# (clamping to 0 or 6 first or after rounding gives the same bf16 value).
+_ROUNDING_COMMUTES = ("none", "relu", "relu6")
+_TINY_MAP = torch.tensor(32766, dtype=torch.int16)  # see _Bf16Conv.accepts
 
-    Keyed by the identities of the program and the prepared tensors. A hit also checks
-    that the prepared tensors still hold the same bits (an in-place update, or another
-    tensor at a reused id, misses): one compare over the weight tiles and the bias
-    values read, instead of the gather and quantisation (~4x the time).
+
+@dataclass(frozen=True)
+class _Bf16Conv:
+    """The bf16 route for one set of weights, and the inputs it is exact for.
+
+    torch's conv2d on bf16 tensors (oneDNN) widens to fp32, sums there in the fp32
+    kernel's order and rounds once to bf16 (RNE); every product of two bf16 values is
+    exact in fp32, so it computes the fp32 route's sums - except that it treats
+    subnormal inputs, products and sums as zero. Every nonzero product of bf16 values
+    x, w is a multiple of 2^(e(x) + e(w) - 14) and every nonzero bias value of
+    2^(e(b) - 7) (e = floor log2 |v|), so every partial sum is a multiple of the
+    smallest of those: if that is >= 2^-126 nothing is ever subnormal.
+    `min_input_exponent` makes it so for the input.
     """
 
-    def __init__(self, size: int = 32) -> None:
-        self.size = size
-        self.entries: dict[tuple[int, int, int], tuple] = {}
+    weight: torch.Tensor         # (C, 1, kh, kw) bf16
+    bias: torch.Tensor | None    # (C,) bf16
+    min_input_exponent: int      # nonzero |x| must be >= 2^this
 
-    def get(self, program: KernelProgram, prepared_weights: Any, prepared_bias: Any
-            ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        raw_w = raw_weight_tiles(program, prepared_weights)
-        raw_b = raw_bias_tiles(program, prepared_bias)
-        # bias: only row 0 of each tile is read (its two face rows are quantised alone)
-        row0_b = None if raw_b is None else bias_vector(program, raw_b).contiguous()
-        key = (id(program), id(prepared_weights), id(prepared_bias))
-        hit = self.entries.get(key)
-        if hit is not None:
-            prog, old_w, old_b, weight, bias = hit
-            if (prog is program and _same_bits(old_w, raw_w)
-                    and (row0_b is None if old_b is None else _same_bits(old_b, row0_b))):
-                return weight, bias
-        w, bias = _used_weights_and_bias(program, raw_w, raw_b)
+    def accepts(self, xb: torch.Tensor) -> bool:
+        """No nonzero |xb| (bf16) is below 2^min_input_exponent.
+
+        Read from the bit patterns in one pass: 2 * bits + 32766 (int16, wrapping)
+        drops the sign and sends +-0 to the top (32766) and magnitude bits m >= 1 to
+        2m - 32770, in order, so one amin gives the smallest nonzero magnitude."""
+        floor_bits = (self.min_input_exponent + 127) << 7
+        mapped = torch.add(_TINY_MAP, xb.view(torch.int16), alpha=2)
+        return int(mapped.amin()) >= 2 * floor_bits - 32770
+
+
+def _exponent_range(v: torch.Tensor) -> tuple[int, int] | None:
+    """(floor log2 of the smallest, of the largest) nonzero |v|, or None if all zero."""
+    nonzero = v.abs()[v != 0]
+    if nonzero.numel() == 0:
+        return None
+    exponents = torch.frexp(nonzero).exponent - 1  # frexp: |v| = m * 2^e, m in [0.5, 1)
+    return int(exponents.min()), int(exponents.max())
+
+
+def _bf16_route(program: KernelProgram, weight: torch.Tensor, bias: torch.Tensor | None
+                ) -> _Bf16Conv | None:
+    """The bf16 route for these quantised weights, or None where it cannot be exact."""
+    conv = program.conv
+    if (conv.dtype != "bf16" or conv.activation not in _ROUNDING_COMMUTES
+            or not native_bf16() or conv.dilation != (1, 1)):
+        return None
+    values = weight if bias is None else torch.cat([weight.reshape(-1), bias])
+    if not bool(torch.isfinite(values).all()):
+        return None
+    w_range = _exponent_range(weight)
+    b_range = None if bias is None else _exponent_range(bias)
+    if ((w_range is not None and w_range[0] < -126)      # a subnormal weight
+            or (b_range is not None and b_range[0] < -119)):  # bias steps below 2^-126
+        return None
+    min_exponent = -126 if w_range is None else max(-126, -112 - w_range[0])
+    return _Bf16Conv(weight.to(torch.bfloat16),
+                     None if bias is None else bias.to(torch.bfloat16), min_exponent)
+
+
+@dataclass(frozen=True)
+class _UnlaidWeights:
+    """One (program, prepared weights, prepared bias): unlaid and quantised, with
+    snapshots of the prepared tensors they came from."""
+
+    prepared_weights: _Snapshot
+    prepared_bias: _Snapshot | None
+    weight: torch.Tensor             # (C, 1, kh, kw) float32
+    bias: torch.Tensor | None        # (C,) float32
+    bf16: _Bf16Conv | None
+
+    def made_from(self, prepared_weights: Any, prepared_bias: Any) -> bool:
+        if self.prepared_bias is None:
+            return prepared_bias is None and self.prepared_weights.same_as(prepared_weights)
+        return (prepared_bias is not None and self.prepared_weights.same_as(prepared_weights)
+                and self.prepared_bias.same_as(prepared_bias))
+
+
+CACHED_WEIGHT_SETS = 8  # per program (layers of one shape can share a program)
+
+
+def _unlaid_weights(program: KernelProgram, prepared_weights: Any, prepared_bias: Any
+                    ) -> _UnlaidWeights:
+    """The weights unlaid from these prepared tensors: kept on the program, reused while
+    the prepared tensors hold the same bits (one compare instead of the gather and the
+    quantisation, ~4x the time)."""
+    cache = program.reference_cache.setdefault("weight sets", {})
+    key = (id(prepared_weights), id(prepared_bias))
+    hit = cache.get(key)
+    if hit is not None and hit.made_from(prepared_weights, prepared_bias):
+        return hit
+    raw_w = raw_weight_tiles(program, prepared_weights)
+    raw_b = raw_bias_tiles(program, prepared_bias)
+    w, b = _used_weights_and_bias(program, raw_w, raw_b)
+    conv = program.conv
+    weight = w.t().reshape(conv.channels, 1, *conv.kernel).contiguous()
+    route = _bf16_route(program, weight, b)
+    if route is not None and not _bf16_conv_sums_as_fp32(program):
+        route = None
+    # snapshots: the caller may change its tensors in place later
+    unlaid = _UnlaidWeights(_Snapshot.of(raw_w), None if raw_b is None else _Snapshot.of(raw_b),
+                            weight, b, route)
+    if key not in cache and len(cache) >= CACHED_WEIGHT_SETS:
+        cache.pop(next(iter(cache)))  # the oldest
+    cache[key] = unlaid
+    return unlaid
+
+
+def _bf16_conv_sums_as_fp32(program: KernelProgram) -> bool:
+    """oneDNN's bf16 conv adds like its fp32 conv for this layer's shape, on this machine.
+
+    It picks its kernel by shape and CPU (the tests pin the bits on the machine they run
+    on only), so each program checks once, kept with its weights. The probe's values
+    make the order of the adds show in bf16: 2^24 + 1 rounds to 2^24 in fp32 while
+    1 - 2^24 is exact, so a window mixing +-2^24 with small values gives a different
+    small result for almost any other order, or for a bias added first."""
+    verdict = program.reference_cache.get("bf16 conv sums as fp32")
+    if verdict is None:
         conv = program.conv
-        weight = w.t().reshape(conv.channels, 1, *conv.kernel).contiguous()
-        if key not in self.entries and len(self.entries) >= self.size:
-            self.entries.pop(next(iter(self.entries)))  # the oldest
-        # copies: the caller may change its tensors in place later
-        self.entries[key] = (program, raw_w.clone(memory_format=torch.contiguous_format),
-                             None if row0_b is None else row0_b.clone(), weight, bias)
-        return weight, bias
+        gen = torch.Generator().manual_seed(0)
+        values = torch.tensor([0.0, 1.0, -1.0, 3.0, -3.0, 2.0 ** 24, -(2.0 ** 24)])
+        x = values[torch.randint(len(values), (conv.batch, conv.in_h, conv.in_w, conv.channels),
+                                 generator=gen)]
+        weight = torch.randint(2, (conv.channels, 1, *conv.kernel), generator=gen) * 2.0 - 1.0
+        bias = (values[torch.randint(len(values), (conv.channels,), generator=gen)]
+                if conv.has_bias else None)
+        want = _fp32_conv(program, x, weight, bias, "none").to(torch.bfloat16)
+        got = _bf16_conv(program, x.to(torch.bfloat16), weight.to(torch.bfloat16),
+                         None if bias is None else bias.to(torch.bfloat16))
+        got = got.permute(0, 2, 3, 1).reshape(want.shape)
+        verdict = bool(torch.equal(got.view(torch.int16), want.view(torch.int16)))
+        program.reference_cache["bf16 conv sums as fp32"] = verdict
+    return verdict
 
 
-_CONV_WEIGHTS = _ConvWeightCache()
+# ---- the two routes ----------------------------------------------------------------------
+
+def _padded(program: KernelProgram, x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
+    """NHWC x and the conv2d padding: unequal sides are padded here, with zeros."""
+    pt, pb, pl, pr = program.conv.padding
+    if pt == pb and pl == pr:
+        return x, (pt, pl)
+    return torch.nn.functional.pad(x, (0, 0, pl, pr, pt, pb)), (0, 0)
+
+
+def _conv(program: KernelProgram, x: torch.Tensor, weight: torch.Tensor,
+          bias: torch.Tensor | None) -> torch.Tensor:
+    """torch's depthwise conv2d on NHWC `x` (float32 or bf16, as the weights): NCHW out,
+    channels-last (y.permute(0, 2, 3, 1) is contiguous NHWC). Activations run on it in
+    that form: torch's CPU gelu gives other values on a contiguous tensor."""
+    conv = program.conv
+    x, padding = _padded(program, x)
+    return torch.nn.functional.conv2d(x.permute(0, 3, 1, 2), weight, bias, conv.stride, padding,
+                                      conv.dilation, groups=conv.channels)
+
+
+def _bf16_conv(program: KernelProgram, xb: torch.Tensor, weight: torch.Tensor,
+               bias: torch.Tensor | None) -> torch.Tensor:
+    """The conv on bf16 NHWC `xb`, its fp32 sums rounded to bf16 by the conv itself
+    (NCHW, channels-last)."""
+    return _conv(program, xb, weight, bias)
 
 
 def _activate_in_place(y: torch.Tensor, activation: str) -> torch.Tensor:
@@ -135,48 +302,48 @@ def _activate_in_place(y: torch.Tensor, activation: str) -> torch.Tensor:
     return apply_activation(y, activation)
 
 
-def _depthwise(program: KernelProgram, x: torch.Tensor, weight: torch.Tensor,
-               bias: torch.Tensor | None) -> torch.Tensor:
-    """torch's depthwise conv2d on quantised NHWC `x`, activation applied; NCHW result."""
-    conv = program.conv
-    xc = x.permute(0, 3, 1, 2)  # NCHW view of NHWC memory = channels_last
-    pt, pb, pl, pr = conv.padding
-    if pt == pb and pl == pr:
-        padding = (pt, pl)
-    else:
-        xc = torch.nn.functional.pad(xc, (pl, pr, pt, pb))
-        padding = (0, 0)
-    y = torch.nn.functional.conv2d(xc, weight, bias, conv.stride, padding, conv.dilation,
-                                   groups=conv.channels)
-    return _activate_in_place(y, conv.activation)
+def _fp32_conv(program: KernelProgram, x: torch.Tensor, weight: torch.Tensor,
+               bias: torch.Tensor | None, activation: str) -> torch.Tensor:
+    """The conv on quantised float32 NHWC `x`, activation applied: (pixels, C) rows."""
+    y = _activate_in_place(_conv(program, x, weight, bias), activation)
+    return y.permute(0, 2, 3, 1).reshape(-1, program.conv.channels)
 
 
-def _quantized_conv(program: KernelProgram, x: torch.Tensor, weight: torch.Tensor,
-                    bias: torch.Tensor | None) -> torch.Tensor:
-    """`_depthwise` with `quantized()` at the input and output: NHWC, as run_reference returns."""
+def _fp32_route(program: KernelProgram, x: torch.Tensor, weight: torch.Tensor,
+                bias: torch.Tensor | None) -> torch.Tensor:
+    """NHWC `x` (float32 or bf16), quantised here; NHWC float32 out."""
     conv = program.conv
-    y = _depthwise(program, quantized(x, conv.dtype), weight, bias)
-    return output_nhwc(program, y.permute(0, 2, 3, 1).reshape(-1, conv.channels))
+    act = conv.activation
+    if conv.dtype != "bf16" or not native_bf16():
+        xq = quantized(x.to(torch.float32), conv.dtype)
+        return output_nhwc(program, _fp32_conv(program, xq, weight, bias, act))
+    # The native cast rounds like quantized() but rewrites NaNs; those only matter if
+    # one reaches the output (every activation keeps NaN), so the NaN scan is done
+    # once, on the output, and a NaN there redoes the conv with quantized().
+    xq = x if x.dtype == torch.bfloat16 else x.to(torch.bfloat16)
+    rows = _fp32_conv(program, xq.to(torch.float32), weight, bias, act)  # bf16->f32: exact
+    if has_nan(rows):
+        xq = quantized(x, conv.dtype)
+        return output_nhwc(program, _fp32_conv(program, xq, weight, bias, act))
+    out = rows.to(torch.bfloat16).to(torch.float32)  # = quantized(rows, "bf16"): no NaN
+    return out.reshape(conv.batch, conv.out_h, conv.out_w, conv.channels).contiguous()
 
 
 def run_reference(program: KernelProgram, x_nhwc: Any, prepared_weights: Any,
                   prepared_bias: Any = None) -> torch.Tensor:
-    conv = program.conv
-    weight, bias = _CONV_WEIGHTS.get(program, prepared_weights, prepared_bias)
-    x = raw_input_nhwc(program, x_nhwc)
-    if conv.dtype != "bf16" or not native_bf16():
-        return _quantized_conv(program, x, weight, bias)
-
-    # bf16 fast path. The native cast rounds like quantized() but rewrites NaNs; those
-    # only matter if one reaches the output (every activation keeps NaN), so the NaN scan
-    # is done once, on the output, and a NaN there redoes the conv with quantized().
-    bf16_input = isinstance(x_nhwc, torch.Tensor) and x_nhwc.dtype == torch.bfloat16
-    xq = x if bf16_input else x.to(torch.bfloat16).to(torch.float32)  # bf16 -> f32 is exact
-    rows = _depthwise(program, xq, weight, bias).permute(0, 2, 3, 1).reshape(-1, conv.channels)
-    if has_nan(rows):
-        return _quantized_conv(program, x, weight, bias)
-    out = rows.to(torch.bfloat16).to(torch.float32)  # = quantized(rows, "bf16"): no NaN
-    return out.reshape(conv.batch, conv.out_h, conv.out_w, conv.channels).contiguous()
+    unlaid = _unlaid_weights(program, prepared_weights, prepared_bias)
+    x = as_tensor_nhwc(program, x_nhwc)  # float32, or bf16 as given
+    route = unlaid.bf16
+    if route is not None and native_bf16():  # (tt-lang-sim may have rebound bf16 since)
+        xb = x.to(torch.bfloat16, memory_format=torch.contiguous_format)
+        if route.accepts(xb):
+            y = _bf16_conv(program, xb, route.weight, route.bias).to(torch.float32)
+            # the activation commutes with the rounding; a NaN output takes the fp32
+            # route (oneDNN writes its own NaN pattern, quantized() keeps the sign)
+            out = _activate_in_place(y, program.conv.activation).permute(0, 2, 3, 1)
+            if not has_nan(out):
+                return out
+    return _fp32_route(program, x, unlaid.weight, unlaid.bias)
 
 
 def run_reference_windows(program: KernelProgram, x_nhwc: Any, prepared_weights: Any,
