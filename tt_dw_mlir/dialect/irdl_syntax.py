@@ -197,7 +197,12 @@ def shadow_unmodelled(text: str) -> str:
 
     if "ttir" not in text and "ttnn" not in text:
         return text
-    return _DIALECT_SYMBOL.sub(symbol, _GENERIC_NAME.sub(op_name, text))
+    # Most modules use only modelled ops: find the names first, rewrite only if needed.
+    if any(f"{d}.{n}" not in ops for d, n in set(_GENERIC_NAME.findall(text))):
+        text = _GENERIC_NAME.sub(op_name, text)
+    if "#ttir" in text or "#ttnn" in text or "!ttir" in text or "!ttnn" in text:
+        text = _DIALECT_SYMBOL.sub(symbol, text)
+    return text
 
 
 def unshadow(text: str) -> str:
