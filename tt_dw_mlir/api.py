@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tt_dw_mlir.dialect import verify_module
-from tt_dw_mlir.ir import Diagnostic, DiagnosticError, dense_to_numpy, diagnostics_of, ir, \
+from tt_dw_mlir.dialect.constants import dense_to_numpy
+from tt_dw_mlir.ir import Diagnostic, DiagnosticError, diagnostics_of, ir, \
     location_of, name_of, new_context, ops_named, parse_module as _parse, print_module
 from tt_dw_mlir.passes import PASSES, PIPELINES, PipelineError, build_pass_manager
 

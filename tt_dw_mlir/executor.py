@@ -23,67 +23,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .ir import dense_to_numpy, ir, location_of, name_of
+from .dialect.constants import ResourceBlobs, dense_to_numpy
+from .ir import ir, location_of, name_of
 
 DEPTHWISE_OPS = ("ttnn.depthwise_pool_program", "ttir.conv2d")
 
 
-def _raw_data_reader():
-    """MLIR's C API `mlirDenseElementsAttrGetRawData`, from the bindings' own library.
-
-    The Python bindings give no buffer for bf16 elements; the C API returns the
-    attribute's storage (one element for a splat), which is exact.
-    """
-    import ctypes
-    import os
-
-    from mlir import _mlir_libs
-
-    lib = ctypes.CDLL(os.path.join(os.path.dirname(_mlir_libs.__file__), "libMLIRPythonCAPI.so"))
-    raw = lib.mlirDenseElementsAttrGetRawData
-    raw.restype, raw.argtypes = ctypes.c_void_p, [ctypes.c_void_p]  # MlirAttribute = {void *ptr}
-    capsule = ctypes.pythonapi.PyCapsule_GetPointer
-    capsule.restype, capsule.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
-
-    def read(attr, count: int, itemsize: int) -> bytes:
-        pointer = capsule(attr._CAPIPtr, b"mlir.ir.Attribute._CAPIPtr")
-        return ctypes.string_at(raw(pointer), count * itemsize)
-    return read
-
-
-_READ_RAW = None
-
-
-def constant_array(attr) -> np.ndarray:
-    """A `dense<...>` elements attribute as float32, from its raw storage (bit exact).
-
-    Anything else (dense_resource, opaque element types) goes to `ir.dense_to_numpy`.
-    """
-    global _READ_RAW
-    from .ir import USING_TTMLIR
-
-    if USING_TTMLIR or not isinstance(attr, ir.DenseElementsAttr):
-        return dense_to_numpy(attr)
-    shaped = ir.ShapedType(attr.type)
-    element = str(shaped.element_type)
-    dtypes = {"bf16": "bfloat16", "f32": np.float32, "f16": np.float16, "f64": np.float64,
-              "i32": np.int32, "i64": np.int64, "i16": np.int16, "i8": np.int8}
-    if element not in dtypes:
-        return dense_to_numpy(attr)
-    if element == "bf16":
-        import ml_dtypes
-
-        dtype = np.dtype(ml_dtypes.bfloat16)
-    else:
-        dtype = np.dtype(dtypes[element])
-    if _READ_RAW is None:
-        _READ_RAW = _raw_data_reader()
-    shape = tuple(shaped.shape)
-    count = 1 if attr.is_splat else int(np.prod(shape))
-    values = np.frombuffer(_READ_RAW(attr, count, dtype.itemsize), dtype=dtype)
-    if attr.is_splat:
-        return np.full(shape, values[0], dtype=np.float32)
-    return values.astype(np.float32).reshape(shape)
+def constant_array(attr, resources=None) -> np.ndarray:
+    """A `dense<...>` / `dense_resource<...>` elements attribute as float32, from its raw
+    storage, bit exact (`dialect.constants`; `resources` holds the module's blobs)."""
+    return dense_to_numpy(attr, resources)
 
 
 class ExecutionError(RuntimeError):
@@ -197,6 +146,7 @@ class Executor:
     layer_backends: dict = field(default_factory=dict)  # location name -> backend it ran on
     _plans: dict = field(default_factory=dict)
     _constants: dict = field(default_factory=dict)
+    _resources: Any = None  # the module's dense_resource blobs, read on first use
 
     # -- planning ------------------------------------------------------------
     def _function(self, name: str):
@@ -245,7 +195,10 @@ class Executor:
         return plan
 
     def _constant(self, op) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(constant_array(op.attributes["value"])))
+        if self._resources is None:
+            self._resources = ResourceBlobs(self.module.operation)
+        return torch.from_numpy(np.ascontiguousarray(constant_array(op.attributes["value"],
+                                                                    self._resources)))
 
     def _compile_op(self, op, name: str, operands: list) -> tuple[Callable, list]:
         """A closure computing the op's result from its operand tensors, and the operands it reads."""

@@ -48,8 +48,7 @@ except ImportError:
 __all__ = [
     "ir", "passmanager", "USING_TTMLIR", "Diagnostic", "DiagnosticError",
     "new_context", "parse_module", "print_module", "verify", "diagnostics_of", "at",
-    "location_of", "name_of", "ops_named", "dense_to_numpy", "numpy_to_dense", "resource_blobs",
-    "on_large_stack",
+    "location_of", "name_of", "ops_named", "on_large_stack",
 ]
 
 if not USING_TTMLIR:  # users wrote `ttir.quantize`, not its unregistered shadow `TTIR.quantize`
@@ -677,86 +676,3 @@ def verify(module, source_name: str | None = None) -> list[Diagnostic]:
             return diagnostics_of(error, source_name)
 
     return on_large_stack(run)
-
-
-# --------------------------------------------------------------------------- #
-# Dense constants <-> numpy (bf16 has no buffer protocol, so it goes via hex)
-# --------------------------------------------------------------------------- #
-_HEX = re.compile(r'dense<"0x([0-9A-Fa-f]*)">')
-_NUMBER = re.compile(r"[-+]?(?:inf|nan|\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)")
-
-
-def _numpy_dtype(element_type):
-    import numpy as np
-
-    text = str(element_type)
-    if text == "bf16":
-        import ml_dtypes
-
-        return np.dtype(ml_dtypes.bfloat16)
-    table = {"f32": np.float32, "f16": np.float16, "f64": np.float64, "i32": np.int32,
-             "i64": np.int64, "i8": np.int8, "i16": np.int16, "i1": np.bool_}
-    if text not in table:
-        raise ValueError(f"unsupported element type {text}")
-    return np.dtype(table[text])
-
-
-def dense_to_numpy(attr, resources: dict[str, bytes] | None = None):
-    """A dense (or dense_resource) elements attribute as a float32 numpy array."""
-    import numpy as np
-
-    shaped = ir.ShapedType(attr.type)
-    shape = tuple(shaped.shape)
-    dtype = _numpy_dtype(shaped.element_type)
-    text = str(attr)
-    if text.startswith("dense_resource<"):
-        name = text[len("dense_resource<"):text.index(">")]
-        if not resources or name not in resources:
-            raise ValueError(f"dense_resource blob '{name}' is not in the module's resources")
-        data = resources[name]
-        return np.frombuffer(data, dtype=dtype, count=int(np.prod(shape))).reshape(shape).astype(np.float32)
-    found = _HEX.match(text)
-    if found:
-        data = bytes.fromhex(found.group(1))
-        count = int(np.prod(shape))
-        values = np.frombuffer(data, dtype=dtype)
-        if values.size == 1 and count != 1:  # splat in hex form
-            values = np.full(count, values[0], dtype=dtype)
-        return values.reshape(shape).astype(np.float32)
-    dense = ir.DenseElementsAttr(attr)
-    if dense.is_splat:
-        body = text[text.index("<") + 1:text.rindex(">")]
-        return np.full(shape, float(_NUMBER.findall(body)[0]), dtype=np.float32)
-    if str(shaped.element_type) != "bf16":
-        return np.asarray(dense).astype(np.float32).reshape(shape)
-    literal = text.rsplit(" : ", 1)[0]  # without the `: tensor<AxBx...>` type, whose sizes are numbers too
-    body = literal[literal.index("<") + 1:literal.rindex(">")]
-    return np.array([float(v) for v in _NUMBER.findall(body)], dtype=np.float32).reshape(shape)
-
-
-def numpy_to_dense(values, element_type: str = "bf16"):
-    """A float array as a dense elements attribute of `tensor<shape x element_type>` (needs a context)."""
-    import numpy as np
-
-    dtype = _numpy_dtype(element_type)
-    array = np.ascontiguousarray(np.asarray(values, dtype=np.float32).astype(dtype))
-    mlir_type = {"bf16": ir.BF16Type, "f32": ir.F32Type, "f16": ir.F16Type}[element_type].get()
-    tensor_type = ir.RankedTensorType.get(list(array.shape), mlir_type)
-    raw = array.view(np.uint16) if element_type == "bf16" else array
-    return ir.DenseElementsAttr.get(raw, type=tensor_type)
-
-
-_RESOURCE_SECTION = re.compile(r"\{-#(.*?)#-\}", re.S)
-_BLOB = re.compile(r'([A-Za-z_][\w.$-]*)\s*:\s*"0x([0-9A-Fa-f]*)"')
-
-
-def resource_blobs(text: str) -> dict[str, bytes]:
-    """`dense_resource` blobs of a module's text (the bindings do not expose them).
-
-    A blob's first 4 bytes are its alignment, as MLIR writes it; they are dropped.
-    """
-    blobs: dict[str, bytes] = {}
-    for section in _RESOURCE_SECTION.findall(text):
-        for name, hexdata in _BLOB.findall(section):
-            blobs[name] = bytes.fromhex(hexdata)[4:]
-    return blobs

@@ -24,21 +24,38 @@ class InvalidOp(Exception):
     """The op is malformed: the message becomes an error at its location."""
 
 
-def int_list(attr, name: str) -> list[int]:
-    if isinstance(attr, ir.IntegerAttr):
+def _is_int(attr, width: int) -> bool:
+    t = attr.type if isinstance(attr, ir.IntegerAttr) else None
+    return isinstance(t, ir.IntegerType) and t.width == width and t.is_signless
+
+
+def i32_or_array(attr, name: str, sizes: tuple[int, ...]) -> list[int]:
+    """tt-mlir's `AnyAttrOf<[I32Attr, DenseI32ArrayAttr]>` read as getPairOfInteger /
+    getQuadrupleOfInteger do (include/ttmlir/Utils.h): an i32 scalar, or an
+    `array<i32>` of one of `sizes` values. i64 arrays, other integer types and other
+    lengths are refused, as tt-mlir's verifier refuses them."""
+    if isinstance(attr, ir.IntegerAttr) and _is_int(attr, 32):
         return [attr.value]
-    if isinstance(attr, (ir.DenseI32ArrayAttr, ir.DenseI64ArrayAttr)):
-        return list(attr)
-    raise InvalidOp(f"'{name}' must be an integer or an integer array, got {attr}")
+    if isinstance(attr, ir.DenseI32ArrayAttr):
+        values = list(attr)
+        if len(values) in sizes:
+            return values
+        raise InvalidOp(f"'{name}' must be an i32 or an array<i32> of {' or '.join(map(str, sizes))} "
+                        f"values, got {len(values)} value(s)")
+    raise InvalidOp(f"'{name}' must be an i32 or an array<i32> of {' or '.join(map(str, sizes))} "
+                    f"values, got {attr}")
+
+
+def integer(attr, name: str, width: int) -> int:
+    """An `I32Attr` / `I64Attr`: a signless integer of exactly that width."""
+    if isinstance(attr, ir.IntegerAttr) and _is_int(attr, width):
+        return attr.value
+    raise InvalidOp(f"'{name}' must be an i{width} integer attribute, got {attr}")
 
 
 def pair(attr, name: str) -> tuple[int, int]:
-    values = int_list(attr, name)
-    if len(values) == 1:
-        return values[0], values[0]
-    if len(values) == 2:
-        return values[0], values[1]
-    raise InvalidOp(f"'{name}' must have 1 or 2 values, got {len(values)}")
+    values = i32_or_array(attr, name, (2,))
+    return (values[0], values[0]) if len(values) == 1 else (values[0], values[1])
 
 
 def ranked_shape(value, what: str) -> list[int]:
@@ -46,6 +63,13 @@ def ranked_shape(value, what: str) -> list[int]:
     if not isinstance(t, ir.RankedTensorType):
         raise InvalidOp(f"{what} must be a ranked tensor, got {t}")
     return list(t.shape)
+
+
+def ttir_name(op) -> str:
+    """The op's name, `ttir.` also for TTIR ops the IRDL subset does not model (which it
+    parses under the shadow namespace `TTIR.`, see dialect/irdl_syntax.py)."""
+    name = op.name
+    return "ttir." + name[5:] if name.startswith("TTIR.") else name
 
 
 def is_destination(value) -> bool:
@@ -114,9 +138,7 @@ class Conv2d:
         found = []
         for name, default in defaults.items():
             attr = self.op.attributes[name] if name in self.op.attributes else None
-            if attr is not None and not isinstance(attr, ir.IntegerAttr):  # TTIROps.td: I64Attr
-                raise InvalidOp(f"'{name}' must be an integer attribute, got {attr}")
-            found.append(default if attr is None else attr.value)
+            found.append(default if attr is None else integer(attr, name, 64))
         if sorted(found) != [0, 1, 2, 3]:
             raise InvalidOp(f"batch/height/width/channel dims {found} must be a permutation of 0..3")
         return tuple(found)
@@ -142,14 +164,11 @@ class Conv2d:
     @cached_property
     def padding(self) -> tuple[int, int, int, int]:
         """[pT, pB, pL, pR] (converted from TTIR's [pT, pL, pB, pR])."""
-        values = int_list(self._attr("padding"), "padding")
-        if len(values) not in (1, 2, 4):
-            raise InvalidOp(f"'padding' must have 1, 2 or 4 values, got {len(values)}")
-        return ttir_padding_to_sides(values)
+        return ttir_padding_to_sides(i32_or_array(self._attr("padding"), "padding", (2, 4)))
 
     @cached_property
     def groups(self) -> int:
-        return int_list(self._attr("groups"), "groups")[0]
+        return integer(self._attr("groups"), "groups", 32)
 
     # ----- shapes ---------------------------------------------------------
     def nhwc(self, shape: list[int]) -> list[int]:
@@ -192,7 +211,7 @@ class Conv2d:
                 raise InvalidOp(f"{what} must be a 4-D tensor, got {value.type}")
         if len(self.weight_shape) != 4:
             raise InvalidOp(f"weight must be a 4-D tensor [O, C/G, kH, kW], got {self.weight.type}")
-        _ = self.dims, self.padding
+        _ = self.dims, self.padding, self.groups
         if min(self.stride) < 1 or min(self.dilation) < 1:
             raise InvalidOp(f"stride {list(self.stride)} and dilation {list(self.dilation)} must be >= 1")
         if min(self.padding) < 0:
@@ -205,6 +224,10 @@ class Conv2d:
             return
         n, h, w, c = self.input_nhwc
         o, c_per_group, kh, kw = self.weight_shape
+        for what, shape in (("input", self.input_nhwc), ("weight", self.weight_shape),
+                            ("result", self.output_nhwc)):
+            if 0 in shape:
+                raise InvalidOp(f"{what} has a zero-sized dimension: {list(shape)}")
         if self.groups < 1 or c % self.groups or o % self.groups:
             raise InvalidOp(f"groups = {self.groups} must divide input channels ({c}) "
                             f"and output channels ({o})")

@@ -57,7 +57,7 @@ class LayoutRecord:
                         self.layout.channels_per_shard, pixels, self.cores)
 
     def to_attr(self):
-        return _layout_attribute(self, ir.Context.current)
+        return _layout_attribute(self)
 
     @staticmethod
     def from_attr(attr) -> "LayoutRecord":
@@ -65,9 +65,10 @@ class LayoutRecord:
         return _read_layout(attr)
 
 
-@lru_cache(maxsize=1024)
-def _layout_attribute(record: LayoutRecord, context):
-    """`#ttnn.depthwise_weight_layout` of a record, built once per context."""
+def _layout_attribute(record: LayoutRecord):
+    """`#ttnn.depthwise_weight_layout` of a record, in the current context.
+
+    Built from its textual form: an IRDL-defined attribute has no Python builder."""
     lay, grid = record.layout, record.grid
     fields = (
         f'shard_scheme = "{lay.scheme}", grid = array<i32: {grid[0]}, {grid[1]}>, '
@@ -76,10 +77,9 @@ def _layout_attribute(record: LayoutRecord, context):
         f"face_rows_per_position = {lay.face_rows_per_position} : i32, "
         f"rows_per_tile = {lay.rows_per_tile} : i32, tiles_per_shard = {lay.tiles_per_shard} : i32, "
         f"kernel_size = array<i32: {lay.kernel[0]}, {lay.kernel[1]}>, dtype = \"{lay.dtype}\"")
-    return ir.Attribute.parse(f"{LAYOUT_ATTR}<{{{fields}}}>", context=context)
+    return ir.Attribute.parse(f"{LAYOUT_ATTR}<{{{fields}}}>")
 
 
-@lru_cache(maxsize=4096)  # attributes are uniqued: a model's layers share a few layouts
 def _read_layout(attr) -> LayoutRecord:
     text = str(attr)
     if not text.startswith(LAYOUT_ATTR + "<"):
@@ -141,14 +141,15 @@ def i32_array(values):
 def string(value: str):
     return ir.StringAttr.get(value)
 
-def conv_attributes(conv: DepthwiseConv, record: LayoutRecord) -> dict:
+def conv_attributes(conv: DepthwiseConv, layout_attr) -> dict:
+    """The attributes of `ttnn.depthwise_pool_conv`; `layout_attr` is the record's `to_attr()`."""
     return {
         "in_channels": i32(conv.channels), "out_channels": i32(conv.channels),
         "batch_size": i32(conv.batch), "input_height": i32(conv.in_h), "input_width": i32(conv.in_w),
         "kernel_size": i32_array(conv.kernel), "stride": i32_array(conv.stride),
         "padding": i32_array(conv.padding), "dilation": i32_array(conv.dilation),
         "activation": string(conv.activation), "dtype": string(conv.dtype),
-        "weight_layout": record.to_attr(),
+        "weight_layout": layout_attr,
     }
 
 def conv_from_attributes(op) -> tuple[DepthwiseConv, LayoutRecord]:
@@ -204,12 +205,8 @@ def from_attribute(attr):
 def program_of(op) -> KernelProgram:
     """The KernelProgram a `ttnn.depthwise_pool_program` op carries (checked against its attributes)."""
     conv, record = conv_from_attributes(op)
-    return _program(op.attributes["program"], conv, record)
-
-
-@lru_cache(maxsize=1024)  # a model's layers share a few programs; attributes are uniqued
-def _program(attr, conv: DepthwiseConv, record: LayoutRecord) -> KernelProgram:
-    return KernelProgram.from_attributes(from_attribute(attr), conv, record.sharding(conv), record.layout)
+    return KernelProgram.from_attributes(from_attribute(op.attributes["program"]), conv,
+                                         record.sharding(conv), record.layout)
 
 
 @lru_cache(maxsize=1024)
@@ -282,3 +279,38 @@ def prepared_weight_type(layout: WeightLayout):
 
 def prepared_bias_type(layout: WeightLayout):
     return tensor_type(layout.bias_shape)
+
+
+# ------------------------------------------------------------------ device
+DEVICE_ATTR = "tt_dw.device"
+
+
+def module_device(module_op, requested: str = ""):
+    """(Device, recorded?) of a module: its `tt_dw.device`, else `requested`, else n150.
+
+    The device is decided once per module and recorded on it (as tt-mlir records its
+    device in the `ttcore.system_desc` module attribute, TTCoreRegisterDevice.cpp);
+    every pass reads it from there. Raises ValueError when `requested` names a
+    device other than the recorded one, or the attribute is not a device."""
+    from tt_dw_mlir.sharding import device_from_dict, get_device
+
+    attributes = module_op.attributes
+    if DEVICE_ATTR not in attributes:
+        return get_device(requested or "n150"), False
+    try:
+        recorded = device_from_dict(from_attribute(attributes[DEVICE_ATTR]))
+    except (TypeError, ValueError, KeyError) as problem:
+        raise ValueError(f"'{DEVICE_ATTR}' is not a device description: {problem}") from None
+    if requested and get_device(requested) != recorded:
+        raise ValueError(f"device={requested} conflicts with the module's {DEVICE_ATTR} "
+                         f"({recorded.name}): a module is compiled for one device")
+    return recorded, True
+
+
+def record_device(module_op, device) -> None:
+    """`tt_dw.device = {name, arch, grid, l1_size, ...}` on the module (field names as
+    tt-mlir's #ttcore.system_desc chip descriptions spell them)."""
+    module_op.attributes[DEVICE_ATTR] = to_attribute({
+        "name": device.name, "arch": device.arch, "grid": list(device.grid),
+        "l1_size": device.l1_bytes, "l1_unreserved_base": device.l1_unreserved_base,
+        "num_dram_channels": device.num_dram_channels})

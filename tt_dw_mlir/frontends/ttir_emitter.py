@@ -28,7 +28,8 @@ from typing import Any, Callable, Sequence, Union
 import numpy as np
 
 from ..conv_config import ACTIVATIONS, DepthwiseConv, ttir_padding_to_sides
-from ..ir import USING_TTMLIR, ir, new_context, numpy_to_dense, print_module
+from ..dialect.constants import numpy_to_dense
+from ..ir import USING_TTMLIR, ir, new_context, print_module
 
 DTYPES = ("bf16", "f32")
 WEIGHT_MODES = ("constants", "arguments")

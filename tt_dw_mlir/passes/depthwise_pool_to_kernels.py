@@ -11,19 +11,18 @@ per channel shard and the weight-multicast sender/receiver sets.
 
     %y = "ttnn.depthwise_pool_program"(%x, %pw) <{..., program = {kernels = ..., cbs = ...}}>
 
-The program is planned for the op's own weight layout; if the planner would
-choose another layout the op's layout wins, and a program that does not fit
-L1 is an error (the legalisation pass refuses such convs before this point).
+The program is planned for the op's own weight layout, on the device the module
+records (`tt_dw.device`, see `ttnn.module_device`); a `device` option that
+disagrees with it is an error. A program that does not fit L1 is an error (the
+legalisation pass refuses such convs before this point).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from tt_dw_mlir.dialect import ttnn
 from tt_dw_mlir.dialect.ttnn import to_attribute
 from tt_dw_mlir.ir import Diagnostic, at, ir, ops_named
-from tt_dw_mlir.program import KernelProgram, build_program
+from tt_dw_mlir.program import build_program
 
 
 class DepthwisePoolToKernels:
@@ -34,6 +33,7 @@ class DepthwisePoolToKernels:
         self.options = options
         self.diagnostics = diagnostics
         self.source_name = source_name
+        self._programs: dict = {}  # a model repeats a few layer shapes many times
 
     def run(self, module_op) -> None:
         with module_op.context:
@@ -41,10 +41,19 @@ class DepthwisePoolToKernels:
 
     def _run(self, module_op) -> None:
         convs = ops_named(module_op, "ttnn.depthwise_pool_conv")
-        program_attributes = {}  # a model repeats a few layer shapes many times
+        try:
+            device, recorded = ttnn.module_device(module_op, self.options.device)
+        except ValueError as problem:
+            self.diagnostics.append(at(module_op, "error", f"depthwise-pool-to-kernels: {problem}",
+                                       self.source_name))
+            return
+        program_attributes = {}
         for op in convs:
             conv, record = ttnn.conv_from_attributes(op)
-            program = _build(conv, record.sharding(conv), self.options.device)
+            key = (conv, record)
+            if key not in self._programs:
+                self._programs[key] = build_program(conv, record.sharding(conv), device)
+            program = self._programs[key]
             problems = list(ttnn.program_problems(program))
             if program.layout != record.layout:
                 problems.append(f"the program's layout {program.layout} differs from the op's {record.layout}")
@@ -61,9 +70,5 @@ class DepthwisePoolToKernels:
                                           operands=list(op.operands), attributes=attributes)
             op.results[0].replace_all_uses_with(new.results[0])
             op.erase()
-
-
-@lru_cache(maxsize=1024)
-def _build(conv, sharding, device: str) -> KernelProgram:
-    """The program depends only on the conv, the sharding and the device."""
-    return build_program(conv, sharding, device)
+        if convs and not recorded:
+            ttnn.record_device(module_op, device)

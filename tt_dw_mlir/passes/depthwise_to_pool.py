@@ -18,22 +18,37 @@ After (bias and activation fused, the layout chosen for the device):
 A constant weight or bias (`ttir.constant` / `arith.constant` holding `dense<>` or
 `dense_resource<>`) is folded: the prepare op is replaced by a `ttir.constant`
 already in the prepared layout, quantised to the weight dtype. An NCHW-described
-conv gets `ttir.permute` ops around it. Every conv left alone gets a remark
-that says why; a second run changes nothing.
+conv gets `ttir.permute` ops around it. A bias add is fused as tt-mlir's
+`ConvAddBias` (lib/Dialect/TTIR/Transforms/TTIRFusing.cpp) fuses it: through a
+`ttir.broadcast` of a per-channel value (and the `ttir.reshape` that made it), and
+into a conv that already has a bias (the two are added).
+
+The device is decided once per module: the `device` option, or the device the
+module already records (`tt_dw.device`, a module attribute in the way tt-mlir
+records its `ttcore.system_desc`), else n150; a converted module records it for
+the passes after this one. An option that disagrees with the recorded device is
+an error at the module.
+
+A conv left alone keeps its IR byte for byte (everything is read and checked
+before anything is built) and gets a remark when it is grouped (groups > 1);
+or depthwise; dense convs get one only with `remarks=all`. A second run changes
+nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from tt_dw_mlir.conv_config import DTYPES, SCHEMES, DepthwiseConv
 from tt_dw_mlir.cost_model import prefer_pool
 from tt_dw_mlir.dialect import ttnn
+from tt_dw_mlir.dialect.constants import ConstantError, ResourceBlobs, dense_to_numpy, \
+    numpy_dtype, numpy_to_dense
 from tt_dw_mlir.dialect.ttir import ELEMENTWISE_ACTIVATIONS, Conv2d, InvalidOp, is_destination, \
-    source_operands
-from tt_dw_mlir.ir import Diagnostic, at, dense_to_numpy, ir, numpy_to_dense, ops_named, \
-    resource_blobs
+    source_operands, ttir_name
+from tt_dw_mlir.ir import Diagnostic, at, ir, ops_named
 from tt_dw_mlir.layout import prepare_bias, prepare_weights
 from tt_dw_mlir.program import plan_program
 from tt_dw_mlir.sharding import DEVICES, Refusal
@@ -48,12 +63,12 @@ class NotConverted(Exception):
 
 @dataclass
 class Options:
-    device: str = "n150"
+    device: str = ""            # "" = the device the module records, else n150
     weight_dtype: str = "bf16"
     shard_scheme: str = "auto"  # auto | height_sharded | width_sharded | block_sharded
     path: str = "auto"          # auto (cost model) | pool | matmul
     fold: bool = True
-    remarks: str = "rejected"   # rejected | all | none
+    remarks: str = "rejected"   # rejected (grouped convs) | all | none
 
     CHOICES = {"device": tuple(DEVICES), "weight_dtype": DTYPES, "shard_scheme": ("auto", *SCHEMES),
                "path": ("auto", "pool", "matmul"), "remarks": ("rejected", "all", "none")}
@@ -61,7 +76,7 @@ class Options:
 
 @dataclass
 class _Fusion:
-    bias: object = None             # a value with C elements, or None
+    biases: list = field(default_factory=list)  # per-channel values added to the conv (0, 1 or 2)
     activation: str = "none"
     last: object = None             # the op whose result the fused op replaces
     fused_ops: tuple = ()           # ops to erase, users first
@@ -75,7 +90,10 @@ class DepthwiseToPool:
         self.options = options
         self.diagnostics = diagnostics
         self.source_name = source_name
-        self._blobs: dict[str, bytes] | None = None
+        # Owned by this pass instance (not module globals): plans depend only on the conv,
+        # the device and the scheme, and a model repeats a few shapes many times.
+        self._plans: dict = {}
+        self._layout_attrs: dict = {}
 
     # ------------------------------------------------------------------ run
     def run(self, module_op) -> None:
@@ -83,9 +101,14 @@ class DepthwiseToPool:
             self._run(module_op)
 
     def _run(self, module_op) -> None:
-        convs = ops_named(module_op, "ttir.conv2d")
-        self._module_op = module_op
-        for op in convs:
+        try:
+            self.device, recorded = ttnn.module_device(module_op, self.options.device)
+        except ValueError as problem:
+            self._report(module_op, "error", f"depthwise-to-pool: {problem}")
+            return
+        self._resources = ResourceBlobs(module_op)
+        converted = 0
+        for op in ops_named(module_op, "ttir.conv2d"):
             try:
                 conv = Conv2d(op)
             except InvalidOp as problem:
@@ -93,9 +116,13 @@ class DepthwiseToPool:
                 continue
             try:
                 self._convert(conv)
+                converted += 1
             except NotConverted as reason:
-                if self.options.remarks != "none":
+                if self.options.remarks == "all" or (self.options.remarks == "rejected" and
+                                                     _is_grouped(conv)):
                     self._report(op, "remark", f"depthwise-to-pool: conv not converted: {reason}")
+        if converted and not recorded:
+            ttnn.record_device(module_op, self.device)
 
     def _report(self, op, severity: str, message: str) -> None:
         self.diagnostics.append(at(op, severity, message, self.source_name))
@@ -116,7 +143,7 @@ class DepthwiseToPool:
         element = str(conv.element_type)
         if element not in FLOAT_TYPES:
             raise NotConverted(f"element type {element} is not a float type the pool kernels take")
-        if conv.groups == 1 and c > 1:
+        if conv.groups == 1 and not c == o == 1:
             raise NotConverted(f"groups = 1: a dense conv ({c} -> {o} channels), not depthwise")
         if conv.groups != c:
             raise NotConverted(f"grouped conv with {conv.groups} groups of {c // conv.groups} channels, "
@@ -133,16 +160,20 @@ class DepthwiseToPool:
                              weight_dtype=self.options.weight_dtype)
 
     def _fusion(self, conv: Conv2d, channels: int) -> _Fusion:
-        fusion = _Fusion(bias=conv.bias, last=conv.op)
+        """The bias add and activation after `conv` that can be fused (ConvAddBias's rules)."""
+        fusion = _Fusion(biases=[conv.bias] if conv.bias is not None else [], last=conv.op)
         fused = []
         value = conv.op.results[0]
         users = _users(value)
-        if conv.bias is None and len(users) == 1 and users[0].name == "ttir.add":
+        if len(users) == 1 and users[0].name == "ttir.add":
             add = users[0]
             others = [v for v in source_operands(add) if v != value]
-            if len(others) == 1 and _per_channel(others[0], channels, conv.dims[3]):
-                fusion.bias, fusion.last = others[0], add
-                fused.append(add)
+            bias, feeders = _look_through_broadcast(others[0], add) if len(others) == 1 else (None, [])
+            if bias is not None and _per_channel(bias, channels, conv.dims[3], conv.op.results[0]) and \
+                    _can_add_biases(fusion.biases + [bias]):
+                fusion.biases.append(bias)
+                fusion.last = add
+                fused += [add] + feeders
                 value = add.results[0]
                 users = _users(value)
         activation = None
@@ -156,34 +187,36 @@ class DepthwiseToPool:
                 activation, chain = "silu", silu
         if activation:
             fusion.activation, fusion.last = activation, chain[-1]
-            fused += chain
-        fusion.fused_ops = tuple(reversed(fused))
+            fused = chain[::-1] + fused
+        fusion.fused_ops = tuple(_users_first(fused))
         return fusion
 
     # ------------------------------------------------------------ rewriting
     def _convert(self, conv: Conv2d) -> None:
+        """Read and check everything, then build: a refused conv leaves the IR as it was."""
         description = self._describe(conv)
         fusion = self._fusion(conv, description.channels)
-        description = description.with_(has_bias=fusion.bias is not None, activation=fusion.activation)
+        description = description.with_(has_bias=bool(fusion.biases), activation=fusion.activation)
         self._check_path(description)
         record = self._choose_layout(description)
+        weight_values = self._constant_values(conv.weight, "weight")
+        bias_values = [self._constant_values(b, "bias") for b in fusion.biases]
         op = conv.op
         # Before the last fused op: a fused bias may be defined after the conv.
         with ir.InsertionPoint(fusion.last), op.location:
             x = conv.input
             if not conv.is_nhwc:
                 x = _permute(x, list(conv.dims))
-            weight = self._prepared_weight(conv.weight, description, record)
-            operands = [x, weight]
-            if fusion.bias is not None:
-                operands.append(self._prepared_bias(fusion.bias, description, record))
+            operands = [x, self._prepared_weight(conv.weight, weight_values, description, record)]
+            if fusion.biases:
+                operands.append(self._prepared_bias(fusion.biases, bias_values, description, record))
             # NHWC: the op replaces the last fused op's result, so it takes that type
             # exactly, with its encoding (#ttnn.ttnn_layout, #ttcore...) if it has one.
             result_type = fusion.last.results[0].type if conv.is_nhwc else ttnn.tensor_type(
                 [description.batch, description.out_h, description.out_w, description.channels],
                 str(conv.element_type))
             new = ir.Operation.create("ttnn.depthwise_pool_conv", results=[result_type], operands=operands,
-                                      attributes=ttnn.conv_attributes(description, record))
+                                      attributes=ttnn.conv_attributes(description, self._layout_attr(record)))
             result = new.results[0]
             if not conv.is_nhwc:
                 back = [0] * 4
@@ -198,26 +231,33 @@ class DepthwiseToPool:
             dead.erase()
             for value in destinations:
                 _erase_if_unused(value.owner)
-        for value in (conv.weight, fusion.bias):
-            if value is not None and _is_constant(value):
-                _erase_if_unused(value.owner)
+        for value in [conv.weight] + fusion.biases:
+            _erase_dead_constant_chain(value)
 
     def _check_path(self, conv: DepthwiseConv) -> None:
         if self.options.path == "pool":
             return
         if self.options.path == "matmul":
             raise NotConverted("path=matmul forces the grouped-conv matmul path")
-        pool_wins, ratio = prefer_pool(conv, self.options.device)
+        pool_wins, ratio = prefer_pool(conv, self.device.name)
         if not pool_wins:
             raise NotConverted(f"the cost model estimates the grouped-matmul path cheaper on "
-                               f"{self.options.device} (matmul/pool time ratio {ratio:.2f})")
+                               f"{self.device.name} (matmul/pool time ratio {ratio:.2f})")
 
     def _choose_layout(self, conv: DepthwiseConv) -> ttnn.LayoutRecord:
         scheme = None if self.options.shard_scheme == "auto" else self.options.shard_scheme
-        plan = _plan(conv, self.options.device, scheme)
+        key = (conv, scheme)
+        if key not in self._plans:
+            self._plans[key] = plan_program(conv, self.device, scheme)
+        plan = self._plans[key]
         if isinstance(plan, Refusal):
             raise NotConverted(str(plan))
         return ttnn.LayoutRecord.of(plan.sharding, plan.layout)
+
+    def _layout_attr(self, record: ttnn.LayoutRecord):
+        if record not in self._layout_attrs:
+            self._layout_attrs[record] = record.to_attr()
+        return self._layout_attrs[record]
 
     @staticmethod
     def _summary(conv: DepthwiseConv, record: ttnn.LayoutRecord) -> str:
@@ -227,43 +267,52 @@ class DepthwiseToPool:
                 f"{lay.channels_per_shard}, {lay.dtype} weights")
 
     # ------------------------------------------------------ weight and bias
-    def _constant_values(self, value):
-        """The values of a constant operand as float32 numpy, or None if not constant."""
-        if not _is_constant(value):
-            return None
-        attr = value.owner.attributes["value"]
-        if str(attr).startswith("dense_resource<") and self._blobs is None:
-            self._blobs = resource_blobs(self._module_op.get_asm(large_resource_limit=None))
-        try:
-            return dense_to_numpy(attr, self._blobs)
-        except ValueError as problem:
-            raise NotConverted(f"constant weight could not be read: {problem}") from None
+    def _constant_values(self, value, what: str):
+        """The values of a constant operand (through reshapes) as float32, or None.
 
-    def _prepared_weight(self, weight, conv: DepthwiseConv, record: ttnn.LayoutRecord):
-        values = self._constant_values(weight) if self.options.fold else None
+        Read from the attribute's raw data; NotConverted, naming `what`, if unreadable."""
+        if not self.options.fold:
+            return None
+        source = _constant_source(value)
+        if source is None:
+            return None
+        try:
+            values = dense_to_numpy(source.attributes["value"], self._resources)
+        except ConstantError as problem:
+            raise NotConverted(f"constant {what} could not be read: {problem}") from None
+        return values.reshape(value.type.shape)
+
+    def _prepared_weight(self, weight, values, conv: DepthwiseConv, record: ttnn.LayoutRecord):
         if values is not None:
             return _constant(prepare_weights(values, record.layout))
         return ir.Operation.create(
             "ttnn.prepare_depthwise_pool_weights", results=[ttnn.prepared_weight_type(record.layout)],
             operands=[weight], attributes={"in_channels": ttnn.i32(conv.channels),
                                            "kernel_size": ttnn.i32_array(conv.kernel),
-                                           "weight_layout": record.to_attr()}).results[0]
+                                           "weight_layout": self._layout_attr(record)}).results[0]
 
-    def _prepared_bias(self, bias, conv: DepthwiseConv, record: ttnn.LayoutRecord):
-        values = self._constant_values(bias) if self.options.fold else None
-        if values is not None:
-            return _constant(prepare_bias(values.reshape(-1), record.layout))
+    def _prepared_bias(self, biases, values, conv: DepthwiseConv, record: ttnn.LayoutRecord):
+        if all(v is not None for v in values):
+            total = values[0].reshape(-1)
+            for more, bias in zip(values[1:], biases[1:]):
+                # the sum a `ttir.add` in the bias's element type gives (ConvAddBias adds them)
+                dtype = numpy_dtype(bias.type.element_type)
+                total = (total.astype(dtype) + more.reshape(-1).astype(dtype)).astype(np.float32)
+            return _constant(prepare_bias(total, record.layout))
+        bias = biases[0]
+        for more in biases[1:]:  # same type (checked by _can_add_biases)
+            bias = ir.Operation.create("ttir.add", results=[bias.type], operands=[bias, more]).results[0]
         return ir.Operation.create(
             "ttnn.prepare_depthwise_pool_bias", results=[ttnn.prepared_bias_type(record.layout)],
             operands=[bias], attributes={"in_channels": ttnn.i32(conv.channels),
-                                         "weight_layout": record.to_attr()}).results[0]
+                                         "weight_layout": self._layout_attr(record)}).results[0]
 
 
 # ---------------------------------------------------------------- helpers
-@lru_cache(maxsize=1024)
-def _plan(conv: DepthwiseConv, device: str, scheme: str | None):
-    """Programs depend only on the conv and the device: a model repeats a few shapes many times."""
-    return plan_program(conv, DEVICES[device], scheme)
+def _is_grouped(conv: Conv2d) -> bool:
+    """Grouped or depthwise (groups > 1, or a single-channel 1 -> 1 conv): the convs whose
+    rejection a user wants to hear about by default; dense convs are the common case."""
+    return conv.groups > 1 or conv.input_nhwc[3] == conv.weight_shape[0] == 1
 
 
 def _users(value) -> list:
@@ -276,8 +325,46 @@ def _users(value) -> list:
     return users
 
 
-def _per_channel(value, channels: int, channel_dim: int) -> bool:
-    """A bias-like operand: one value per channel on `channel_dim`, ones elsewhere."""
+def _users_first(ops: list) -> list:
+    """`ops` ordered so that every op comes before the ops it uses (safe erase order)."""
+    ordered = []
+    remaining = list(ops)
+    while remaining:
+        for op in remaining:
+            if not any(u in remaining and u != op for r in op.results for u in _users(r)):
+                ordered.append(op)
+                remaining.remove(op)
+                break
+        else:  # a cycle cannot happen in SSA; keep the order given
+            return ordered + remaining
+    return ordered
+
+
+def _look_through_broadcast(value, consumer):
+    """`value`, or the per-channel value a chain of `ttir.broadcast` / `ttir.reshape` ops
+    expands for `consumer` alone (tt-xla emits reshape -> broadcast -> add), and those ops."""
+    chain = []
+    while True:
+        owner = value.owner
+        if not isinstance(owner, (ir.Operation, ir.OpView)) or \
+                ttir_name(owner) not in ("ttir.broadcast", "ttir.reshape"):
+            return value, chain
+        if len(_users(value)) != 1 or not source_operands(owner):
+            return value, chain
+        chain.append(owner)
+        value = source_operands(owner)[0]
+        if _is_per_channel_shape(value):
+            return value, chain
+
+
+def _is_per_channel_shape(value) -> bool:
+    t = value.type
+    return isinstance(t, ir.RankedTensorType) and t.has_static_shape and \
+        sum(1 for d in t.shape if d != 1) <= 1
+
+
+def _per_channel(value, channels: int, channel_dim: int, result) -> bool:
+    """A bias-like operand: one value per channel on `channel_dim`, ones elsewhere (1-D: C)."""
     t = value.type
     if not isinstance(t, ir.RankedTensorType) or not t.has_static_shape:
         return False
@@ -286,6 +373,44 @@ def _per_channel(value, channels: int, channel_dim: int) -> bool:
         return shape[0] == channels
     return len(shape) == 4 and shape[channel_dim] == channels and \
         all(d == 1 for i, d in enumerate(shape) if i != channel_dim)
+
+
+def _can_add_biases(biases: list) -> bool:
+    """Two biases are summed: as constants (any shapes), or by a `ttir.add` of equal types."""
+    if len(biases) < 2:
+        return True
+    if all(_constant_source(b) is not None for b in biases):
+        return True
+    return all(b.type == biases[0].type for b in biases)
+
+
+def _constant_source(value):
+    """The constant op `value` comes from, directly or through reshapes, or None."""
+    while True:
+        owner = value.owner
+        if not isinstance(owner, (ir.Operation, ir.OpView)):
+            return None
+        if owner.name in CONSTANT_OPS and "value" in owner.attributes:
+            return owner
+        if ttir_name(owner) != "ttir.reshape" or not source_operands(owner):
+            return None
+        value = source_operands(owner)[0]
+
+
+def _erase_dead_constant_chain(value) -> None:
+    """Erase a constant (and the reshapes after it) that nothing uses any more."""
+    while isinstance(value.owner, (ir.Operation, ir.OpView)) and not list(value.uses):
+        owner = value.owner
+        if owner.name not in CONSTANT_OPS and ttir_name(owner) != "ttir.reshape":
+            return
+        sources = source_operands(owner) if owner.name not in CONSTANT_OPS else []
+        destinations = [v for v in owner.operands if is_destination(v)]
+        owner.erase()
+        for dest in destinations:
+            _erase_if_unused(dest.owner)
+        if not sources:
+            return
+        value = sources[0]
 
 
 def _is_relu6_clamp(op) -> bool:
@@ -309,12 +434,6 @@ def _silu_pair(value, users) -> list | None:
                                   (operands[1] == value and operands[0] == gate)):
         return None
     return [sigmoid, multiply]
-
-
-def _is_constant(value) -> bool:
-    owner = value.owner
-    return isinstance(owner, (ir.Operation, ir.OpView)) and owner.name in CONSTANT_OPS and \
-        "value" in owner.attributes
 
 
 def _erase_if_unused(op) -> None:

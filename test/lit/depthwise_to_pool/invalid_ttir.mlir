@@ -1,4 +1,8 @@
-// Malformed TTIR is an error at the op, before any pass runs.
+// Malformed TTIR is an error at the op, before any pass runs. What tt-mlir's verifier
+// refuses we refuse: stride/padding/dilation are `AnyAttrOf<[I32Attr, DenseI32ArrayAttr]>`,
+// groups `I32Attr`, the dims `I64Attr` (include/ttmlir/Dialect/TTIR/IR/TTIROps.td,
+// TTIR_Conv2dOp); arrays are read by getPairOfInteger (2 values) and
+// getQuadrupleOfInteger (2 or 4 values) of include/ttmlir/Utils.h.
 // RUN: tt-dw-opt %s --split-input-file --verify-diagnostics --tt-depthwise-to-pool="path=pool"
 // Without --verify-diagnostics: located errors, no IR for the broken chunk, exit 1.
 // RUN: not tt-dw-opt %s --split-input-file --tt-depthwise-to-pool="path=pool" 2>&1 | FileCheck %s
@@ -38,7 +42,7 @@ func.func @weight_not_4d(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x3x3xbf16>) -> 
 // -----
 
 func.func @three_element_padding(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
-  // expected-error@+1 {{'padding' must have 1, 2 or 4 values, got 3}}
+  // expected-error@+1 {{'padding' must be an i32 or an array<i32> of 2 or 4 values, got 3 value(s)}}
   %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = array<i32: 1, 1, 1>, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16>
   return %0 : tensor<1x8x8x32xbf16>
 }
@@ -46,7 +50,7 @@ func.func @three_element_padding(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3x
 // -----
 
 func.func @three_element_stride(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
-  // expected-error@+1 {{'stride' must have 1 or 2 values, got 3}}
+  // expected-error@+1 {{'stride' must be an i32 or an array<i32> of 2 values, got 3 value(s)}}
   %0 = "ttir.conv2d"(%x, %w) <{stride = array<i32: 1, 1, 1>, padding = 1 : i32, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16>
   return %0 : tensor<1x8x8x32xbf16>
 }
@@ -88,5 +92,77 @@ func.func @missing_groups(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) 
 func.func @bad_permutation(%x: tensor<1x8x8x32xbf16>) -> tensor<1x8x8x32xbf16> {
   // expected-error@+1 {{'ttir.permute' op permutation [0, 1, 1, 3] is not a permutation of 0..3}}
   %0 = "ttir.permute"(%x) <{permutation = array<i64: 0, 1, 1, 3>}> : (tensor<1x8x8x32xbf16>) -> tensor<1x8x8x32xbf16>
+  return %0 : tensor<1x8x8x32xbf16>
+}
+
+// -----
+
+func.func @padding_i64_array(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
+  // expected-error@+1 {{'padding' must be an i32 or an array<i32> of 2 or 4 values, got array<i64: 1, 1, 1, 1>}}
+  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = array<i64: 1, 1, 1, 1>, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16>
+  return %0 : tensor<1x8x8x32xbf16>
+}
+
+// -----
+
+func.func @one_element_padding(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
+  // expected-error@+1 {{'padding' must be an i32 or an array<i32> of 2 or 4 values, got 1 value(s)}}
+  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = array<i32: 1>, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16>
+  return %0 : tensor<1x8x8x32xbf16>
+}
+
+// -----
+
+func.func @one_element_stride(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
+  // expected-error@+1 {{'stride' must be an i32 or an array<i32> of 2 values, got 1 value(s)}}
+  %0 = "ttir.conv2d"(%x, %w) <{stride = array<i32: 1>, padding = 1 : i32, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16>
+  return %0 : tensor<1x8x8x32xbf16>
+}
+
+// -----
+
+func.func @dilation_i64_scalar(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
+  // expected-error@+1 {{'dilation' must be an i32 or an array<i32> of 2 values, got 1 : i64}}
+  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 1 : i32, dilation = 1 : i64, groups = 32 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16>
+  return %0 : tensor<1x8x8x32xbf16>
+}
+
+// -----
+
+func.func @groups_i64(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
+  // expected-error@+1 {{'groups' must be an i32 integer attribute, got 32 : i64}}
+  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 1 : i32, dilation = 1 : i32, groups = 32 : i64}> : (tensor<1x8x8x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16>
+  return %0 : tensor<1x8x8x32xbf16>
+}
+
+// -----
+
+func.func @batch_dim_array(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
+  // expected-error@+1 {{'batch_dim' must be an i64 integer attribute, got array<i64>}}
+  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 1 : i32, dilation = 1 : i32, groups = 32 : i32, batch_dim = array<i64>}> : (tensor<1x8x8x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16>
+  return %0 : tensor<1x8x8x32xbf16>
+}
+
+// -----
+
+func.func @zero_kernel_height(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x0x3xbf16>) -> tensor<1x8x6x32xbf16> {
+  // expected-error@+1 {{weight has a zero-sized dimension: [32, 1, 0, 3]}}
+  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 0 : i32, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x1x0x3xbf16>) -> tensor<1x8x6x32xbf16>
+  return %0 : tensor<1x8x6x32xbf16>
+}
+
+// -----
+
+func.func @zero_batch(%x: tensor<0x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<0x8x8x32xbf16> {
+  // expected-error@+1 {{input has a zero-sized dimension: [0, 8, 8, 32]}}
+  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 1 : i32, dilation = 1 : i32, groups = 32 : i32}> : (tensor<0x8x8x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<0x8x8x32xbf16>
+  return %0 : tensor<0x8x8x32xbf16>
+}
+
+// -----
+
+// Valid forms beside the invalid ones: a [pH, pW] pair and array strides parse and verify.
+func.func @valid_pair_padding(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
+  %0 = "ttir.conv2d"(%x, %w) <{stride = array<i32: 1, 1>, padding = array<i32: 1, 1>, dilation = array<i32: 1, 1>, groups = 32 : i32, batch_dim = 0 : i64}> : (tensor<1x8x8x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16>
   return %0 : tensor<1x8x8x32xbf16>
 }

@@ -2,7 +2,8 @@
 // attributes, ops and attributes of other dialects, other TTIR ops.
 // RUN: tt-dw-opt %s --tt-depthwise-to-pool="path=pool" | FileCheck %s
 
-// CHECK: module attributes {ttcore.system_desc = #ttcore.system_desc<{grid = 8x8}>}
+// The converted module records the device it was compiled for, beside tt-mlir's system_desc.
+// CHECK: module attributes {tt_dw.device = {{{.*}}name = "n150"{{.*}}}, ttcore.system_desc = #ttcore.system_desc<{grid = 8x8}>}
 // CHECK-LABEL: func.func @args
 // CHECK-SAME: %arg0: tensor<1x8x8x32xbf16> {ttcore.argument_type = #ttcore.argument_type<input>}
 // CHECK-SAME: %arg1: tensor<32x1x3x3xbf16> {ttcore.argument_type = #ttcore.argument_type<constant>}

@@ -60,7 +60,7 @@ func.func @flattened(%arg0: tensor<1x1x64x32xbf16>, %arg1: tensor<32x1x3x3xbf16>
 
 // tt-xla dumps wrap the device code in ttcore.device_module (custom assembly, ttcore is
 // not loaded): the conv inside is converted and the wrapper is printed as it was written.
-// CHECK: module @graph attributes {ttcore.meshes = #ttcore.meshes<[<"mesh" = 1x1>]>} {
+// CHECK: module @graph attributes {tt_dw.device = {{.*}}, ttcore.meshes = #ttcore.meshes<[<"mesh" = 1x1>]>} {
 // CHECK-NEXT: ttcore.device_module {
 // CHECK-NEXT: builtin.module @graph
 // CHECK: "ttnn.depthwise_pool_conv"

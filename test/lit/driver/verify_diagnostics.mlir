@@ -11,8 +11,8 @@ func.func @unmet(%x: tensor<1x8x8x32xbf16>) -> tensor<1x8x8x32xbf16> {
 
 // -----
 
-// CHECK-DAG: verify_diagnostics.mlir:[[@LINE+2]]:{{[0-9]+}}: error: unexpected remark: depthwise-to-pool: conv not converted: groups = 1
-func.func @unexpected(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x32x1x1xbf16>) -> tensor<1x8x8x32xbf16> {
-  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 0 : i32, dilation = 1 : i32, groups = 1 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x32x1x1xbf16>) -> tensor<1x8x8x32xbf16>
+// CHECK-DAG: verify_diagnostics.mlir:[[@LINE+2]]:{{[0-9]+}}: error: unexpected remark: depthwise-to-pool: conv not converted: grouped conv with 8 groups
+func.func @unexpected(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x4x1x1xbf16>) -> tensor<1x8x8x32xbf16> {
+  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 0 : i32, dilation = 1 : i32, groups = 8 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x4x1x1xbf16>) -> tensor<1x8x8x32xbf16>
   return %0 : tensor<1x8x8x32xbf16>
 }
