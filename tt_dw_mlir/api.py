@@ -43,6 +43,7 @@ def parse_module(text: str, context=None, source_name: str = "-"):
     problems = verify_module(module, source_name)
     if problems:
         raise DiagnosticError(problems)
+    module.convs_verified = True  # no pass edits a ttir.conv2d: run_pipeline need not re-check them
     return module
 
 
@@ -70,7 +71,8 @@ def run_pipeline(module, pipeline: str, source_name: str = "-", *,
         raise DiagnosticError(diagnostics + diagnostics_of(error, source_name)) from None
     errors = [d for d in diagnostics if d.severity == "error"]
     # The pass manager verified the structure after every pass; our semantic checks remain.
-    problems = errors or verify_module(module, source_name, structural=False)
+    problems = errors or verify_module(module, source_name, structural=False,
+                                       convs=not getattr(module, "convs_verified", False))
     if problems:
         raise DiagnosticError(diagnostics if errors else diagnostics + problems)
     return diagnostics
