@@ -149,6 +149,8 @@ _CUSTOM_FORM = re.compile(r'^([^"/]*?(?:=\s*|^\s*))((?:%s)\.[A-Za-z0-9_]+)\b' % 
 
 def custom_form_to_generic(text: str) -> str:
     """`ttir.empty() : T` (its custom form) -> `"ttir.empty"() : () -> T`; lines keep their numbers."""
+    if "ttir.empty(" not in text:  # the pattern has no literal prefix: scanning for it is slow
+        return text
     return _CUSTOM_EMPTY.sub(lambda m: f'"ttir.empty"() : () -> {m.group(1)}', text)
 
 
