@@ -44,13 +44,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generated", type=int, default=10000, help="generated inputs to try")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--chunk", type=int, default=500, help="cases between progress lines")
     parser.add_argument("--save", default="fuzz-failures", help="directory for failing inputs")
     args = parser.parse_args(argv)
     fuzz = _fuzz_module()
     started = time.monotonic()
     cases = fuzz.fixed_cases() + fuzz.generated_cases(args.mutants, args.seed) + \
         fuzz.generator_cases(args.generated, args.seed)
-    outcomes = fuzz.run_cases(cases, workers=args.workers, timeout=fuzz.CASE_TIMEOUT_S)
+    # Chunks, interleaving the sources, with a progress line after each: a run cut short
+    # still says how far it got and what it found.
+    import random
+
+    random.Random(args.seed).shuffle(cases)
+    outcomes = []
+    for start in range(0, len(cases), args.chunk):
+        found = fuzz.run_cases(cases[start:start + args.chunk], workers=args.workers,
+                               timeout=fuzz.CASE_TIMEOUT_S)
+        outcomes += found
+        if any(o.problem for o in found):
+            print(fuzz.describe([o for o in found if o.problem]), flush=True)
+        print(f"progress: {len(outcomes)} of {len(cases)} cases, "
+              f"{sum(1 for o in outcomes if o.problem)} failures, "
+              f"{time.monotonic() - started:.0f} s", flush=True)
     failures = [o for o in outcomes if o.problem]
     rejected = sum(o.rejected for o in outcomes)
     print(f"cases tried: {len(outcomes)} (inputs up to {max(len(c.data) for c in cases) / 1e6:.2f} MB)")
@@ -71,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         for i, o in enumerate(failures):
             path = save / f"failure-{i}.mlir"
             path.write_bytes(o.case.data)
-            print(f"- {path} [tt-dw-opt {path} {' '.join(o.case.args)}]: {o.problem}\n    {o.detail[-300:]!r}")
+            print(f"- {path} [tt-dw-opt {path} {' '.join(o.case.args)}]: {o.problem}\n    {o.detail[-300:]!r}",
+                  flush=True)
     return 1 if failures else 0
 
 
