@@ -1,62 +1,50 @@
-"""Analytical cost model: depthwise conv on the pool2d kernels vs the grouped-conv matmul.
+"""Calibrated cost model: a depthwise conv on pool2d-style kernels vs tt-metal's grouped matmul.
 
-Per layer and device this estimates, for both paths, the cycles of the busiest
-core, a roofline lower bound with its binding resource, and the ratio
-matmul / pool. `prefer_pool` is what `--tt-depthwise-to-pool="path=auto"` asks.
+The model describes *kernels*, not a wish. A `KernelProfile` states what a
+depthwise pool kernel does per output pixel and 32-channel tile: how many
+tiles one compute pass batches in DST, whether the multiply and the row
+reduction are fused or split by a round trip through a CB, how many tile rows
+the unpacker, the bias add, the SFPU activation and the packer touch, how many
+rows it writes per pixel, how many data-movement cores gather the windows and
+whether they wait for every read. Three profiles:
 
-Both paths are modelled on the same sharding (same cores, same pixels and
-channels per core), with input and output activations sharded in L1 (as tt-metal
-keeps them between sharded conv layers). Host dispatch is not modelled.
+* `tt-metal-seed`: the first pool-based depthwise of tt-metal issue 25523's
+  branch (one channel tile per pass, multiply then a separate reduce, a whole
+  output tile packed per pixel). Measured by Tenstorrent on the MobileNetV2 demo:
+  ~4x slower overall than the matmul path, worst conv ~10x.
+* `tt-metal-poc`: the improved proof of concept of tt-metal issue 26434
+  ("Fused mul and reduce"): DST filled with 8 tiles per pass, split reader,
+  product still through the mul CB, one output row per pixel
+  (`pack_untilize_dest` of one stick, compute_pool_2d.cpp `IS_DEPTHWISE`).
+* `ours`: the TT-Lang kernels in kernels/, read from the `KernelProgram` that
+  runs them (its pixels per pass, channel tiles per pass, its CBs: a `mul` CB
+  means the product round-trips; an `out` CB page of a whole tile per pixel
+  means a tile is written where one row holds the result). `program_counts`
+  gives the tile, CB-page and NOC-byte counts of that program, which a test
+  compares with the counts traced from tt-lang-sim.
 
-A core runs overlapping threads: the weight load (DRAM read + multicast, in
-parallel with the compute as tt-metal's weight readers do), the window gather
-on the two data-movement RISC-Vs (tt-metal's "split reader", one per NOC), and
-the unpack / math / pack threads of the Tensix coprocessor. The estimate of a
-path is the slowest of them (the busiest core):
+Per core the estimate is the slowest of the overlapped threads (compute,
+window gather) plus the weight load. Compute of a pool kernel:
 
-    cycles = max(weights, reader, unpack, math, pack)
+    passes * PASS_OVERHEAD_CYCLES
+    + items * (face rows unpacked * UNPACK_FACE_ROW_CYCLES
+               + face rows packed * PACK_FACE_ROW_CYCLES + FPU + SFPU)
 
-with math = FPU tile ops + SFPU activation + a fixed overhead per compute pass
-(CB wait/pop, DST acquire/release). The roofline of a path is the largest of
-FPU cycles, L1 bytes / L1 bandwidth, NOC bytes / NOC bandwidth and DRAM bytes /
-DRAM bandwidth, i.e. every resource at its peak and no per-pass overhead; the
-thread that uses a resource is never faster than that resource's term, so
-roofline <= estimate. `binding` names the largest roofline term.
+(an item = one pixel x one channel tile; a face row = 16 values; unpack, math
+and pack of one item are serialised by the DST handshakes and, when split, by
+the product's CB round trip). The matmul path (tt-metal conv2d on the grouped
+[C, C, kH, kW] weights, `convert_conv_weight_tensor_to_grouped_layout`) costs
+the im2col tiles it builds and the matmul tiles over the full K = C*kH*kW:
 
-Pool path (the kernels of this project; layout in tt_dw_mlir/layout.py):
-  per output pixel and 32-channel tile the reader gathers kH*kW sticks
-  (kW contiguous sticks per window row: one NOC read per row), the unpacker
-  loads the window (K = kH*kW rows, tt-metal pool2d unpacks only the rows it
-  uses) and the weight tile, the FPU multiplies element-wise, packs to the mul
-  CB, unpacks it again and reduces the rows to one (REDUCE_COL), adds the bias
-  row, runs the activation on the SFPU and packs one output row. Passes are
-  batched `tiles_per_pass` at a time.
+    im2col tiles * IM2COL_TILE_CYCLES + matmul tiles * 16 * fidelity / MATMUL_EFFICIENCY
+    + output tiles * (bias add + SFPU)
 
-Matmul path (grouped conv, as tt-metal's conv2d runs depthwise today):
-  tt-metal's `convert_conv_weight_tensor_to_grouped_layout`
-  (ttnn/cpp/ttnn/operations/conv/conv2d/prepare_conv2d_weights.cpp) turns the
-  weights [C, C/groups=1, kH, kW] into [C, C, kH, kW] with zeros off the block
-  diagonal; conv2d then runs im2col + tilize of the activations and a matmul
-  (pixels x C*kH*kW) x (C*kH*kW x C). Two variants:
-    matmul_k="full"  (default, used by `ratio` and `prefer_pool`): what that
-                     layout makes the matmul do: K = C*kH*kW for every output
-                     channel tile, a fraction kH*kW / (C*kH*kW) = 1/C of the
-                     MACs useful. Under block sharding the im2col blocks are
-                     multicast along the core row so every core sees all of K.
-    matmul_k="tile": each 32-channel group as a (pixels x 32*kH*kW) x
-                     (32*kH*kW x 32) matmul per channel tile (1/32 useful):
-                     the best a block-diagonal matmul can do if it skips the
-                     all-zero weight tiles, which tt-metal does not; reported
-                     as `matmul_tile_diagonal` / `ratio_tile_diagonal`.
-  Both pay the same window gather as the pool path, the tilize of the im2col
-  matrix (unpack-tilize, FPU datacopy, pack), the matmul tiles, bias add and
-  SFPU activation on whole output tiles. Weights beyond the L1 budget are
-  streamed from DRAM (once per `MATMUL_ACT_BLOCK_H_TILES` output tile rows) and
-  multicast to the cores that share them.
-
-Math fidelity follows the weight dtype with the pairing tt-metal's GEMM FLOPS
-report uses (tech_reports/GEMM_FLOPS/GEMM_FLOPS.md): bf16 -> HiFi4,
-bfp8_b -> HiFi2, bfp4_b -> LoFi.
+Constants are global (never per layer) and cited below; three are calibrated
+(per-pass overhead, im2col tile, waited NOC read) on the two external
+measurements, see benchmarks/README.md ("Cost model: calibration and
+predictions"). Device grids, L1 and core counts come from `sharding.py`; the
+sharding of both paths is the one `program.plan_program` (else
+`sharding.choose_sharding`) picks. No figure here is a device measurement.
 """
 
 from __future__ import annotations
@@ -67,281 +55,155 @@ from functools import lru_cache
 from typing import Any
 
 from . import sharding as _sharding
-from .conv_config import FACE, TILE, DepthwiseConv, round_up
+from .conv_config import TILE, DepthwiseConv, round_up
 from .program import TILE_BYTES, KernelProgram, plan_program
 
 TILE_ELEMS = TILE * TILE
+FACE_ROWS_PER_TILE_ROW = 2  # a 32-wide tile row spans two 16-wide faces
+STICK_BYTES = 2  # row-major sticks are bf16 (block floats exist only in TILE layout)
 
-# Bytes per element when tiled: bfp8_b / bfp4_b add one shared 8-bit exponent
-# per 16-value face row (DESIGN.md section 6): 2, 1 + 1/16 and 0.5 + 1/16
-# (program.TILE_BYTES, the tt-metal tile sizes, over 1024 values).
-BYTES_PER_ELEM = {dtype: size / TILE_ELEMS for dtype, size in TILE_BYTES.items()}
-# Row-major sticks (the gathered window, the im2col input) are bf16:
-# block-float formats exist only in TILE layout in tt-metal.
-STICK_BYTES_PER_ELEM = 2.0
-# Intermediates (mul CB, tilized im2col) stay bf16.
-INTERMEDIATE_BYTES_PER_ELEM = 2.0
+# --------------------------------------------------------------------------- constants
 
-# Fidelity phases by weight dtype (GEMM_FLOPS.md pairing; see module doc).
-FIDELITY_PHASES = {"bf16": 4, "bfp8_b": 2, "bfp4_b": 1}
+# Matrix engine (tt-metal tech_reports/GEMM_FLOPS/GEMM_FLOPS.md and
+# matrix_engine/matrix_engine.md): a 32x32x32 matmul tile takes 16 cycles at
+# LoFi, 32/48/64 at HiFi2/3/4; element-wise ops 8x16 per cycle (8 cycles a
+# tile), reduce 16x16 per cycle (4 cycles a tile), multiply and reduce scale
+# with the fidelity phases, add does not.
+MATMUL_TILE_CYCLES_LOFI = 16
+ELTWISE_TILE_CYCLES_LOFI = 8
+REDUCE_TILE_CYCLES_LOFI = 4
+FIDELITY_PHASES = {"LoFi": 1, "HiFi2": 2, "HiFi3": 3, "HiFi4": 4}
+# Fidelity per weight dtype when none is given: the pairing of GEMM_FLOPS.md.
+DEFAULT_FIDELITY = {"bf16": "HiFi4", "bfp8_b": "HiFi2", "bfp4_b": "LoFi"}
 
-# Engineering estimate: DST half-sync holds 8 bf16 tiles
-# (tech_reports/matrix_engine/matrix_engine.md, "Fp32 Dest Acc"), so a compute
-# pass batches at most 8 tiles when program.py gives no figure.
-DEFAULT_TILES_PER_PASS = 8
-# Engineering estimate: tt-metal conv2d act_block_h; weights that spill out of
-# L1 are re-streamed once per this many output tile rows.
-MATMUL_ACT_BLOCK_H_TILES = 8
-# Engineering estimate: share of L1 that weights may take (the rest holds the
-# activation shards and the circular buffers).
-WEIGHT_L1_BUDGET_FRACTION = 0.5
+# Matmul efficiency, a published measurement: GEMM_FLOPS.md, N150 out-of-box
+# table, BFLOAT8_B LoFi 3072x3072x3072: 69.82% device-based utilization (the
+# 2048x3072x3072 row gives 69.27%). conv2d's matmul runs on L1-sharded operands
+# with the weights resident, the regime of the large-matrix rows.
+MATMUL_EFFICIENCY = 0.698
 
+# SFPU: 32 lanes, one instruction per cycle (tt-isa-documentation
+# WormholeB0/VectorUnit.md): a 32x32 tile is 32 rounds, cycles per tile = 32 x
+# instructions per round. Instruction counts are engineering estimates
+# (load + op + store; relu6 = max + min; silu = exp + reciprocal approximations).
+SFPU_TILE_CYCLES = {"none": 0, "relu": 32 * 4, "relu6": 32 * 6, "silu": 32 * 24, "gelu": 32 * 12}
 
-@dataclass(frozen=True)
-class TileOpCycles:
-    """FPU cycles for one 32x32 tile op, at the fidelity each dtype uses."""
-
-    bf16: float
-    bfp8_b: float
-    bfp4_b: float
-
-    def __getitem__(self, dtype: str) -> float:
-        return getattr(self, dtype)
-
-
-def _fidelity_table(lofi_cycles: float) -> TileOpCycles:
-    return TileOpCycles(bf16=lofi_cycles * FIDELITY_PHASES["bf16"],
-                        bfp8_b=lofi_cycles * FIDELITY_PHASES["bfp8_b"],
-                        bfp4_b=lofi_cycles * FIDELITY_PHASES["bfp4_b"])
-
-
-@dataclass(frozen=True)
-class SfpuCycles:
-    """SFPU cycles for one 32x32 tile per activation."""
-
-    none: float
-    relu: float
-    relu6: float
-    silu: float
-    gelu: float
-
-    def __getitem__(self, activation: str) -> float:
-        return getattr(self, activation)
-
-
-# The SFPU is 32 lanes at one instruction per cycle (tt-isa-documentation
-# WormholeB0/BlackholeA0 VectorUnit.md), so a 1024-element tile is 32 rounds;
-# cycles per tile = 32 x instructions per round. Instruction counts per round
-# are ENGINEERING ESTIMATES (load + op + store; silu = exp + reciprocal
-# approximations, gelu = LUT approximation in math_approx_mode).
-_SFPU = SfpuCycles(none=0.0, relu=32 * 4, relu6=32 * 6, silu=32 * 24, gelu=32 * 12)
+# Unpack / pack of one 16-value face row (32 B of bf16): both unpackers together read
+# 80 B per cycle from L1 (tt-isa-documentation WormholeB0 L1.md, "Maximum theoretical
+# bandwidth": five 128-bit reads per cycle), i.e. 0.4 cycles; the packer is taken equal.
+UNPACK_FACE_ROW_CYCLES = 0.4
+PACK_FACE_ROW_CYCLES = 0.4
+# Calibrated together on a coarse grid against tt-metal issues 26434 and 25523
+# (benchmarks/README.md): the fixed cost of one compute pass (CB wait/pop/reserve/push,
+# DST acquire/commit/wait/release, the op re-inits between multiply and reduce); one
+# im2col tile of the conv2d matmul path (activation reader + tilize of 32 rows);
+# the round trip of one NOC read that is waited for before the next is issued.
+PASS_OVERHEAD_CYCLES = 32.0
+IM2COL_TILE_CYCLES = 160.0
+NOC_READ_LATENCY_CYCLES = 55.0
+# RISC-V cycles to issue one NOC read (a few register writes; engineering estimate).
+NOC_READ_ISSUE_CYCLES = 8.0
+# DST holds 8 bf16 tiles in half-sync mode (matrix_engine.md, "Fp32 Dest Acc");
+# pool2d's MAX_TILES_PER_REDUCTION is 8.
+DST_TILES = 8
 
 
 @dataclass(frozen=True)
-class DeviceParams:
-    """Per-device parameters of the cost model. Every figure is cited below."""
+class DeviceRates:
+    """Clock and bandwidths of an architecture (grid and L1 are sharding.Device's)."""
 
-    name: str
-    arch: str
     clock_hz: float
-    grid: tuple[int, int]  # compute grid (rows, cols)
-    l1_bytes: int
-    matmul_tile: TileOpCycles       # 32x32x32 MACs
-    eltwise_mul_tile: TileOpCycles  # 32x32 element-wise multiply
-    reduce_tile: TileOpCycles       # 32x32 -> reduce-sum over rows
-    eltwise_add_tile: float         # no fidelity phases for add
-    datacopy_tile: float            # A->D move used by tilize
-    sfpu_tile: SfpuCycles
-    noc_bytes_per_cycle: float      # one NOC's read path into / out of a core
-    noc_count: int                  # NOC0 + NOC1, one per data-movement RISC-V
-    dram_bytes_per_s: float         # whole chip
-    l1_bytes_per_cycle: float       # all banks of one core
-    unpack_bytes_per_cycle: float   # both unpackers together
-    pack_bytes_per_cycle: float     # four packers together
-    noc_issue_cycles: float         # RISC-V cycles to issue one NOC read
-    pass_overhead_cycles: float     # fixed cost of one compute pass
-
-    @property
-    def cores(self) -> int:
-        return self.grid[0] * self.grid[1]
+    noc_bytes_per_cycle: float   # one NOC's read path into a core
+    dram_bytes_per_s: float      # whole chip
 
 
-# Matrix engine rates, identical on Wormhole and Blackhole per cycle
-# (tt-metal tech_reports/matrix_engine/matrix_engine.md: matmul 8x16x16 per
-# cycle -> 16 cycles per 32x32x32 tile at LoFi; eltwise 8x16 per cycle -> 8 per
-# tile; reduce 16x16 per cycle -> 4 per tile; multiply and reduce-sum scale with
-# fidelity phases, add does not). GEMM_FLOPS.md confirms 16/32/48/64 cycles
-# per matmul tile for LoFi/HiFi2/HiFi3/HiFi4.
-_MATMUL = _fidelity_table(16)
-_ELTWISE_MUL = _fidelity_table(8)
-_REDUCE = _fidelity_table(4)
-
-N150 = DeviceParams(
-    name="n150",
-    arch="wormhole_b0",
-    # 1 GHz AI clock, 72 Tensix (docs.tenstorrent.com Wormhole specs), of which
-    # ttnn ops use an 8x8 compute grid (tt-metal tech_reports/Blackhole/
-    # BlackholeBringUpProgrammingGuide.md, "Available for Compute" 8x8).
-    clock_hz=1.0e9,
-    grid=_sharding.N150.grid,          # 8x8, as sharding.py plans
-    l1_bytes=_sharding.N150.l1_bytes,  # 1464 KiB (tt-isa-documentation WormholeB0/TensixTile/L1.md)
-    matmul_tile=_MATMUL,
-    eltwise_mul_tile=_ELTWISE_MUL,
-    reduce_tile=_REDUCE,
-    eltwise_add_tile=8.0,
-    datacopy_tile=8.0,  # engineering estimate: one 8x16 row group per cycle, like add
-    sfpu_tile=_SFPU,
-    # 256-bit NOC read/write paths into L1 and 256-bit router links (L1.md, NoC).
-    noc_bytes_per_cycle=32.0,
-    noc_count=2,
-    # n150: 12 GB GDDR6, 288 GB/s (Tenstorrent n150 spec table).
-    dram_bytes_per_s=288e9,
-    # 16 banks x one 128-bit access per cycle (L1.md).
-    l1_bytes_per_cycle=256.0,
-    # Both unpackers jointly five 128-bit reads/cycle; four packers one 128-bit
-    # write each per cycle (L1.md, "Maximum theoretical bandwidth").
-    unpack_bytes_per_cycle=80.0,
-    pack_bytes_per_cycle=64.0,
-    noc_issue_cycles=8.0,       # engineering estimate (a few register writes + barrier share)
-    pass_overhead_cycles=40.0,  # engineering estimate (cb_wait/pop, tile_regs_* handshakes)
-)
-
-P150 = DeviceParams(
-    name="p150",
-    arch="blackhole",
-    # 1.35 GHz AI clock (docs.tenstorrent.com Blackhole specifications).
-    # Compute grid 10 rows x 11 cols: since firmware v19.5.0 a p150 presents
-    # 120 Tensix (see tt_dw_mlir/sharding.py, whose grid this is);
-    # "p150_13x10" below is the older 13x10 grid of BlackholeBringUpProgrammingGuide.md.
-    clock_hz=1.35e9,
-    grid=_sharding.P150.grid,          # 10x11
-    l1_bytes=_sharding.P150.l1_bytes,  # L1.md: 1536 KiB on Blackhole
-    matmul_tile=_MATMUL,
-    eltwise_mul_tile=_ELTWISE_MUL,
-    reduce_tile=_REDUCE,
-    eltwise_add_tile=8.0,
-    datacopy_tile=8.0,
-    sfpu_tile=_SFPU,
-    # 512-bit NOC flits vs 256 on Wormhole (tt-isa-documentation Blackhole NoC).
-    noc_bytes_per_cycle=64.0,
-    noc_count=2,
-    # p150: 32 GB GDDR6, 512 GB/s (Blackhole specifications page).
-    dram_bytes_per_s=512e9,
-    l1_bytes_per_cycle=256.0,     # engineering estimate: Wormhole banking assumed
-    unpack_bytes_per_cycle=80.0,  # engineering estimate: Wormhole unpackers assumed
-    pack_bytes_per_cycle=64.0,    # engineering estimate: Wormhole packers assumed
-    noc_issue_cycles=8.0,
-    pass_overhead_cycles=40.0,
-)
-
-P150_13X10 = replace(P150, name="p150_13x10", grid=_sharding.P150_13X10.grid)
-
-DEVICE_PARAMS: dict[str, DeviceParams] = {d.name: d for d in (N150, P150, P150_13X10)}
+# Wormhole: 1 GHz AI clock, 256-bit NOC (tt-isa-documentation L1.md / NoC),
+# n150 GDDR6 288 GB/s (Tenstorrent n150 specifications). Blackhole: 1.35 GHz,
+# 512-bit NOC, p150 512 GB/s (Blackhole specifications page).
+RATES = {
+    "wormhole_b0": DeviceRates(1.0e9, 32.0, 288e9),
+    "blackhole": DeviceRates(1.35e9, 64.0, 512e9),
+}
 
 
-def device_params(device: Any) -> DeviceParams:
-    """Accept "n150" / "p150", a DeviceParams, or sharding.Device (by its name)."""
-    if isinstance(device, DeviceParams):
+def _device(device: Any) -> _sharding.Device:
+    if isinstance(device, _sharding.Device):
         return device
     name = device if isinstance(device, str) else getattr(device, "name", None)
     if not isinstance(name, str):
         raise TypeError(f"cannot read a device from {device!r}")
-    key = name.lower()
-    if key in DEVICE_PARAMS:
-        return DEVICE_PARAMS[key]
-    raise ValueError(f"unknown device '{name}' (known: {', '.join(DEVICE_PARAMS)})")
+    return _sharding.get_device(name.lower())
 
 
-# --------------------------------------------------------------------------- sharding
+# --------------------------------------------------------------------------- profiles
 
 
 @dataclass(frozen=True)
-class ShardPlan:
-    """How many cores hold how much: the subset of sharding.Sharding the model reads."""
+class KernelProfile:
+    """What a depthwise pool kernel does per output pixel and 32-channel tile."""
 
-    scheme: str  # "height_sharded" | "width_sharded" | "block_sharded"
-    grid: tuple[int, int]
-    num_shards: int
-    channels_per_shard: int
-    pixels_per_core: int
-    cores: int = 0  # cores in use; 0 = rows * cols
-    source: str = "cost_model"  # who chose it: "sharding" or the fallback here
-
-    @property
-    def num_cores(self) -> int:
-        return self.cores or self.grid[0] * self.grid[1]
-
-    @property
-    def pixel_groups(self) -> int:
-        """Cores along the pixel dimension."""
-        return max(1, self.num_cores // max(1, self.num_shards))
+    name: str
+    source: str
+    dst_tiles: int                  # output tiles one compute pass batches in DST
+    pixels_per_pass: int | None     # None: as many pixels as fill dst_tiles
+    channel_tiles_per_pass: int | None  # None: largest divisor of the shard's tiles <= dst_tiles
+    fused_multiply_reduce: bool     # False: product packed to a CB and unpacked again
+    unpacks_used_rows_only: bool    # pool2d's face_r_dim = window: only the window's rows
+    bias_activation_rows: int       # tile rows the bias add and the SFPU run on (0: no such stage)
+    rows_written_per_pixel: int     # 1 = one stick (pack_untilize), 32 = a whole tile
+    readers: int                    # data-movement cores gathering windows (2 = split reader)
+    reads_per_window_row: bool      # one NOC read per window row (kW contiguous sticks)
+    local_copies_per_stick: int     # extra L1->L1 copies per gathered stick
+    blocking_reads: bool            # waits for every read before issuing the next
 
 
-def _scheme_name(scheme: Any) -> str:
-    text = str(getattr(scheme, "value", scheme)).lower()
-    for name in ("height", "width", "block"):
-        if name in text:
-            return f"{name}_sharded"
-    raise ValueError(f"unknown sharding scheme {scheme!r}")
+SEED = KernelProfile(
+    "tt-metal-seed",
+    "tt-metal issue 25523 branch, first pool-based depthwise: one channel tile per pass, "
+    "mul_tiles -> mul CB -> reduce, bias and SFPU activation on whole tiles, a whole tile "
+    "packed per pixel",
+    dst_tiles=1, pixels_per_pass=1, channel_tiles_per_pass=1, fused_multiply_reduce=False,
+    unpacks_used_rows_only=True,
+    bias_activation_rows=TILE, rows_written_per_pixel=TILE, readers=1,
+    reads_per_window_row=False, local_copies_per_stick=0, blocking_reads=True)
+POC = KernelProfile(
+    "tt-metal-poc",
+    "tt-metal issue 26434 improved PoC (compute_pool_2d.cpp IS_DEPTHWISE): 8 DST tiles per "
+    "pass (8 / channel tiles pixels), split reader, mul CB round trip, pack_untilize_dest of "
+    "one stick per pixel; as measured in the issue (Aug 2025) without a bias/activation stage "
+    "(the branch added a whole-tile bias add later; the demo applies ReLU6 as a separate op)",
+    dst_tiles=DST_TILES, pixels_per_pass=None, channel_tiles_per_pass=None,
+    fused_multiply_reduce=False, unpacks_used_rows_only=True, bias_activation_rows=0,
+    rows_written_per_pixel=1,
+    readers=2, reads_per_window_row=True, local_copies_per_stick=0, blocking_reads=False)
+# The fused-PoC estimate of issue 26434 is POC with the round trip removed.
+POC_FUSED = replace(POC, name="tt-metal-poc-fused", fused_multiply_reduce=True,
+                    source="tt-metal issue 26434 PoC with fused multiply+reduce (Tenstorrent's "
+                           "estimate): no mul CB round trip")
+
+PROFILE_NAMES = ("tt-metal-seed", "tt-metal-poc", "ours")
 
 
-def default_sharding(conv: DepthwiseConv, dev: DeviceParams) -> ShardPlan:
-    """Fallback for a device sharding.py does not know, or a conv it refuses: tt-metal-like rules.
+def ours_profile(program: KernelProgram) -> KernelProfile:
+    """The profile of the kernels in kernels/ as `program` runs them.
 
-    HEIGHT when the channels are few (<= 256, one weight shard for all cores);
-    WIDTH when there are fewer output rows than cores; BLOCK otherwise, with the
-    channel tiles split over the grid columns.
+    Read from the program those kernels are built with: its batching, whether a
+    `mul` CB carries the product from the multiply to the reduce, and whether
+    the `out` CB holds a whole tile or one row per pixel and channel tile.
     """
-    rows, cols = dev.grid
-    pixels = conv.output_pixels
-    channel_tiles = conv.padded_channels // TILE
-    pixel_tiles = math.ceil(pixels / TILE)
-    if conv.padded_channels <= 256 or channel_tiles == 1:
-        cores = max(1, min(dev.cores, pixel_tiles))
-        ppc = round_up(math.ceil(pixels / cores), TILE)
-        cores = math.ceil(pixels / ppc)
-        return ShardPlan("height_sharded", (cores, 1), 1, conv.padded_channels, ppc)
-    if pixel_tiles < rows:
-        shards = max(d for d in range(1, min(dev.cores, channel_tiles) + 1) if channel_tiles % d == 0)
-        return ShardPlan("width_sharded", (1, shards), shards,
-                         conv.padded_channels // shards, pixels)
-    ncols = max(d for d in range(1, cols + 1) if channel_tiles % d == 0)
-    nrows = max(1, min(rows, pixel_tiles))
-    ppc = round_up(math.ceil(pixels / nrows), TILE)
-    nrows = math.ceil(pixels / ppc)
-    return ShardPlan("block_sharded", (nrows, ncols), ncols, conv.padded_channels // ncols, ppc)
-
-
-def _plan_from(sharding: Any, conv: DepthwiseConv) -> ShardPlan:
-    """Duck-type a sharding.Sharding (scheme, grid, num_shards, channels_per_shard, pixels_per_core)."""
-    if isinstance(sharding, ShardPlan):
-        return sharding
-    grid = tuple(int(g) for g in sharding.grid)
-    ppc = int(getattr(sharding, "pixels_per_core", 0) or 0)
-    if ppc <= 0:
-        ppc = conv.output_pixels
-    cores = int(getattr(sharding, "num_cores", 0) or getattr(sharding, "cores", 0) or 0)
-    return ShardPlan(_scheme_name(sharding.scheme), (grid[0], grid[1]), int(sharding.num_shards),
-                     int(sharding.channels_per_shard), ppc, cores, source="sharding")
-
-
-def _plan_and_batching(conv: DepthwiseConv, dev: DeviceParams) -> tuple[ShardPlan, int | None]:
-    """The sharding and tiles per pass the kernels would run with.
-
-    program.plan_program (the sharding whose CBs fit L1, and its pass batching)
-    when it accepts the conv; else sharding.choose_sharding (no batching); else,
-    or for a device sharding.py does not know, `default_sharding`.
-    """
-    target = _sharding.DEVICES.get(dev.name)
-    if target is None:
-        return default_sharding(conv, dev), None
-    program = plan_program(conv, target)
-    if isinstance(program, KernelProgram):
-        return _plan_from(program.sharding, conv), program.tiles_per_pass
-    chosen = _sharding.choose_sharding(conv, target)
-    if isinstance(chosen, _sharding.Sharding):
-        return _plan_from(chosen, conv), None
-    return default_sharding(conv, dev), None
+    fused = program.cb("mul") is None
+    out = program.cb("out")
+    per_pixel = program.pixels_per_pass * program.block_channel_tiles
+    out_bytes = TILE_BYTES[program.conv.dtype]
+    rows = TILE if out is None or out.page_size >= per_pixel * out_bytes else 1
+    return KernelProfile(
+        "ours", "kernels/ as planned by program.KernelProgram (dm0 gathers stick by stick "
+        "through the stick CB, dm1 writes)",
+        dst_tiles=program.tiles_per_pass, pixels_per_pass=program.pixels_per_pass,
+        channel_tiles_per_pass=program.block_channel_tiles, fused_multiply_reduce=fused,
+        unpacks_used_rows_only=False,
+        bias_activation_rows=TILE, rows_written_per_pixel=rows, readers=1,
+        reads_per_window_row=False, local_copies_per_stick=1, blocking_reads=True)
 
 
 # --------------------------------------------------------------------------- results
@@ -349,45 +211,35 @@ def _plan_and_batching(conv: DepthwiseConv, dev: DeviceParams) -> tuple[ShardPla
 
 @dataclass(frozen=True)
 class PathCost:
-    """One path on one layer: the estimate, its roofline and what binds each."""
-
     cycles: float
     time_s: float
-    roofline_cycles: float
-    roofline_time_s: float
-    binding: str          # the roofline's binding resource: fpu | l1 | noc | dram
-    bottleneck: str       # the estimate's slowest thread: weights | reader | unpack | math | pack
-    threads: dict[str, float]  # per-core cycles of each overlapped thread
-    floors: dict[str, float]   # per-resource lower bounds (the roofline terms)
-    macs: int             # MACs issued (padding and zeros included)
-    useful_macs: int      # N * Hout * Wout * C * kH * kW
-    noc_bytes: float      # per core
-    dram_bytes: float     # whole chip
-    l1_bytes: float       # per core
-    weight_l1_bytes: float  # per core
-    fits_l1: bool
+    bottleneck: str
+    threads: dict[str, float]
+    macs: int
+    useful_macs: int
+    tiles: int = 0      # per core: window tiles multiplied (pool) / matmul tiles (matmul)
 
 
 @dataclass(frozen=True)
 class LayerCost:
     conv: DepthwiseConv
     device: str
-    sharding: ShardPlan
-    tiles_per_pass: int
+    profile: str
+    sharding: _sharding.Sharding
+    pixels_per_pass: int
+    channel_tiles_per_pass: int
     pool: PathCost
-    matmul: PathCost                 # the variant named by matmul_k
-    matmul_k: str
-    matmul_tile_diagonal: PathCost   # always the "tile" variant, for comparison
+    matmul: PathCost
     notes: tuple[str, ...] = field(default=())
 
     @property
     def ratio(self) -> float:
-        """matmul / pool estimated time: > 1 means the pool path is faster."""
+        """matmul / pool cycles: > 1 means the pool path is predicted faster."""
         return self.matmul.cycles / self.pool.cycles
 
     @property
-    def ratio_tile_diagonal(self) -> float:
-        return self.matmul_tile_diagonal.cycles / self.pool.cycles
+    def tiles_per_pass(self) -> int:
+        return self.pixels_per_pass * self.channel_tiles_per_pass
 
     @property
     def pool_time_s(self) -> float:
@@ -399,210 +251,290 @@ class LayerCost:
 
     @property
     def winner(self) -> str:
-        return "pool" if self.ratio >= 1.0 else "matmul"
+        return "pool" if self.ratio > 1.0 else "matmul"
 
 
 # --------------------------------------------------------------------------- model
 
 
-def _finish(dev: DeviceParams, *, weight_load: float, reader: float, unpack_bytes: float,
-            math: float, pack_bytes: float, fpu: float, noc_bytes: float, dram_bytes: float,
-            **rest: Any) -> PathCost:
-    """A path's cost from its per-thread work: the estimate is the slowest Tensix thread,
-    the roofline the most loaded resource (FPU, L1, NOC, DRAM); both paths share this."""
-    threads = {"weights": weight_load, "reader": reader,
-               "unpack": unpack_bytes / dev.unpack_bytes_per_cycle,
-               "math": math, "pack": pack_bytes / dev.pack_bytes_per_cycle}
-    l1_bytes = unpack_bytes + pack_bytes + noc_bytes
-    floors = {"fpu": fpu,
-              "l1": l1_bytes / dev.l1_bytes_per_cycle,
-              "noc": noc_bytes / (dev.noc_bytes_per_cycle * dev.noc_count),
-              "dram": dram_bytes / dev.dram_bytes_per_s * dev.clock_hz}
-    cycles = max(threads.values())
-    bottleneck = max(threads, key=threads.get)
-    roofline = max(floors.values())
-    binding = max(floors, key=floors.get)
-    return PathCost(cycles=cycles, time_s=cycles / dev.clock_hz, roofline_cycles=roofline,
-                    roofline_time_s=roofline / dev.clock_hz, binding=binding,
-                    bottleneck=bottleneck, threads=threads, floors=floors,
-                    noc_bytes=noc_bytes, dram_bytes=dram_bytes, l1_bytes=l1_bytes, **rest)
+def _window_rows(conv: DepthwiseConv, used_rows_only: bool) -> int:
+    """Tile rows the unpacker reads per window. pool2d unpacks only the used rows
+    (face_r_dim = window) when the window fits a face, whole 32-row tiles beyond;
+    otherwise the whole window tiles of layout.py (16-row tiles up to 16 positions)."""
+    k = conv.window
+    if used_rows_only and k <= 16:
+        return k
+    return 16 if k <= 16 else TILE * math.ceil(k / TILE)
 
 
-def _gather(conv: DepthwiseConv, dev: DeviceParams, pixels: int, channels: int) -> tuple[float, float]:
-    """Window gather of one core: (bytes, reader cycles). kW sticks of a window row are
-    contiguous in the halo'd input when dilation_w == 1, so one NOC read per row."""
+def _valid_window_positions(conv: DepthwiseConv) -> int:
+    """(output pixel, window position) pairs that land inside the input (no padding)."""
+    pt, _, pl, _ = conv.padding
+
+    def axis(out: int, size: int, k: int, s: int, d: int, pad: int) -> int:
+        return sum(1 for o in range(out) for i in range(k) if 0 <= o * s - pad + i * d < size)
+
+    return conv.batch * (axis(conv.out_h, conv.in_h, conv.kernel[0], conv.stride[0],
+                              conv.dilation[0], pt)
+                         * axis(conv.out_w, conv.in_w, conv.kernel[1], conv.stride[1],
+                                conv.dilation[1], pl))
+
+
+def _largest_divisor(n: int, cap: int) -> int:
+    return max(d for d in range(1, min(n, cap) + 1) if n % d == 0)
+
+
+def _pool_cost(conv: DepthwiseConv, dev: _sharding.Device, shard: _sharding.Sharding,
+               profile: KernelProfile, fidelity: str) -> tuple[PathCost, int, int]:
+    rates = RATES[dev.arch]
+    phases = FIDELITY_PHASES[fidelity]
+    px = shard.pixels_per_core
+    ct = math.ceil(shard.channels_per_shard / TILE)
+    ctb = profile.channel_tiles_per_pass or _largest_divisor(ct, profile.dst_tiles)
+    pp = profile.pixels_per_pass or max(1, profile.dst_tiles // ctb)
+    pp = min(pp, px)
+    blocks = ct // ctb
+    passes = math.ceil(px / pp) * blocks
+    items = math.ceil(px / pp) * pp * ct   # pixel slots padded to whole passes
+
+    rows = _window_rows(conv, profile.unpacks_used_rows_only)
+    split = not profile.fused_multiply_reduce
+    unpack_rows = rows * (2 if split else 1)            # window (+ product again)
+    unpack_rows += profile.bias_activation_rows if conv.has_bias else 0
+    pack_rows = (rows if split else 0) + profile.rows_written_per_pixel
+    fpu = (ELTWISE_TILE_CYCLES_LOFI + REDUCE_TILE_CYCLES_LOFI) * phases * rows / TILE
+    fpu += ELTWISE_TILE_CYCLES_LOFI * profile.bias_activation_rows / TILE if conv.has_bias else 0
+    sfpu = SFPU_TILE_CYCLES[conv.activation] * profile.bias_activation_rows / TILE
+    per_item = (FACE_ROWS_PER_TILE_ROW * (unpack_rows * UNPACK_FACE_ROW_CYCLES
+                                          + pack_rows * PACK_FACE_ROW_CYCLES) + fpu + sfpu)
+    compute = passes * PASS_OVERHEAD_CYCLES + items * per_item
+
     kh, kw = conv.kernel
-    reads_per_pixel = kh if conv.dilation[1] == 1 else kh * kw
-    nbytes = pixels * conv.window * channels * STICK_BYTES_PER_ELEM
-    reads = pixels * reads_per_pixel
-    readers = dev.noc_count  # split reader: one RISC-V per NOC
-    cycles = max(nbytes / (dev.noc_bytes_per_cycle * readers),
-                 reads * dev.noc_issue_cycles / readers)
-    return nbytes, cycles
+    reads_per_pixel = kh if (profile.reads_per_window_row and conv.dilation[1] == 1) else kh * kw
+    stick_bytes = ctb * TILE * STICK_BYTES
+    reads = px * blocks * reads_per_pixel * (1 + profile.local_copies_per_stick)
+    gather_bytes = px * blocks * conv.window * stick_bytes
+    per_read = NOC_READ_LATENCY_CYCLES if profile.blocking_reads else NOC_READ_ISSUE_CYCLES
+    reader = max(reads * per_read,
+                 gather_bytes / rates.noc_bytes_per_cycle) / profile.readers
+
+    weight_bytes = ct * TILE_BYTES[conv.weight_dtype] * math.ceil(conv.window / TILE)
+    weight_bytes += ct * TILE_BYTES[conv.weight_dtype] if conv.has_bias else 0
+    weights = max(weight_bytes * shard.num_shards / rates.dram_bytes_per_s * rates.clock_hz,
+                  weight_bytes / rates.noc_bytes_per_cycle)
+    threads = {"compute": compute, "reader": reader, "weights": weights}
+    cycles = max(compute, reader) + weights
+    useful = conv.output_pixels * conv.channels * conv.window
+    cost = PathCost(cycles, cycles / rates.clock_hz, max(threads, key=threads.get), threads,
+                    macs=shard.num_cores * items * TILE * conv.window, useful_macs=useful,
+                    tiles=items * math.ceil(rows / TILE) if rows > 16 else items)
+    return cost, pp, ctb
 
 
-def _weight_load(dev: DeviceParams, dram_bytes: float, per_core_bytes: float) -> float:
-    """DRAM read of all weights, then one multicast per shard (a core receives its shard once)."""
-    dram_cycles = dram_bytes / dev.dram_bytes_per_s * dev.clock_hz
-    return max(dram_cycles, per_core_bytes / dev.noc_bytes_per_cycle)
-
-
-def _pool_cost(conv: DepthwiseConv, dev: DeviceParams, plan: ShardPlan, tiles_per_pass: int) -> PathCost:
+def _matmul_cost(conv: DepthwiseConv, dev: _sharding.Device, shard: _sharding.Sharding,
+                 fidelity: str) -> PathCost:
+    rates = RATES[dev.arch]
     k = conv.window
-    px = plan.pixels_per_core
-    cs = round_up(plan.channels_per_shard, TILE)
+    mt = math.ceil(shard.pixels_per_core / TILE)
+    cs = round_up(shard.channels_per_shard, TILE)
     ct = cs // TILE
-    wdt, odt = conv.weight_dtype, conv.dtype
-    rows_per_tile = FACE if k <= FACE else TILE  # layout.py: R
-    row_chunks = math.ceil(k / rows_per_tile)
-
-    # FPU per pixel and channel tile: multiply runs on 8-row groups, reduce on
-    # 16-row faces, both over the K used rows of each row chunk.
-    mul = red = 0.0
-    for chunk in range(row_chunks):
-        rows = min(rows_per_tile, k - chunk * rows_per_tile)
-        mul += dev.eltwise_mul_tile[wdt] * round_up(rows, 8) / TILE
-        red += dev.reduce_tile[wdt] * round_up(rows, FACE) / TILE
-    work = px * ct  # (pixel, channel tile) pairs on this core
-    fpu = work * (mul + red)
-    out_row = 1.0 / TILE  # one output row of a tile per pixel
-    bias = work * dev.eltwise_add_tile * (8 / TILE) if conv.has_bias else 0.0  # an 8-row group
-    sfpu = work * dev.sfpu_tile[conv.activation] * 2 * out_row  # SFPU rounds cover 2 rows
-    tiles = work * row_chunks
-    passes = math.ceil(tiles / max(1, tiles_per_pass))
-    math_thread = fpu + bias + sfpu + passes * dev.pass_overhead_cycles
-
-    window_bytes = k * TILE * STICK_BYTES_PER_ELEM             # per pixel per channel tile
-    weight_bytes = k * TILE * BYTES_PER_ELEM[wdt]
-    mul_bytes = k * TILE * INTERMEDIATE_BYTES_PER_ELEM
-    out_bytes = TILE * BYTES_PER_ELEM[odt]
-    unpack_bytes = work * (window_bytes + weight_bytes + mul_bytes)
-    pack_bytes = work * (mul_bytes + out_bytes)
-
-    gather_bytes, reader = _gather(conv, dev, px, cs)
-    shard_weight_bytes = row_chunks * ct * TILE_ELEMS * BYTES_PER_ELEM[wdt]  # layout.py tiles
-    bias_bytes = ct * TILE_ELEMS * BYTES_PER_ELEM["bf16"] if conv.has_bias else 0.0
-    per_core_w = shard_weight_bytes + bias_bytes
-    dram_bytes = per_core_w * plan.num_shards
-    weight_load = _weight_load(dev, dram_bytes, per_core_w)
-
-    useful = conv.output_pixels * conv.channels * k
-    macs = plan.pixel_groups * px * plan.num_shards * cs * k
-    return _finish(dev, weight_load=weight_load, reader=reader, unpack_bytes=unpack_bytes,
-                   math=math_thread, pack_bytes=pack_bytes, fpu=fpu + bias,
-                   noc_bytes=gather_bytes + per_core_w, dram_bytes=dram_bytes,
-                   macs=macs, useful_macs=useful,
-                   weight_l1_bytes=per_core_w,
-                   fits_l1=per_core_w <= dev.l1_bytes * WEIGHT_L1_BUDGET_FRACTION)
-
-
-def _matmul_cost(conv: DepthwiseConv, dev: DeviceParams, plan: ShardPlan, k_mode: str) -> PathCost:
-    k = conv.window
-    px = plan.pixels_per_core
-    cs = round_up(plan.channels_per_shard, TILE)
-    ct = cs // TILE                       # output channel tiles on this core
-    cp = conv.padded_channels
-    wdt, odt = conv.weight_dtype, conv.dtype
-    mt = math.ceil(px / TILE)             # output tile rows on this core
-
-    own_k_tiles = math.ceil(cs * k / TILE)  # im2col columns this core builds
-    if k_mode == "full":
-        k_tiles = math.ceil(cp * k / TILE)  # every output tile sees all of K
-        matmuls = mt * k_tiles * ct
-        weight_tiles = k_tiles * ct
-        # block/width sharding: the other cores' im2col blocks arrive by multicast
-        act_rx_bytes = mt * (k_tiles - own_k_tiles) * TILE_ELEMS * INTERMEDIATE_BYTES_PER_ELEM
-    elif k_mode == "tile":
-        matmuls = mt * k * ct               # (px x 32k) x (32k x 32) per channel tile
-        weight_tiles = k * ct
-        act_rx_bytes = 0.0
-    else:
-        raise ValueError(f"matmul_k must be 'full' or 'tile', got {k_mode!r}")
-
-    tilize_tiles = mt * own_k_tiles
+    own_k_tiles = math.ceil(cs * k / TILE)                   # im2col columns this core builds
+    k_tiles = math.ceil(conv.padded_channels * k / TILE)     # grouped layout: all of K
+    matmuls = mt * k_tiles * ct
     out_tiles = mt * ct
-    # Output subblock in DST (<= 8 tiles): in0 is re-read per subblock column, in1 per row.
-    sub_w = min(ct, 8)
-    sub_h = max(1, min(mt, 8 // sub_w))
-    if k_mode == "full":
-        in0_tiles = mt * k_tiles * math.ceil(ct / sub_w)
-    else:
-        in0_tiles = matmuls  # each channel tile has its own im2col columns
-    in1_tiles = weight_tiles * math.ceil(mt / sub_h)
-
-    fpu = matmuls * dev.matmul_tile[wdt] + tilize_tiles * dev.datacopy_tile
-    bias = out_tiles * dev.eltwise_add_tile if conv.has_bias else 0.0
-    sfpu = out_tiles * dev.sfpu_tile[conv.activation]
-    passes = tilize_tiles / min(8, max(1, own_k_tiles)) + math.ceil(mt / sub_h) * math.ceil(ct / sub_w)
-    math_thread = fpu + bias + sfpu + passes * dev.pass_overhead_cycles
-
-    tile_b = TILE_ELEMS * INTERMEDIATE_BYTES_PER_ELEM
-    wtile_b = TILE_ELEMS * BYTES_PER_ELEM[wdt]
-    im2col_stick_bytes = mt * TILE * cs * k * STICK_BYTES_PER_ELEM
-    unpack_bytes = im2col_stick_bytes + in0_tiles * tile_b + in1_tiles * wtile_b
-    pack_bytes = tilize_tiles * tile_b + out_tiles * TILE_ELEMS * BYTES_PER_ELEM[odt]
-
-    gather_bytes, reader = _gather(conv, dev, px, cs)
-    reader += act_rx_bytes / (dev.noc_bytes_per_cycle * dev.noc_count)
-
-    bias_bytes = ct * TILE_ELEMS * BYTES_PER_ELEM["bf16"] if conv.has_bias else 0.0
-    per_core_w = weight_tiles * wtile_b + bias_bytes
-    fits = per_core_w <= dev.l1_bytes * WEIGHT_L1_BUDGET_FRACTION
-    # Each shard's weights are read from DRAM and multicast to the cores of that
-    # shard (tt-metal's in1 multicast); weights that do not fit are re-streamed
-    # once per act block of tile rows.
-    rereads = 1 if fits else math.ceil(mt / MATMUL_ACT_BLOCK_H_TILES)
-    dram_bytes = per_core_w * rereads * plan.num_shards
-    weight_rx = per_core_w * rereads
-    weight_load = _weight_load(dev, dram_bytes, weight_rx)
-
-    useful = conv.output_pixels * conv.channels * k
-    macs = plan.pixel_groups * plan.num_shards * matmuls * TILE ** 3
-    return _finish(dev, weight_load=weight_load, reader=reader, unpack_bytes=unpack_bytes,
-                   math=math_thread, pack_bytes=pack_bytes, fpu=fpu + bias,
-                   noc_bytes=gather_bytes + act_rx_bytes + weight_rx, dram_bytes=dram_bytes,
-                   macs=macs, useful_macs=useful,
-                   weight_l1_bytes=per_core_w, fits_l1=fits)
+    im2col = mt * own_k_tiles * IM2COL_TILE_CYCLES
+    fpu = matmuls * MATMUL_TILE_CYCLES_LOFI * FIDELITY_PHASES[fidelity] / MATMUL_EFFICIENCY
+    epilogue = out_tiles * (SFPU_TILE_CYCLES[conv.activation]
+                            + (ELTWISE_TILE_CYCLES_LOFI if conv.has_bias else 0))
+    compute = im2col + fpu + epilogue
+    # Grouped weights K x Cs per core; beyond half of L1 they are streamed once per
+    # 8 output tile rows (conv2d act_block_h) instead of staying resident.
+    weight_bytes = k_tiles * ct * TILE_BYTES[conv.weight_dtype]
+    rereads = 1 if weight_bytes <= dev.l1_usable_bytes / 2 else math.ceil(mt / 8)
+    weights = max(weight_bytes * rereads * shard.num_shards / rates.dram_bytes_per_s
+                  * rates.clock_hz, weight_bytes * rereads / rates.noc_bytes_per_cycle)
+    threads = {"im2col": im2col, "matmul": fpu, "epilogue": epilogue, "weights": weights}
+    cycles = compute + (weights if rereads > 1 else 0.0)
+    return PathCost(cycles, cycles / rates.clock_hz, max(threads, key=threads.get), threads,
+                    macs=shard.num_cores * matmuls * TILE ** 3,
+                    useful_macs=conv.output_pixels * conv.channels * k, tiles=matmuls)
 
 
-def estimate(conv: DepthwiseConv, device: Any, sharding: Any = None, *,
-             tiles_per_pass: int | None = None, matmul_k: str = "full") -> LayerCost:
-    """Cost both paths of `conv` on `device` ("n150", "p150", DeviceParams or sharding.Device).
+def _plan(conv: DepthwiseConv, dev: _sharding.Device, scheme: str | None
+          ) -> tuple[_sharding.Sharding | None, KernelProgram | None, str]:
+    program = plan_program(conv, dev, scheme)
+    if isinstance(program, KernelProgram):
+        return program.sharding, program, ""
+    chosen = _sharding.choose_sharding(conv, dev, scheme)
+    if isinstance(chosen, _sharding.Sharding):
+        return chosen, None, f"no kernel program fits ({program.message})"
+    wide = _sharding.candidates(conv, dev, scheme, allow_wide_reduction=True)
+    if wide:
+        return wide[0], None, f"no kernel program fits ({program.message})"
+    return None, None, str(chosen.message)
 
-    `sharding` (a sharding.Sharding or ShardPlan) defaults to the one
-    program.plan_program picks (else sharding.choose_sharding, else
-    `default_sharding`). `tiles_per_pass` defaults to the planned program's
-    batching, else 8.
+
+def estimate(conv: DepthwiseConv, device: Any = "n150", sharding: Any = None, *,
+             profile: str | KernelProfile = "ours", scheme: str | None = None,
+             math_fidelity: str | None = None, tiles_per_pass: int | None = None) -> LayerCost:
+    """Both paths of `conv` on `device` with the kernels of `profile`.
+
+    `sharding` (a sharding.Sharding) defaults to the plan's (program.plan_program,
+    else sharding.choose_sharding, optionally restricted to `scheme`).
+    `math_fidelity` defaults to the weight dtype's (DEFAULT_FIDELITY).
+    `tiles_per_pass` overrides the DST batching of the profile (1 = unbatched).
+    Raises ValueError when no sharding of the conv exists on the device.
     """
-    dev = device_params(device)
+    dev = _device(device)
+    fidelity = math_fidelity or DEFAULT_FIDELITY[conv.weight_dtype]
+    if fidelity not in FIDELITY_PHASES:
+        raise ValueError(f"unknown math fidelity {fidelity!r} (known: {', '.join(FIDELITY_PHASES)})")
     notes: list[str] = []
-    if sharding is not None:
-        plan, planned_tpp = _plan_from(sharding, conv), None
+    planned, program, why = _plan(conv, dev, scheme)
+    if why:
+        notes.append(why)
+    shard = sharding if sharding is not None else planned
+    if shard is None:
+        raise ValueError(f"no sharding of {conv.channels} channels on {dev.name}: {why}")
+    if isinstance(profile, KernelProfile):
+        prof = profile
+    elif profile == "ours":
+        if program is not None and program.sharding == shard:
+            prof = ours_profile(program)
+        else:
+            from .program import build_program
+            prof = ours_profile(build_program(conv, shard, dev))
     else:
-        plan, planned_tpp = _plan_and_batching(conv, dev)
-        if plan.source != "sharding":
-            notes.append("sharding: cost-model fallback (device unknown to sharding.py, or no sharding fits)")
-    if tiles_per_pass is None:
-        tiles_per_pass = planned_tpp
-        if tiles_per_pass is None:
-            tiles_per_pass = DEFAULT_TILES_PER_PASS
-            notes.append(f"tiles_per_pass: default {DEFAULT_TILES_PER_PASS} (no kernel program)")
-    pool = _pool_cost(conv, dev, plan, tiles_per_pass)
-    tile_diag = _matmul_cost(conv, dev, plan, "tile")
-    chosen = tile_diag if matmul_k == "tile" else _matmul_cost(conv, dev, plan, matmul_k)
-    if not chosen.fits_l1:
-        notes.append("matmul: grouped weights exceed the L1 budget, streamed from DRAM")
-    return LayerCost(conv=conv, device=dev.name, sharding=plan, tiles_per_pass=tiles_per_pass,
-                     pool=pool, matmul=chosen, matmul_k=matmul_k,
-                     matmul_tile_diagonal=tile_diag, notes=tuple(notes))
+        prof = {p.name: p for p in (SEED, POC, POC_FUSED)}.get(profile)
+        if prof is None:
+            raise ValueError(f"unknown kernel profile {profile!r} (known: {', '.join(PROFILE_NAMES)})")
+    if tiles_per_pass is not None:
+        ctb = _largest_divisor(math.ceil(shard.channels_per_shard / TILE), tiles_per_pass)
+        prof = replace(prof, dst_tiles=tiles_per_pass, channel_tiles_per_pass=ctb,
+                       pixels_per_pass=max(1, tiles_per_pass // ctb))
+    pool, pp, ctb = _pool_cost(conv, dev, shard, prof, fidelity)
+    matmul = _matmul_cost(conv, dev, shard, fidelity)
+    return LayerCost(conv, dev.name, prof.name, shard, pp, ctb, pool, matmul, tuple(notes))
 
 
 @lru_cache(maxsize=4096)
 def _prefer_cached(conv: DepthwiseConv, device_name: str) -> tuple[bool, float]:
-    cost = estimate(conv, device_name)
-    return cost.ratio >= 1.0, cost.ratio
+    try:
+        cost = estimate(conv, device_name, profile="ours")
+    except ValueError:  # no sharding at all: the planner's refusal is the remark to give
+        return True, math.nan
+    return cost.ratio > 1.0, cost.ratio
 
 
 def prefer_pool(conv: DepthwiseConv, device: Any) -> tuple[bool, float]:
-    """(pool path is at least as fast as the grouped matmul, matmul/pool time ratio)."""
-    return _prefer_cached(conv, device_params(device).name)
+    """(the `ours` pool kernels are predicted faster than the grouped matmul, matmul/pool).
+
+    When no sharding of the conv exists the answer is (True, nan): the pass then
+    refuses the conv with the planner's reason rather than a cost."""
+    return _prefer_cached(conv, _device(device).name)
+
+
+# --------------------------------------------------------------------------- program counts
+
+
+@dataclass(frozen=True)
+class ProgramCounts:
+    """What the kernels of one program move, summed over all cores (simulator units:
+    tiles for tiled buffers, bytes for NOC traffic)."""
+
+    tiles_multiplied: int       # window tiles into the multiply
+    compute_input_tiles: int    # tiles the compute waits for from the reader (window + weights + bias)
+    product_roundtrip_tiles: int  # product tiles packed to and unpacked from the mul CB
+    output_tiles: int           # tiles the writer takes from the out CB
+    pipe_tiles: int             # weight + bias tiles received through the multicast
+    gather_bytes: int           # input-stick bytes read by the window gather
+    weight_dram_bytes: int      # weight + bias bytes the senders read from DRAM
+
+    @property
+    def noc_bytes(self) -> int:
+        return self.gather_bytes + self.weight_dram_bytes
+
+
+def program_counts(program: KernelProgram) -> ProgramCounts:
+    """Counts of `program` as the kernels in kernels/ run it (see kernels/README.md)."""
+    conv, lay = program.conv, program.layout
+    cores = program.sharding.num_cores
+    blocks, ctb, pp = program.channel_blocks, program.block_channel_tiles, program.pixels_per_pass
+    rc = lay.row_chunks
+    passes = program.passes_per_core
+    window = cores * blocks * passes * pp * rc * ctb
+    weights = cores * blocks * (rc * ctb + (ctb if conv.has_bias else 0))
+    prof = ours_profile(program)
+    roundtrip = 0 if prof.fused_multiply_reduce else window
+    out = cores * blocks * passes * pp * ctb
+    # every valid (pixel, position) reads a stick of each shard's channels
+    gather = _valid_window_positions(conv) * lay.num_shards * lay.channels_per_shard * STICK_BYTES
+    # the sender reads a block's weights (and bias) from DRAM once per multicast pipe
+    wtile = TILE_BYTES[conv.weight_dtype]
+    wdram = len(program.multicast) * blocks * (rc * ctb + (ctb if conv.has_bias else 0)) * wtile
+    return ProgramCounts(window, window + weights, roundtrip, out, weights, gather, wdram)
+
+
+def model_cost_table(convs, device: str, profile: str, names=None,
+                     math_fidelity: str | None = None, scheme_of=None) -> dict:
+    """`tt-dw cost`'s JSON: per layer both paths' cycles under `profile` and the path
+    `--tt-depthwise-to-pool="path=auto"` picks for it (`prefer_pool`, the `ours` kernels)."""
+    layers = []
+    total_mm = total_pool = 0  # sums of the printed (rounded) per-layer figures
+    for i, conv in enumerate(convs):
+        scheme = scheme_of(i, conv) if scheme_of else None
+        cost = estimate(conv, device, profile=profile, math_fidelity=math_fidelity, scheme=scheme)
+        auto = prefer_pool(conv, device)[0]  # the pass's decision: always the `ours` kernels
+        layers.append({
+            "name": names[i] if names else f"layer{i}",
+            "input_shape": [conv.batch, conv.in_h, conv.in_w, conv.channels],
+            "kernel": list(conv.kernel), "stride": list(conv.stride),
+            "matmul_cycles": round(cost.matmul.cycles), "pool_cycles": round(cost.pool.cycles),
+            "path": "pool" if auto else "matmul"})
+        total_mm += layers[-1]["matmul_cycles"]
+        total_pool += layers[-1]["pool_cycles"]
+    return {"device": device, "kernel_profile": profile, "layers": layers,
+            "total": {"matmul_cycles": total_mm, "pool_cycles": total_pool}}
+
+
+def simulator_counts(trace_path, weight_dtype: str = "bf16") -> ProgramCounts:
+    """The same counts from a tt-lang-sim JSON Lines trace (`tt-lang-sim --trace`, events
+    dfb, copy, pipe). A DFB is classified by the kernel that reserved its pages and the one
+    that waits on them: reader -> compute are the compute's inputs (window, and the weights
+    and bias that arrived through the pipe), compute -> compute the product's round trip,
+    compute -> writer the output. Row-major tensor copies count values (bf16 sticks)."""
+    import json
+
+    def role(kernel: str | None) -> str:
+        name = (kernel or "").rsplit("-", 1)[-1]
+        return next((r for r in ("reader", "compute", "writer") if r in name), "other")
+
+    def node(e: dict) -> tuple[str, str]:  # DFB names are only unique within a node
+        return (e.get("kernel") or "").split("-", 1)[0], e["dfb"]
+
+    reserver: dict[str, str] = {}
+    waits: list[tuple[str, str, int]] = []
+    reads: dict[str, int] = {}
+    pipe = 0
+    with open(trace_path) as f:
+        for line in f:
+            e = json.loads(line)
+            kind = e["event"]
+            if kind == "dfb_reserve_end":
+                reserver[node(e)] = role(e.get("kernel"))
+            elif kind == "dfb_wait_end":
+                waits.append((reserver.get(node(e), "other"), role(e.get("kernel")),
+                              e.get("tiles", 0)))
+            elif kind == "copy_end" and e.get("direction") == "read" and e.get("tensor"):
+                reads[e["tensor"]] = reads.get(e["tensor"], 0) + e.get("tiles", 0)
+            elif kind == "pipe_recv":
+                pipe += e.get("tiles", 0)
+    by = {("reader", "compute"): 0, ("compute", "compute"): 0, ("compute", "writer"): 0}
+    for producer, waiter, tiles in waits:
+        key = (producer, waiter)
+        if key in by:
+            by[key] += tiles
+    window = by[("reader", "compute")] - pipe  # weights and bias came through the pipe
+    wbytes = (reads.get("weights", 0) + reads.get("bias", 0)) * TILE_BYTES[weight_dtype]
+    return ProgramCounts(window, by[("reader", "compute")], by[("compute", "compute")],
+                         by[("compute", "writer")], pipe, reads.get("x", 0) * STICK_BYTES, wbytes)

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
 from .conv_config import ACTIVATIONS, TILE, DepthwiseConv
@@ -51,7 +50,7 @@ from .layout import WeightLayout, make_layout
 from .sharding import (Device, Refusal, Sharding, candidates, choose_sharding, get_device,
                        scheme_splits)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+# Paths inside the tt_dw_mlir package (tt_dw_mlir.kernels.kernel_file finds them)
 KERNELS = {
     "reader": "kernels/depthwise_pool_reader.py",
     "compute": "kernels/depthwise_pool_compute.py",
@@ -187,35 +186,36 @@ class KernelProgram:
                       pixels_per_core=self.sharding.pixels_per_core)
         return {"reader": reader, "compute": compute, "writer": writer}
 
-    def kernel_args(self):
-        """The `KernelArgs` record the TT-Lang kernels read (kernels/depthwise_pool_common.py)."""
-        from .runtime.sim import kernel_modules
+    def kernel_args(self) -> dict[str, Any]:
+        """What `tt_dw_mlir/kernels/depthwise_pool_op.py:build_operation` builds the TT-Lang
+        operation from: ints (tt-lang 1.1.1 threads capture nothing else), plus the weight
+        pipes as (sender x, sender y, x0, x1, y0, y1) with x = column, y = row and
+        half-open receiver ranges that include the sender (multicast with loopback).
 
-        KernelArgs = kernel_modules()["depthwise_pool_common"].KernelArgs
-        conv, lay = self.conv, self.layout
-        pt, _, pl, _ = conv.padding
+        A core at (x, y) is linear core y * grid_cols + x; its channel shard is
+        shard_per_col * x + shard_per_core * core and its pixel group
+        group_per_row * y + group_per_core * core (the `core_shard` /
+        `core_pixel_group` maps of the sharding scheme)."""
+        conv, lay, sh = self.conv, self.layout, self.sharding
         rows, cols = self.grid
-        linear = [(r, c) for r in range(rows) for c in range(cols)]
-        in_use = set(self.cores())  # cores past num_cores (a partial last row) do not run
-        return KernelArgs(
-            batch=conv.batch, in_h=conv.in_h, in_w=conv.in_w, out_h=conv.out_h, out_w=conv.out_w,
-            kernel_h=conv.kernel[0], kernel_w=conv.kernel[1], stride_h=conv.stride[0],
-            stride_w=conv.stride[1], dilation_h=conv.dilation[0], dilation_w=conv.dilation[1],
-            pad_top=pt, pad_left=pl, stick_channels=lay.padded_channels,
-            grid_rows=rows, grid_cols=cols, num_shards=lay.num_shards,
-            channels_per_shard=lay.channels_per_shard, channel_tiles=lay.channel_tiles,
-            block_channel_tiles=self.block_channel_tiles, channel_blocks=self.channel_blocks,
-            window=conv.window, rows_per_tile=lay.rows_per_tile, row_chunks=lay.row_chunks,
-            pixels_per_core=self.sharding.pixels_per_core, pixels_per_pass=self.pixels_per_pass,
-            passes_per_core=self.passes_per_core, has_bias=conv.has_bias,
-            activation=conv.activation,
-            core_shard=tuple(self.core_shard(r, c) if (r, c) in in_use else 0 for r, c in linear),
-            core_pixel_group=tuple(self.core_pixel_group(r, c) if (r, c) in in_use else 0
-                                   for r, c in linear),
-            weight_pipes=tuple((m.sender[0], m.sender[1], m.receivers[0][0], m.receivers[1][0] + 1,
-                                m.receivers[0][1], m.receivers[1][1] + 1) for m in self.multicast),
-            cb_blocks=tuple((c.name, c.num_pages) for c in self.circular_buffers),
-        )
+        block, width, height = (sh.scheme == s for s in ("block_sharded", "width_sharded",
+                                                         "height_sharded"))
+        weight_pages = self.cb("weight").num_pages if self.cb("weight") else 1
+        in_pages = self.cb("in").num_pages if self.cb("in") else 2
+        return {
+            "grid_cols": cols, "grid_rows": rows, "num_cores": sh.num_cores,
+            "shard_per_col": int(block), "shard_per_core": int(width),
+            "group_per_row": int(block), "group_per_core": int(height),
+            "num_shards": lay.num_shards, "channel_tiles": lay.channel_tiles,
+            "block_channel_tiles": self.block_channel_tiles, "channel_blocks": self.channel_blocks,
+            "window": conv.window, "rows_per_tile": lay.rows_per_tile, "row_chunks": lay.row_chunks,
+            "tiles_per_group": -(-sh.pixels_per_core // TILE),
+            "has_bias": int(conv.has_bias), "activation": ACTIVATION_CODES[conv.activation],
+            "in_blocks": in_pages, "weight_blocks": weight_pages,
+            "weight_pipes": tuple((m.sender[1], m.sender[0], m.receivers[0][1],
+                                   m.receivers[1][1] + 1, m.receivers[0][0], m.receivers[1][0] + 1)
+                                  for m in self.multicast),
+        }
 
     # ---- L1 and checks ----
     def l1_bytes_per_core(self) -> int:
@@ -290,8 +290,10 @@ class KernelProgram:
             if sorted(got) != sorted(want):
                 problems.append(f"shard {shard} multicast reaches {sorted(got)}, its cores are "
                                 f"{sorted(want)}")
+        from .kernels import kernel_file
+
         for role, path in self.kernels:
-            if not (REPO_ROOT / path).is_file():
+            if not kernel_file(path).is_file():
                 problems.append(f"{role} kernel {path} not found")
         return problems
 

@@ -59,10 +59,24 @@ def test_sim_vs_torch_and_reference(name, conv, scheme):
     want = torch_oracle(conv, x, w, b)
     score = pcc(y, want)
     assert score >= pcc_target(conv), f"sim PCC {score:.6f} < {pcc_target(conv)}"
-    # same arithmetic, same order: the literal reference agrees exactly (up to one rounding)
-    torch.testing.assert_close(y, run_reference_windows(program, x, pw, pb), **AGREE[conv.dtype])
-    torch.testing.assert_close(y, execute(program, x, pw, pb, backend="reference"),
-                               **AGREE[conv.dtype])
+    # same arithmetic in the same order: both references agree bit for bit
+    assert_same_bits(y, run_reference_windows(program, x, pw, pb))
+    assert_same_bits(y, execute(program, x, pw, pb, backend="reference"))
+
+
+def assert_same_bits(got: torch.Tensor, want: torch.Tensor) -> None:
+    assert got.shape == want.shape
+    differ = got.contiguous().view(torch.int32) != want.contiguous().view(torch.int32)
+    assert not bool(differ.any()), (f"{int(differ.sum())} of {got.numel()} values differ, "
+                                    f"max |diff| {float((got - want).abs().max()):.3g}")
+
+
+def test_same_bits_check_can_fail():
+    y = torch.tensor([1.0, -0.0, 2.0])
+    assert_same_bits(y, y.clone())
+    for other in (torch.tensor([1.0, 0.0, 2.0]), torch.tensor([1.0, -0.0, 2.0000002])):
+        with pytest.raises(AssertionError):
+            assert_same_bits(y, other)
 
 
 def test_multicast_reaches_every_core_of_every_shard():
@@ -119,11 +133,29 @@ def test_kernels_run_under_the_tt_lang_sim_launcher():
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[2]
+    import tt_dw_mlir.kernels
+
+    op_file = Path(tt_dw_mlir.kernels.kernel_file("kernels/depthwise_pool_op.py"))
     launcher = Path(sys.executable).with_name("tt-lang-sim")
     if not launcher.exists():
         pytest.skip(f"{launcher} not found")
-    done = subprocess.run([str(launcher), "kernels/depthwise_pool_op.py"], cwd=root,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run([str(launcher), str(op_file)], capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PCC vs torch 0.99" in done.stdout
+
+
+def test_all_minus_zero_windows_sum_to_plus_zero():
+    # zero input x negative weights: every product is -0; the kernel's sum starts from +0
+    # (its first term is fill(0) + x_0 * w_0), so the output is +0 like the references'
+    from tt_dw_mlir.layout import prepare_bias, prepare_weights
+
+    conv = dw(1, 6, 6, 32, 3, bias=True)
+    program = plan_program(conv, SIM_DEVICE, "height_sharded")
+    _, w, b, _, _ = make_inputs(conv, program.layout)
+    x = torch.zeros(1, 6, 6, 32)
+    pw = prepare_weights(-w.abs() - 0.01, program.layout)
+    pb = prepare_bias(torch.full_like(b, -0.0), program.layout)
+    y = execute(program, x, pw, pb, backend="sim")
+    assert bool((y.view(torch.int32) == 0).all()), "expected +0 everywhere"
+    assert_same_bits(y, run_reference_windows(program, x, pw, pb))

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import ast
 import math
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import torch
 
 from dw_cases import dw, make_inputs, pcc, pcc_target, torch_oracle
-from tt_dw_mlir.program import REPO_ROOT, plan_program
+from tt_dw_mlir.program import plan_program
 from tt_dw_mlir.runtime import DeviceUnavailable, available_backends, execute
 from tt_dw_mlir.runtime.device import (compile_operation, device_available, operation_operands,
                                        run_device)
@@ -184,19 +183,20 @@ def test_height_sharded_plan_gives_l1_height_shards_on_the_plans_cores():
     t = _by_name(program, ttnn)
     assert all(c.layout == "TILE" and c.device == "dev" for c in ttnn.calls)
     cores = frozenset({((0, 0), (7, 5)), ((0, 6), (0, 6))})
-    # input sticks: 196 rows of 64 channels, ceil(196/49) = 4 -> one tile row (32) per core
-    x = t["x"]
+    # window planes: 4 pixels per core -> one tile of 32 pixel rows, 9 kernel positions
+    # -> 9 * 32 rows of 64 channels per core
+    x = t["windows"]
     assert (x.memory_config.memory_layout, x.memory_config.buffer_type) == ("HEIGHT_SHARDED", "L1")
     assert x.memory_config.shard_spec.grid == cores
-    assert x.memory_config.shard_spec.shape == (32, 64)
+    assert x.memory_config.shard_spec.shape == (9 * 32, 64)
     assert x.memory_config.shard_spec.orientation == "ROW_MAJOR"
-    assert tuple(x.host.shape) == (49 * 32, 64) and x.dtype == "bfloat16"
-    # output: 4 pixels per core, a 32-row tile per pixel -> 128 rows per core
+    assert tuple(x.host.shape) == (49 * 9 * 32, 64) and x.dtype == "bfloat16"
+    # output: one row per pixel, 4 pixels padded to a 32-row tile per core
     out = t["out"]
-    assert out.memory_config.shard_spec.shape == (128, 64) and out.memory_config.shard_spec.grid == cores
-    assert tuple(out.host.shape) == (49 * 128, 64)
-    # weights, bias and the constants stay in DRAM, interleaved
-    for name in ("weights", "bias", "clear", "window_like"):
+    assert out.memory_config.shard_spec.shape == (32, 64) and out.memory_config.shard_spec.grid == cores
+    assert tuple(out.host.shape) == (49 * 32, 64)
+    # weights, bias and the selector constants stay in DRAM, interleaved
+    for name in ("weights", "bias", "selectors"):
         assert t[name].memory_config is ttnn.DRAM_MEMORY_CONFIG, name
 
 
@@ -206,13 +206,13 @@ def test_block_sharded_plan_with_bfp8_weights():
     program, ttnn, _, _ = _run_with_stand_in(conv, scheme="block_sharded")
     assert program.grid == (7, 6)
     t = _by_name(program, ttnn)
-    x = t["x"].memory_config
+    x = t["windows"].memory_config
     assert x.memory_layout == "BLOCK_SHARDED"
     assert x.shard_spec.grid == frozenset({((0, 0), (5, 6))})
-    assert x.shard_spec.shape == (32, 160)   # ceil(49 / 7) = 7 rows -> one tile row
-    assert t["out"].memory_config.shard_spec.shape == (7 * 32, 160)  # 7 pixels x a tile row each
+    assert x.shard_spec.shape == (9 * 32, 160)   # 7 pixels -> one pixel tile, 9 positions
+    assert t["out"].memory_config.shard_spec.shape == (32, 160)  # 7 pixel rows in one tile
     assert t["weights"].dtype == "bfloat8_b" and t["bias"].dtype == "bfloat8_b"
-    assert t["x"].dtype == "bfloat16"
+    assert t["windows"].dtype == "bfloat16"
 
 
 def test_width_sharded_plan_splits_channels_over_every_core():
@@ -220,10 +220,10 @@ def test_width_sharded_plan_splits_channels_over_every_core():
     conv = dw(1, 7, 7, 960, 3)
     program, ttnn, _, _ = _run_with_stand_in(conv, scheme="width_sharded")
     t = _by_name(program, ttnn)
-    x = t["x"].memory_config
+    x = t["windows"].memory_config
     assert x.memory_layout == "WIDTH_SHARDED"
     assert x.shard_spec.grid == frozenset({((0, 0), (7, 2)), ((0, 3), (5, 3))})
-    assert x.shard_spec.shape == (64, 32)   # all 49 sticks (two tile rows), one channel tile
+    assert x.shard_spec.shape == (2 * 9 * 32, 32)  # 49 pixels -> 2 pixel tiles x 9 positions
     assert len(_cores(x.shard_spec.grid)) == 30
 
 
@@ -239,7 +239,7 @@ def test_operands_reach_the_operation_in_its_parameter_order_and_the_device_is_l
 
 def test_read_back_undoes_the_kernels_output_layout():
     """The stand-in operation writes torch's answer where the kernels' writer puts each
-    pixel (row 0 of its tile row, pixel group g at tile row g * passes * pixels_per_pass);
+    pixel (one row per pixel, pixel group g from row g * 32 * ceil(pixels_per_core / 32));
     the backend must return exactly that answer, as NHWC, quantised to bf16."""
     conv = dw(1, 9, 9, 64, 3, bias=True, act="relu")
     program = plan_program(conv, "n150")
@@ -247,14 +247,14 @@ def test_read_back_undoes_the_kernels_output_layout():
     want = torch_oracle(conv, x, w, b)
     rows = want.reshape(-1, conv.channels)
     ppc = program.sharding.pixels_per_core
-    per_group = program.passes_per_core * program.pixels_per_pass
+    per_group = -(-ppc // 32) * 32
     names = [o.name for o in operation_operands(program, x, pw, pb)]
 
     def operation(*tensors):
         out = tensors[names.index("out")].host
         for pixel in range(conv.output_pixels):
             group, local = divmod(pixel, ppc)
-            out[(group * per_group + local) * 32, :conv.channels] = rows[pixel]
+            out[group * per_group + local, :conv.channels] = rows[pixel]
 
     y = run_device(program, x, pw, pb, ttnn=StandInTTNN(), device="dev", operation=operation)
     assert torch.equal(y, want.to(torch.bfloat16).to(torch.float32))
@@ -263,12 +263,14 @@ def test_read_back_undoes_the_kernels_output_layout():
 def test_operand_names_follow_the_kernels_operation_parameters():
     """The backend's operand table and the kernels' `@ttl.operation` must agree: read the
     decorated function's parameters from the kernel source (no import, no simulator)."""
-    sources = [p for p in (*REPO_ROOT.glob("kernels/*.py"), *REPO_ROOT.glob("tt_dw_mlir/kernels/*.py"))
-               if "ttl.operation" in p.read_text()]
+    import importlib.resources
+
+    sources = [p for p in importlib.resources.files("tt_dw_mlir.kernels").iterdir()
+               if p.name.endswith(".py") and "ttl.operation" in p.read_text()]
     assert sources, "no kernel source defines a @ttl.operation"
     params = None
     for path in sources:
-        for node in ast.walk(ast.parse(Path(path).read_text())):
+        for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.FunctionDef) and any(
                     "operation" in ast.unparse(d) for d in node.decorator_list):
                 params = [a.arg for a in node.args.args]

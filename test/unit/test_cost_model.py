@@ -1,208 +1,224 @@
-"""Cost model: monotonicity, roofline <= estimate, hand-computed floors, MobileNetV2 margins."""
+"""Cost model: calibration against Tenstorrent's measurements, simulator counts, kernel profiles.
+
+The expected values of the calibration tests are external measurements (tt-metal
+issues 25523 and 26434), not outputs of the model; the simulator test compares
+the model's counts with what tt-lang-sim traces running the same program.
+"""
 
 from __future__ import annotations
 
-import math
+import json
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from tt_dw_mlir.conv_config import DepthwiseConv
-from tt_dw_mlir.cost_model import (
-    DEVICE_PARAMS,
-    ShardPlan,
-    device_params,
-    estimate,
-    prefer_pool,
-)
+from tt_dw_mlir import cost_model as cm
+from tt_dw_mlir.conv_config import TILE, DepthwiseConv
+from tt_dw_mlir.program import CircularBuffer, plan_program
 
-DEVICES = ("n150", "p150")
-
-# MobileNetV2 (224x224) depthwise layers: (input size, channels, stride), from the
-# paper's Table 2 (t, c, n, s) with the 32-channel stem: written out by hand here.
-MOBILENETV2 = [(112, 32, 1), (112, 96, 2), (56, 144, 1), (56, 144, 2), (28, 192, 1),
-               (28, 192, 2), (14, 384, 1), (14, 384, 1), (14, 576, 1), (14, 576, 2),
-               (7, 960, 1)]
+ROOT = Path(__file__).resolve().parents[2]
+TOLERANCE = 0.30
 
 
 def _dw(size: int, channels: int, stride: int = 1, kernel: int = 3, **kw) -> DepthwiseConv:
     pad = kernel // 2
-    return DepthwiseConv(batch=1, in_h=size, in_w=size, channels=channels, kernel=(kernel, kernel),
-                         stride=(stride, stride), padding=(pad, pad, pad, pad), **kw)
+    return DepthwiseConv(batch=kw.pop("batch", 1), in_h=size, in_w=size, channels=channels,
+                         kernel=(kernel, kernel), stride=(stride, stride),
+                         padding=(pad, pad, pad, pad), **kw)
 
 
-def _height_plan(conv: DepthwiseConv, cores: int) -> ShardPlan:
-    ppc = math.ceil(conv.output_pixels / cores)
-    return ShardPlan("height_sharded", (cores, 1), 1, conv.padded_channels, ppc)
+# MobileNetV2 at 224x224 (Sandler et al. 2018, Table 2), written out by hand:
+# (input size, channels, stride) of the 17 depthwise convs.
+MOBILENETV2 = [(112, 32, 1), (112, 96, 2), (56, 144, 1), (56, 144, 2), (28, 192, 1), (28, 192, 1),
+               (28, 192, 2)] + [(14, 384, 1)] * 4 + [(14, 576, 1)] * 2 + [(14, 576, 2)] \
+    + [(7, 960, 1)] * 3
 
 
-@pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("path", ["pool", "matmul", "matmul_tile_diagonal"])
-def test_monotonic_in_channels(device: str, path: str) -> None:
-    previous = 0.0
-    for channels in (32, 64, 96, 128, 192, 256):
-        conv = _dw(28, channels, has_bias=True, activation="relu6")
-        cost = estimate(conv, device, _height_plan(conv, 16))
-        cycles = getattr(cost, path).cycles
-        assert cycles > previous, f"{path} on {device}: C={channels} not slower than fewer channels"
-        previous = cycles
+def _demo_layer(size: int, channels: int, stride: int) -> DepthwiseConv:
+    """As tt-metal's MobileNetV2 demo runs a depthwise conv (models/demos/mobilenetv2:
+    batch 10, bfloat8_b activations and weights, BN folded into the bias, ReLU6 a
+    separate op)."""
+    return _dw(size, channels, stride, batch=10, has_bias=True, dtype="bfp8_b",
+               weight_dtype="bfp8_b")
 
 
-@pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("path", ["pool", "matmul"])
-def test_monotonic_in_spatial_size(device: str, path: str) -> None:
-    # Non-decreasing (the matmul works on 32-pixel tile rows, so 49 and 196 pixels
-    # over 8 cores both fill one), and strictly slower from end to end.
-    sizes = (7, 14, 28, 56, 112)
-    cycles = []
-    for size in sizes:
-        conv = _dw(size, 96)
-        cycles.append(getattr(estimate(conv, device, _height_plan(conv, 8)), path).cycles)
-    assert cycles == sorted(cycles), f"{path} on {device}: {cycles}"
-    assert cycles[-1] > 10 * cycles[0]
+def _demo(profile: str, index: int) -> cm.LayerCost:
+    scheme = "height_sharded" if index < 6 else "block_sharded"  # the demo's common.py
+    return cm.estimate(_demo_layer(*MOBILENETV2[index]), "n150", profile=profile, scheme=scheme,
+                       math_fidelity="LoFi")
 
 
-@pytest.mark.parametrize("device", DEVICES)
-def test_more_spatial_size_costs_more_with_chosen_sharding(device: str) -> None:
-    small = estimate(_dw(14, 144), device)
-    large = estimate(_dw(112, 144), device)
-    assert large.pool.cycles > small.pool.cycles
-    assert large.matmul.cycles > small.matmul.cycles
+def _within(predicted: float, measured: float) -> bool:
+    return abs(predicted / measured - 1.0) <= TOLERANCE
 
 
-def test_pool_fpu_floor_matches_hand_count() -> None:
-    # 3x3 on 32 pixels x 32 channels, one core, bf16 -> HiFi4 (4 phases).
-    # Matrix engine (tt-metal matrix_engine.md): eltwise mul 8x16 per cycle per phase,
-    # reduce 16x16 per cycle per phase. 9 window rows -> 16 rows multiplied
-    # (two 8-row groups) and one 16-row face reduced, over 32 columns:
-    # mul 16*32/128*4 = 16, reduce 16*32/256*4 = 8 cycles per pixel -> 32 px = 768.
-    conv = _dw(8, 32, kernel=3)  # 8x8 output = 64 px; plan 32 px per core
-    plan = ShardPlan("height_sharded", (2, 1), 1, 32, 32)
-    cost = estimate(conv, "n150", plan, tiles_per_pass=8)
-    assert cost.pool.floors["fpu"] == pytest.approx(768)
+# tt-metal issue 26434: cycles of three MobileNetV2 convs, matmul path -> improved
+# depthwise PoC -> PoC with fused multiply+reduce (Tenstorrent's estimate). The
+# layers are identified in benchmarks/README.md ("Cost model calibration").
+ISSUE_26434 = [(2, 188.3e3, 83.7e3, 48.2e3), (1, 118.8e3, 37.4e3, 20.0e3),
+               (0, 117.6e3, 64.8e3, 40.9e3)]
 
 
-def test_matmul_fpu_floor_matches_hand_count() -> None:
-    # Same layer as matmul: one 32-row M tile, K = 32 ch * 9 = 9 tiles, N = 1 tile:
-    # 9 tile matmuls at 64 cycles (HiFi4, GEMM_FLOPS.md) + tilize of 9 im2col tiles
-    # through an 8-cycle datacopy each = 576 + 72 = 648.
-    conv = _dw(8, 32, kernel=3)
-    plan = ShardPlan("height_sharded", (2, 1), 1, 32, 32)
-    cost = estimate(conv, "n150", plan)
-    assert cost.matmul.floors["fpu"] == pytest.approx(648)
-    assert cost.matmul_tile_diagonal.floors["fpu"] == pytest.approx(648)  # C = 32: the same
+@pytest.mark.parametrize("index,matmul,poc,fused", ISSUE_26434,
+                         ids=["56x56x144", "112x112x96_s2", "112x112x32"])
+def test_reproduces_issue_26434(index: int, matmul: float, poc: float, fused: float) -> None:
+    cost = _demo("tt-metal-poc", index)
+    assert _within(cost.matmul.cycles, matmul), cost.matmul.cycles
+    assert _within(cost.pool.cycles, poc), cost.pool.cycles
+    assert _within(_demo(cm.POC_FUSED, index).pool.cycles, fused)
 
 
-@pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("weight_dtype", ["bf16", "bfp8_b", "bfp4_b"])
-def test_pool_beats_zero_padded_matmul_on_mobilenetv2(device: str, weight_dtype: str) -> None:
-    ratios = []
-    for size, channels, stride in MOBILENETV2:
-        if channels < 96:  # one channel tile: the block diagonal wastes no more than 32x
-            continue
-        conv = _dw(size, channels, stride, has_bias=True, activation="relu6",
-                   weight_dtype=weight_dtype)
-        cost = estimate(conv, device)
-        where = f"{size}x{size}x{channels}/s{stride} {weight_dtype} on {device}"
-        # Never a win by more than the MACs the zero padding wastes (K = C*kH*kW of
-        # which kH*kW is used); a clear win from 144 channels (4.5 tiles) up.
-        assert cost.ratio <= conv.padded_channels, f"{where}: ratio {cost.ratio:.2f}"
-        assert cost.ratio > (1.0 if channels >= 144 else 0.8), f"{where}: ratio {cost.ratio:.2f}"
-        assert prefer_pool(conv, device) == (cost.ratio >= 1.0, pytest.approx(cost.ratio))
-        ratios.append(cost.ratio)
-    ratios.sort()
-    assert ratios[len(ratios) // 2] >= 2.0, f"median margin {ratios[len(ratios) // 2]:.2f}"
+def test_reproduces_issue_25523_seed() -> None:
+    """The first pool-based depthwise: ~4x slower than the matmul path over the
+    MobileNetV2 demo, the worst conv ~10x."""
+    costs = [_demo("tt-metal-seed", i) for i in range(len(MOBILENETV2))]
+    overall = sum(c.pool.cycles for c in costs) / sum(c.matmul.cycles for c in costs)
+    worst = max(c.pool.cycles / c.matmul.cycles for c in costs)
+    assert _within(overall, 4.0), overall
+    assert _within(worst, 10.0), worst
 
 
-def test_zero_padding_waste_is_counted() -> None:
-    conv = _dw(28, 192)
-    cost = estimate(conv, "n150")
-    # full grouped layout: every output channel multiplies C*9 inputs, 9 of them useful
-    assert cost.matmul.macs / cost.matmul.useful_macs >= 192
-    # tile-diagonal: 32 channels per K block, one useful
-    assert cost.matmul_tile_diagonal.macs / cost.matmul_tile_diagonal.useful_macs >= 32
-    assert cost.pool.macs / cost.pool.useful_macs < 1.5
+def test_profiles_order_as_the_kernels_improved() -> None:
+    """Seed -> PoC -> fused PoC is each step faster on every calibration layer."""
+    for index, *_ in ISSUE_26434:
+        seed, poc, fused = (_demo(p, index).pool.cycles
+                            for p in ("tt-metal-seed", "tt-metal-poc", cm.POC_FUSED))
+        assert seed > poc > fused
 
 
-SWEEP = [
-    _dw(112, 32, 1, has_bias=True, activation="relu6"),
-    _dw(56, 144, 2, kernel=5, activation="silu", weight_dtype="bfp8_b"),
-    _dw(14, 1152, 1, kernel=5, has_bias=True, activation="silu", weight_dtype="bfp4_b"),
-    _dw(20, 640, 1, activation="gelu", dtype="bfp8_b"),
-    _dw(40, 320, 2, kernel=7, has_bias=True, activation="relu"),
-    _dw(7, 960, 1, kernel=1),
-    _dw(3, 32, 1, kernel=3),
-    DepthwiseConv(batch=2, in_h=33, in_w=17, channels=40, kernel=(3, 5), stride=(2, 1),
-                  padding=(1, 0, 2, 2), dilation=(2, 1)),
-]
+def test_matmul_efficiency_is_not_ideal() -> None:
+    conv = _dw(56, 144, has_bias=True)
+    cost = cm.estimate(conv, "n150")
+    fpu_only = cost.matmul.tiles * cm.MATMUL_TILE_CYCLES_LOFI * cm.FIDELITY_PHASES["HiFi4"]
+    assert cost.matmul.threads["matmul"] == pytest.approx(fpu_only / cm.MATMUL_EFFICIENCY)
+    assert cost.matmul.cycles > fpu_only
 
 
-@pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("conv", SWEEP, ids=lambda c: f"{c.in_h}x{c.in_w}x{c.channels}k{c.kernel[0]}")
-def test_roofline_never_above_estimate(device: str, conv: DepthwiseConv) -> None:
-    for tiles_per_pass in (1, 8):
-        cost = estimate(conv, device, tiles_per_pass=tiles_per_pass)
-        for name in ("pool", "matmul", "matmul_tile_diagonal"):
-            path = getattr(cost, name)
-            assert 0 < path.roofline_cycles <= path.cycles, name
-            assert path.roofline_time_s <= path.time_s
-            assert path.binding in ("fpu", "l1", "noc", "dram")
-            assert path.bottleneck in path.threads
+# ---------------------------------------------------------------- the `ours` profile
 
 
-def test_one_by_one_kernel_is_sane() -> None:
-    one = _dw(28, 192, kernel=1)
-    three = _dw(28, 192, kernel=3)
-    plan = _height_plan(one, 8)
-    c1 = estimate(one, "n150", plan)
-    c3 = estimate(three, "n150", plan)
-    for path in ("pool", "matmul"):
-        p1, p3 = getattr(c1, path), getattr(c3, path)
-        assert math.isfinite(p1.cycles) and p1.cycles > 0
-        assert p1.cycles < p3.cycles, f"{path}: a 1x1 window must be cheaper than 3x3"
-        assert p1.useful_macs * 9 == p3.useful_macs
-    # one stick per output pixel: the gather moves the activation once
-    gathered = c1.pool.noc_bytes - c1.pool.weight_l1_bytes
-    assert gathered == plan.pixels_per_core * 192 * 2
-    assert 0 < c1.ratio < math.inf
+def _program(conv: DepthwiseConv):
+    program = plan_program(conv, "n150")
+    assert not hasattr(program, "limit"), program
+    return program
 
 
-def test_batching_passes_is_faster() -> None:
-    conv = _dw(56, 144, has_bias=True, activation="relu6")
-    unbatched = estimate(conv, "n150", tiles_per_pass=1)
-    batched = estimate(conv, "n150", tiles_per_pass=8)
-    assert batched.pool.cycles < unbatched.pool.cycles
-    assert batched.matmul.cycles == unbatched.matmul.cycles  # the matmul path is not ours
+def test_ours_profile_reads_the_program() -> None:
+    program = _program(_dw(14, 64, has_bias=True, activation="relu6"))
+    prof = cm.ours_profile(program)
+    assert (prof.pixels_per_pass, prof.channel_tiles_per_pass) == (
+        program.pixels_per_pass, program.block_channel_tiles)
+    assert prof.fused_multiply_reduce is (program.cb("mul") is None)
+    # without the product CB the kernels are fused; an out CB of one row per pixel writes rows
+    out = program.cb("out")
+    rows = replace(program, circular_buffers=tuple(
+        CircularBuffer(c.id, c.name, c.page_size // TILE, c.num_pages, c.dtype) if c is out else c
+        for c in program.circular_buffers if c.name != "mul"))
+    fused = cm.ours_profile(rows)
+    assert fused.fused_multiply_reduce and fused.rows_written_per_pixel == 1
+    conv = program.conv
+    split_cost = cm.estimate(conv, "n150", profile=prof).pool
+    fused_cost = cm.estimate(conv, "n150", profile=fused).pool
+    assert fused_cost.threads["compute"] < split_cost.threads["compute"]
 
 
-def test_activation_costs_sfpu_time() -> None:
-    base = _dw(56, 144)
-    plain = estimate(base, "n150").pool.threads["math"]
-    relu = estimate(base.with_(activation="relu"), "n150").pool.threads["math"]
-    silu = estimate(base.with_(activation="silu"), "n150").pool.threads["math"]
-    assert plain < relu < silu
+@pytest.mark.parametrize("conv", [_dw(14, 64, has_bias=True), _dw(9, 320, 2, activation="relu6"),
+                                  _dw(10, 96, kernel=5, has_bias=True)], ids=str)
+def test_ours_work_equals_program_counts(conv: DepthwiseConv) -> None:
+    program = _program(conv)
+    cost = cm.estimate(conv, "n150")
+    counts = cm.program_counts(program)
+    assert cost.pool.tiles * program.sharding.num_cores == counts.tiles_multiplied
 
 
-def test_blackhole_is_faster_than_wormhole_on_a_large_layer() -> None:
-    conv = _dw(56, 144, has_bias=True, activation="relu6")
-    n150, p150 = estimate(conv, "n150"), estimate(conv, "p150")
-    assert p150.pool.time_s < n150.pool.time_s
-    assert p150.matmul.time_s < n150.matmul.time_s
+def test_batching_and_fidelity_change_the_estimate() -> None:
+    conv = _dw(28, 192, has_bias=True, activation="relu6")
+    batched = cm.estimate(conv, "n150")
+    single = cm.estimate(conv, "n150", tiles_per_pass=1)
+    assert batched.tiles_per_pass > 1
+    assert single.pool.threads["compute"] > batched.pool.threads["compute"]
+    lofi = cm.estimate(conv, "n150", math_fidelity="LoFi")
+    assert lofi.matmul.cycles < batched.matmul.cycles  # bf16 defaults to HiFi4
 
 
-def test_device_lookup() -> None:
-    assert device_params("n150") is DEVICE_PARAMS["n150"]
-    assert device_params(DEVICE_PARAMS["p150"]).clock_hz == 1.35e9
-    with pytest.raises(ValueError):
-        device_params("grayskull")
-    from tt_dw_mlir import sharding
-    for name, dev in sharding.DEVICES.items():
-        params = device_params(dev)
-        assert params.name == name
-        assert params.grid == dev.grid, f"cost model and sharding disagree on {name}'s grid"
+def test_prefer_pool_is_the_estimate() -> None:
+    for size, channels, stride in MOBILENETV2[:12:3]:
+        conv = _dw(size, channels, stride, has_bias=True, activation="relu6")
+        cost = cm.estimate(conv, "n150")
+        assert cm.prefer_pool(conv, "n150") == (cost.ratio > 1.0, pytest.approx(cost.ratio))
 
 
-def test_prefer_pool_accepts_device_objects() -> None:
-    conv = _dw(28, 192)
-    by_name = prefer_pool(conv, "p150")
-    assert prefer_pool(conv, DEVICE_PARAMS["p150"]) == by_name
-    assert isinstance(by_name[0], bool) and by_name[1] > 0
+def test_bad_arguments() -> None:
+    conv = _dw(14, 64)
+    with pytest.raises(ValueError, match="unknown kernel profile"):
+        cm.estimate(conv, "n150", profile="nope")
+    with pytest.raises(ValueError, match="unknown math fidelity"):
+        cm.estimate(conv, "n150", math_fidelity="HiFi9")
+
+
+# ---------------------------------------------------------------- against the simulator
+
+SIM = shutil.which("tt-lang-sim") or str(Path(__file__).resolve().parents[2] / ".venv/bin/tt-lang-sim")
+
+
+# (H, C, K, stride): height, block and width sharded, a 5x5 window (32-row tiles)
+SIM_LAYERS = [(4, 32, 3, 1), (5, 64, 3, 2), (4, 32, 5, 1), (3, 288, 3, 1)]
+
+
+@pytest.mark.skipif(not Path(SIM).exists(), reason="tt-lang-sim is not installed")
+@pytest.mark.parametrize("h,c,k,s", SIM_LAYERS, ids=lambda v: str(v))
+def test_ours_counts_equal_simulator_trace(tmp_path: Path, h: int, c: int, k: int, s: int) -> None:
+    """Tiles multiplied, the compute's input and round-trip CB pages, output pages,
+    multicast tiles and NOC bytes of the model equal what tt-lang-sim traces running
+    the program plan_program makes for the layer (benchmarks/_sim_layer.py)."""
+    trace = tmp_path / "t.jsonl"
+    run = subprocess.run([SIM, str(ROOT / "benchmarks/_sim_layer.py"), "--trace", str(trace),
+                          "--trace-events", "dfb,copy,pipe", "--", str(h), str(h), str(c), str(k),
+                          str(s), "batched"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and "SIM_RESULT" in run.stdout, run.stderr[-2000:]
+    conv = _dw(h, c, s, kernel=k, has_bias=True, activation="relu6")
+    program = _program(conv)
+    assert cm.simulator_counts(trace, conv.weight_dtype) == cm.program_counts(program)
+
+
+# ---------------------------------------------------------------- tt-dw cost
+
+
+def test_cost_command_json_reproduces_the_seed(capsys: pytest.CaptureFixture) -> None:
+    from tt_dw_mlir.tools.cli import main
+
+    assert main(["cost", "--kernel-profile", "tt-metal-seed", "--tt-metal-demo", "--json"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert len(table["layers"]) == 17
+    first = table["layers"][0]
+    assert set(first) == {"name", "input_shape", "kernel", "stride", "matmul_cycles",
+                          "pool_cycles", "path"}
+    assert first["input_shape"] == [10, 112, 112, 32] and first["kernel"] == [3, 3]
+    total = table["total"]
+    assert total["matmul_cycles"] == sum(layer["matmul_cycles"] for layer in table["layers"])
+    assert _within(total["pool_cycles"] / total["matmul_cycles"], 4.0)
+    assert _within(max(layer["pool_cycles"] / layer["matmul_cycles"]
+                       for layer in table["layers"]), 10.0)
+    assert {layer["path"] for layer in table["layers"]} <= {"pool", "matmul"}
+
+
+def test_cost_table_path_is_the_pass_decision() -> None:
+    """`path` is what path=auto picks (the `ours` kernels), whatever profile is shown."""
+    convs = [_demo_layer(*layer) for layer in MOBILENETV2]
+    table = cm.model_cost_table(convs, "n150", "tt-metal-seed")
+    assert [layer["path"] for layer in table["layers"]] == [
+        "pool" if cm.prefer_pool(conv, "n150")[0] else "matmul" for conv in convs]
+    seed = cm.estimate(convs[0], "n150", profile="tt-metal-seed")
+    assert table["layers"][0]["pool_cycles"] == round(seed.pool.cycles)
+
+
+def test_cost_command_rejects_bad_input(capsys: pytest.CaptureFixture) -> None:
+    from tt_dw_mlir.tools.cli import main
+
+    assert main(["cost", "--kernel-profile", "nope"]) == 1
+    assert "invalid choice" in capsys.readouterr().err
+    assert main(["cost", "--batch", "0"]) == 1
+    assert "--batch must be at least 1" in capsys.readouterr().err

@@ -6,7 +6,7 @@ Before:
 
 After: the same operands and conv attributes, plus the program the device runs
 (`tt_dw_mlir.program.KernelProgram`): the reader / compute / writer kernels in
-`kernels/`, their compile-time arguments, the circular buffers, the core ranges
+`tt_dw_mlir/kernels/`, their compile-time arguments, the circular buffers, the core ranges
 per channel shard and the weight-multicast sender/receiver sets.
 
     %y = "ttnn.depthwise_pool_program"(%x, %pw) <{..., program = {kernels = ..., cbs = ...}}>

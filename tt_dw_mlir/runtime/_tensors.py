@@ -161,3 +161,88 @@ def output_nhwc(program: KernelProgram, rows: torch.Tensor) -> torch.Tensor:
     rows = rows[:, :conv.channels] if rows.shape[1] != conv.channels else rows
     q = quantized(rows.to(torch.float32), conv.dtype)
     return q.reshape(conv.batch, conv.out_h, conv.out_w, conv.channels).contiguous()
+
+
+# ---- the operation's tensors (tt_dw_mlir/kernels/depthwise_pool_op.py), for every device run ----
+
+def pixel_tiles_per_group(program: KernelProgram) -> int:
+    """Tiles of 32 output pixels per pixel group (a group = one core's pixels)."""
+    return -(-program.sharding.pixels_per_core // TILE)
+
+
+def pixel_groups(program: KernelProgram) -> int:
+    return max(program.core_pixel_group(r, c) for r, c in program.cores()) + 1
+
+
+def pixel_rows(program: KernelProgram) -> torch.Tensor:
+    """(groups * tiles_per_group * 32,) output pixel of every operation row, -1 for padding
+    (a group's last tile is padded, like a sharded output padded to its shard height)."""
+    ppc, rows = program.sharding.pixels_per_core, pixel_tiles_per_group(program) * TILE
+    local = torch.arange(rows)
+    groups = torch.arange(pixel_groups(program)).unsqueeze(1)
+    pixel = groups * ppc + local
+    valid = (local < ppc) & (pixel < program.conv.output_pixels)
+    return torch.where(valid, pixel, torch.full_like(pixel, -1)).reshape(-1)
+
+
+def window_stick_index(program: KernelProgram) -> torch.Tensor:
+    """(operation rows / 32, window, 32): the input stick under kernel position k of the
+    pixel on row j of pixel tile t, -1 over the padding (the clear value) and for padding rows."""
+    conv = program.conv
+    pixel = pixel_rows(program).reshape(-1, 1, TILE)  # (tiles, 1, 32)
+    n, rest = pixel // (conv.out_h * conv.out_w), pixel % (conv.out_h * conv.out_w)
+    oh, ow = rest // conv.out_w, rest % conv.out_w
+    pos = torch.arange(conv.window).reshape(1, -1, 1)
+    kh, kw = pos // conv.kernel[1], pos % conv.kernel[1]
+    pt, _, pl, _ = conv.padding
+    ih = oh * conv.stride[0] - pt + kh * conv.dilation[0]
+    iw = ow * conv.stride[1] - pl + kw * conv.dilation[1]
+    inside = (pixel >= 0) & (ih >= 0) & (ih < conv.in_h) & (iw >= 0) & (iw < conv.in_w)
+    stick = (n * conv.in_h + ih) * conv.in_w + iw
+    return torch.where(inside, stick, torch.full_like(stick, -1))
+
+
+def window_planes(program: KernelProgram, x_nhwc: Any) -> torch.Tensor:
+    """The `windows` tensor: (tiles * window * 32, padded channels), tile row t*window + k,
+    row j = the quantised input stick under position k of pixel tile t's row j (zeros
+    where the window hangs over the padding: pool2d's clear value)."""
+    sticks = input_sticks(program, x_nhwc)
+    index = window_stick_index(program).reshape(-1)
+    planes = torch.zeros(index.numel(), sticks.shape[1])
+    valid = index >= 0
+    planes[valid] = sticks[index[valid]]
+    return planes
+
+
+def weight_grid(program: KernelProgram, tiles: torch.Tensor) -> torch.Tensor:
+    """(S, RC*CT, 32, 32) prepared tiles -> (S*RC*32, CT*32): shard s, tile t at tile
+    (s*RC + t // CT, t % CT), bytes unchanged."""
+    lay = program.layout
+    s, rc, ct = lay.num_shards, lay.row_chunks, lay.channel_tiles
+    grid = tiles.reshape(s, rc, ct, TILE, TILE).permute(0, 1, 3, 2, 4)
+    return grid.reshape(s * rc * TILE, ct * TILE)
+
+
+def bias_grid(program: KernelProgram, tiles: torch.Tensor | None) -> torch.Tensor:
+    """(S, CT, 32, 32) prepared bias tiles -> (S*32, CT*32); zeros without a bias."""
+    lay = program.layout
+    if tiles is None:
+        return torch.zeros(lay.num_shards * TILE, lay.channel_tiles * TILE)
+    return tiles.permute(0, 2, 1, 3).reshape(lay.num_shards * TILE, lay.channel_tiles * TILE)
+
+
+def selector_tiles(program: KernelProgram) -> torch.Tensor:
+    """(window*32, RC*32): tile row k has a 1.0 in column (k // R)*32 + k % R of every row,
+    so that its product with a shard's weight tiles repeats kernel position k's weights
+    (row k % R of row chunk k // R, layout.py) on all 32 rows."""
+    lay, window = program.layout, program.conv.window
+    sel = torch.zeros(window, TILE, lay.row_chunks * TILE)
+    for k in range(window):
+        sel[k, :, (k // lay.rows_per_tile) * TILE + k % lay.rows_per_tile] = 1.0
+    return sel.reshape(window * TILE, lay.row_chunks * TILE)
+
+
+def output_from_rows(program: KernelProgram, out: torch.Tensor) -> torch.Tensor:
+    """The operation's `out` (rows = pixels, padding rows included) -> quantised NHWC."""
+    rows = pixel_rows(program)
+    return output_nhwc(program, out[rows >= 0])

@@ -34,7 +34,8 @@ import torch
 from ..conv_config import TILE
 from ..program import KernelProgram
 from ..sharding import scheme_splits
-from ._tensors import bias_tiles, input_sticks, output_nhwc, weight_tiles
+from ._tensors import (bias_grid, bias_tiles, output_from_rows, pixel_rows, selector_tiles,
+                       weight_grid, weight_tiles, window_planes)
 
 
 class DeviceUnavailable(RuntimeError):
@@ -174,53 +175,29 @@ def to_device(ttnn: Any, device: Any, operand: DeviceOperand) -> Any:
 def operation_operands(program: KernelProgram, x_nhwc: Any, prepared_weights: Any,
                        prepared_bias: Any = None) -> list[DeviceOperand]:
     """The operands of the kernels' operation, in parameter order, as the simulator gets
-    them (`runtime.sim.run_sim` and the kernels' `run`)."""
-    from .sim import sim_bias_tiles, sim_weight_tiles
-
-    conv, lay = program.conv, program.layout
-    args = _kernel_shape(program)
-    x = input_sticks(program, x_nhwc)
-    w = sim_weight_tiles(program, weight_tiles(program, prepared_weights))
-    b = bias_tiles(program, prepared_bias)
-    b = sim_bias_tiles(program, b) if b is not None else torch.zeros(
-        lay.num_shards, TILE, lay.channel_tiles * TILE)
-    cb_width = program.block_channel_tiles * TILE
-    out = torch.zeros(args["output_rows"], TILE, lay.padded_channels)
-    window_like = torch.zeros(program.pixels_per_pass, lay.row_chunks * TILE, cb_width)
+    them (`runtime.sim.run_sim`; tensor forms in tt_dw_mlir/kernels/depthwise_pool_op.py)."""
+    conv = program.conv
 
     def operand(name, role, host, dtype):
-        shard = shard_plan(program, host.reshape(-1, host.shape[-1]).shape[0], host.shape[-1]) \
-            if role in SHARDED_ROLES else None
+        shard = shard_plan(program, host.shape[0], host.shape[1]) if role in SHARDED_ROLES \
+            else None
         return DeviceOperand(name, role, host, dtype, shard)
 
-    return [operand("x", "activation", x, conv.dtype),
-            operand("clear", "constant", torch.zeros(cb_width), "bf16"),
-            operand("weights", "weights", w, conv.weight_dtype),
-            operand("bias", "weights", b, conv.weight_dtype),
-            operand("out", "output", out, conv.dtype),
-            operand("window_like", "scratch", window_like, "bf16")]
-
-
-def _kernel_shape(program: KernelProgram) -> dict[str, int]:
-    groups = scheme_splits(program.sharding.scheme, program.grid, program.sharding.num_cores)[1]
-    rows_per_group = program.passes_per_core * program.pixels_per_pass
-    return {"pixel_groups": groups, "rows_per_group": rows_per_group,
-            "output_rows": groups * rows_per_group}
+    out = torch.zeros(pixel_rows(program).numel(), program.layout.padded_channels)
+    return [operand("windows", "activation", window_planes(program, x_nhwc), conv.dtype),
+            operand("weights", "weights",
+                    weight_grid(program, weight_tiles(program, prepared_weights)),
+                    conv.weight_dtype),
+            operand("bias", "weights", bias_grid(program, bias_tiles(program, prepared_bias)),
+                    conv.weight_dtype),
+            operand("selectors", "constant", selector_tiles(program), "bf16"),
+            operand("out", "output", out, conv.dtype)]
 
 
 def read_output(program: KernelProgram, out: torch.Tensor) -> torch.Tensor:
-    """The `out` operand as read back -> NHWC: row 0 of each pixel's tile row, the
-    pixels of each pixel group (the last group may be short)."""
-    shape = _kernel_shape(program)
-    channels = program.layout.padded_channels
-    rows = out.reshape(-1, channels)[: shape["output_rows"] * TILE].reshape(-1, TILE, channels)[:, 0, :]
-    conv, ppc = program.conv, program.sharding.pixels_per_core
-    pieces = []
-    for group in range(shape["pixel_groups"]):
-        count = max(0, min(ppc, conv.output_pixels - group * ppc))
-        start = group * shape["rows_per_group"]
-        pieces.append(rows[start:start + count])
-    return output_nhwc(program, torch.cat(pieces))
+    """The `out` operand as read back (rows = pixels, each pixel group padded to whole
+    tiles) -> NHWC."""
+    return output_from_rows(program, out.reshape(-1, program.layout.padded_channels))
 
 
 def compile_operation(program: KernelProgram) -> Any:
@@ -231,12 +208,9 @@ def compile_operation(program: KernelProgram) -> Any:
     except (ImportError, AttributeError):
         raise DeviceUnavailable("a Tenstorrent device is present but the tt-lang compiler "
                                 "(`ttl`, the tt-lang 1.1.1 wheel) is not installed") from None
-    from .sim import kernel_modules
+    from ..kernels import load
 
-    op_module = kernel_modules()["depthwise_pool_op"]
-    if "sim" in getattr(getattr(op_module, "ttl", None), "__name__", "sim"):
-        raise DeviceUnavailable("the kernels are bound to tt-lang-sim's `ttl`, not the compiler's")
-    return op_module.build_operation(program.kernel_args())
+    return load(ttl, "compiler").build_operation(program.kernel_args())
 
 
 def run_device(program: KernelProgram, x_nhwc: Any, prepared_weights: Any,

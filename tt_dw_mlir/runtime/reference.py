@@ -21,17 +21,21 @@ arithmetic, so both run the whole tensor at once.
     for these weights; a NaN in the output falls back to the fp32 route.
   - everything else: the fp32 conv on the quantised input, the activation, the
     output quantised; the bf16 NaN scan runs once, on the output.
-* `run_reference_windows`: the same steps written out - zero (clear-value)
-  padding, one strided, dilated slab of sticks per kernel position multiplied by
-  that position's weight row and accumulated in position order, as the compute
-  kernel reduces the rows. Slower; tests use it as a second, literal oracle.
+  Dilated convs and non-finite weights, where torch's conv adds in another order or
+  skips the padding taps the kernels multiply, run `run_reference_windows`.
+* `run_reference_windows`: the compute kernel's arithmetic written out - zero
+  (clear-value) padding, one strided, dilated slab of sticks per kernel position
+  (the kernel's window plane) times that position's weight row, rounded to
+  float32, added to a sum that starts from +0 in position order (the kernel's
+  `acc += x_k * w_k`, with +0 in the first term), then the bias, then the
+  activation. Bit-identical to the
+  simulator (test_sim pins it); slower; tests use it as the literal oracle.
 """
 
 from __future__ import annotations
 
-import ctypes
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -72,56 +76,37 @@ def _used_weights_and_bias(program: KernelProgram, raw_weights: torch.Tensor,
 
 # ---- the prepared tensors, unlaid once -------------------------------------------------
 
-def _libc_memcmp() -> Callable[[int, int, int], int] | None:
-    try:
-        memcmp = ctypes.CDLL(None).memcmp
-    except (OSError, AttributeError, TypeError):  # no C library to load (e.g. Windows)
-        return None
-    memcmp.restype = ctypes.c_int
-    memcmp.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
-    return memcmp
-
-
-_MEMCMP = _libc_memcmp()
-
-
-def _buffer(t: Any, shape: tuple[int, ...]) -> int | None:
-    """Address of `t`'s data if it is a C-contiguous float32 CPU array of `shape`."""
-    if isinstance(t, np.ndarray):
-        if t.dtype == np.float32 and t.shape == shape and t.flags.c_contiguous:
-            return t.__array_interface__["data"][0]
-    elif isinstance(t, torch.Tensor):
-        if (t.dtype == torch.float32 and t.shape == shape and t.device.type == "cpu"
-                and t.is_contiguous()):
-            return t.data_ptr()
-    return None
-
-
 @dataclass(frozen=True)
 class _Snapshot:
-    """A float32 copy of a prepared tensor, to tell whether it still holds the same bits
-    (NaN == NaN, -0.0 != +0.0). An in-place change, or another tensor at a reused id,
-    is a difference."""
+    """The bits of the part of a prepared tensor the kernels read - the first `rows` rows
+    of each 32x32 tile (the weights' window rows, the bias's row 0) - to tell whether it
+    still holds them (NaN == NaN, -0.0 != +0.0). An in-place change, or another tensor at
+    a reused id, is a difference; the padding rows are not compared, nothing reads them.
 
-    bits: torch.Tensor
+    Copying the read rows out (`tobytes`) and comparing bytes is about half the cost of a
+    memcmp over the whole tiles, which are mostly padding (23 of 32 rows for 3x3, 31 of 32
+    for the bias)."""
+
+    shape: tuple[int, ...]
+    rows: int
+    data: bytes
 
     @classmethod
-    def of(cls, raw: torch.Tensor) -> _Snapshot:
-        return cls(raw.clone(memory_format=torch.contiguous_format))
+    def of(cls, raw: torch.Tensor, rows: int) -> _Snapshot:
+        return cls(tuple(raw.shape), rows, raw.numpy()[:, :, :rows, :].tobytes())
 
     def same_as(self, prepared: Any) -> bool:
-        """memcmp when `prepared` is contiguous float32 (about half the cost of numpy's
-        elementwise compare, which writes a bool array; torch.equal is slower still)."""
-        address = _buffer(prepared, tuple(self.bits.shape))
-        if address is not None and _MEMCMP is not None:
-            return _MEMCMP(self.bits.data_ptr(), address, self.bits.numel() * 4) == 0
-        try:
-            other = as_float_tensor(prepared)
-        except (TypeError, ValueError):
-            return False
-        return (tuple(other.shape) == tuple(self.bits.shape)
-                and bool(np.array_equal(self.bits.numpy().view(np.uint32),
-                                        other.contiguous().numpy().view(np.uint32))))
+        if isinstance(prepared, np.ndarray) and prepared.dtype == np.float32:
+            array = prepared
+        elif (isinstance(prepared, torch.Tensor) and prepared.dtype == torch.float32
+              and prepared.device.type == "cpu"):
+            array = prepared.detach().numpy()
+        else:
+            try:
+                array = as_float_tensor(prepared).numpy()
+            except (TypeError, ValueError):
+                return False
+        return array.shape == self.shape and array[:, :, :self.rows, :].tobytes() == self.data
 
 
 # Activations that commute with a monotone rounding to bf16 when nothing is subnormal
@@ -198,6 +183,10 @@ class _UnlaidWeights:
     weight: torch.Tensor             # (C, 1, kh, kw) float32
     bias: torch.Tensor | None        # (C,) float32
     bf16: _Bf16Conv | None
+    # torch's conv would not give the kernels' bits: its dilated kernel adds in another
+    # order (~1 value in 10^5 an ulp off), and it skips the padding taps, which the
+    # kernels multiply (inf or NaN weight * zero padding = NaN)
+    windows_only: bool
 
     def made_from(self, prepared_weights: Any, prepared_bias: Any) -> bool:
         if self.prepared_bias is None:
@@ -228,8 +217,12 @@ def _unlaid_weights(program: KernelProgram, prepared_weights: Any, prepared_bias
     if route is not None and not _bf16_conv_sums_as_fp32(program):
         route = None
     # snapshots: the caller may change its tensors in place later
-    unlaid = _UnlaidWeights(_Snapshot.of(raw_w), None if raw_b is None else _Snapshot.of(raw_b),
-                            weight, b, route)
+    rows = program.layout.rows_per_tile
+    windows_only = (conv.dilation != (1, 1) or not bool(torch.isfinite(weight).all())
+                    or (b is not None and not bool(torch.isfinite(b).all())))
+    unlaid = _UnlaidWeights(_Snapshot.of(raw_w, rows),
+                            None if raw_b is None else _Snapshot.of(raw_b, 1), weight, b, route,
+                            windows_only)
     if key not in cache and len(cache) >= CACHED_WEIGHT_SETS:
         cache.pop(next(iter(cache)))  # the oldest
     cache[key] = unlaid
@@ -276,8 +269,7 @@ def _padded(program: KernelProgram, x: torch.Tensor) -> tuple[torch.Tensor, tupl
 def _conv(program: KernelProgram, x: torch.Tensor, weight: torch.Tensor,
           bias: torch.Tensor | None) -> torch.Tensor:
     """torch's depthwise conv2d on NHWC `x` (float32 or bf16, as the weights): NCHW out,
-    channels-last (y.permute(0, 2, 3, 1) is contiguous NHWC). Activations run on it in
-    that form: torch's CPU gelu gives other values on a contiguous tensor."""
+    channels-last (y.permute(0, 2, 3, 1) is contiguous NHWC)."""
     conv = program.conv
     x, padding = _padded(program, x)
     return torch.nn.functional.conv2d(x.permute(0, 3, 1, 2), weight, bias, conv.stride, padding,
@@ -304,9 +296,12 @@ def _activate_in_place(y: torch.Tensor, activation: str) -> torch.Tensor:
 
 def _fp32_conv(program: KernelProgram, x: torch.Tensor, weight: torch.Tensor,
                bias: torch.Tensor | None, activation: str) -> torch.Tensor:
-    """The conv on quantised float32 NHWC `x`, activation applied: (pixels, C) rows."""
-    y = _activate_in_place(_conv(program, x, weight, bias), activation)
-    return y.permute(0, 2, 3, 1).reshape(-1, program.conv.channels)
+    """The conv on quantised float32 NHWC `x`, activation applied: (pixels, C) rows.
+
+    The activation runs on the contiguous NHWC form, as run_reference_windows applies
+    it: torch's CPU gelu gives other values on a channels-last NCHW tensor."""
+    y = _activate_in_place(_conv(program, x, weight, bias).permute(0, 2, 3, 1), activation)
+    return y.reshape(-1, program.conv.channels)
 
 
 def _fp32_route(program: KernelProgram, x: torch.Tensor, weight: torch.Tensor,
@@ -332,6 +327,8 @@ def _fp32_route(program: KernelProgram, x: torch.Tensor, weight: torch.Tensor,
 def run_reference(program: KernelProgram, x_nhwc: Any, prepared_weights: Any,
                   prepared_bias: Any = None) -> torch.Tensor:
     unlaid = _unlaid_weights(program, prepared_weights, prepared_bias)
+    if unlaid.windows_only:  # rare (dilated, non-finite weights): slower, same bits
+        return run_reference_windows(program, x_nhwc, prepared_weights, prepared_bias)
     x = as_tensor_nhwc(program, x_nhwc)  # float32, or bf16 as given
     route = unlaid.bf16
     if route is not None and native_bf16():  # (tt-lang-sim may have rebound bf16 since)
@@ -340,7 +337,7 @@ def run_reference(program: KernelProgram, x_nhwc: Any, prepared_weights: Any,
             y = _bf16_conv(program, xb, route.weight, route.bias).to(torch.float32)
             # the activation commutes with the rounding; a NaN output takes the fp32
             # route (oneDNN writes its own NaN pattern, quantized() keeps the sign)
-            out = _activate_in_place(y, program.conv.activation).permute(0, 2, 3, 1)
+            out = _activate_in_place(y.permute(0, 2, 3, 1), program.conv.activation)
             if not has_nan(out):
                 return out
     return _fp32_route(program, x, unlaid.weight, unlaid.bias)
@@ -361,7 +358,7 @@ def run_reference_windows(program: KernelProgram, x_nhwc: Any, prepared_weights:
         for kw in range(kw_n):
             w0 = kw * dw
             slab = xp[:, h0:h0 + sh * (oh - 1) + 1:sh, w0:w0 + sw * (ow - 1) + 1:sw, :]
-            acc.addcmul_(slab, w[kh * kw_n + kw])
+            acc += slab * w[kh * kw_n + kw]  # rounded, then added: no fused multiply-add
     if b is not None:
         acc += b
     acc = apply_activation(acc, conv.activation)

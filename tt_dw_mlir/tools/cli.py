@@ -541,7 +541,8 @@ def build_parser() -> argparse.ArgumentParser:
                      description="Compile a model's depthwise convs to pool2d kernel programs, "
                                  "run them against torch, and report per layer.",
                      epilog=__doc__.split("\n\n", 2)[1])
-    commands = parser.add_subparsers(dest="command", metavar="{run,compile}", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="{run,compile,cost}",
+                                     parser_class=_Parser)
     for name, text in (("run", "compile, then run the network (depthwise layers on our runtime, "
                                 "the rest in torch) and print the per-layer table"),
                        ("compile", "compile only: write the three IR files and the conversion table")):
@@ -584,6 +585,9 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--sim-layers", type=_positive, default=DEFAULT_SIM_LAYERS,
                              help=f"with --backend sim: layers run on the simulator "
                                   f"(default {DEFAULT_SIM_LAYERS})")
+    from tt_dw_mlir.tools import cost_command
+
+    cost_command.add_parser(commands)
     return parser
 
 
@@ -665,6 +669,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 1
     try:
+        if args.command == "cost":
+            from tt_dw_mlir.tools import cost_command
+
+            return cost_command.run(args)
         return execute_command(args)
     except CliError as problem:
         print(f"tt-dw: error: {problem}", file=sys.stderr)

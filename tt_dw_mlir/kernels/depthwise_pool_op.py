@@ -1,0 +1,113 @@
+"""The depthwise pool2d operation: grid, dataflow buffers, weight pipes, three kernels.
+
+`build_operation(args)` builds one `@ttl.operation` from
+`KernelProgram.kernel_args()` (ints, plus the weight pipes as int tuples). The
+operation takes five tiled 2-D tensors (shapes in elements; `T` = pixel tiles
+of all pixel groups, `Cp` = padded channels, `S` shards, `RC` row chunks, `CT`
+channel tiles per shard, `W` = kH*kW); `tt_dw_mlir.runtime._tensors` builds
+them from the NHWC input and the prepared tensors:
+
+* windows    (T*W*32, Cp)      window planes: tile row t*W + k, row j = the
+                               input stick under position k of pixel 32*t + j
+* weights    (S*RC*32, CT*32)  the prepared weight tiles, shard s chunk c at
+                               tile row s*RC + c (bytes unchanged)
+* bias       (S*32, CT*32)     the prepared bias tiles (bias on row 0)
+* selectors  (W*32, RC*32)     tile row k: ones in column k % R of tile k // R
+* out        (T*32, Cp)        row 32*t + j = output stick of that pixel
+
+Grid and pipe coordinates are (x = column, y = row), as tt-lang 1.1.1 wants.
+Run one small conv through the planner and these kernels on the simulator:
+`tt-lang-sim tt_dw_mlir/kernels/depthwise_pool_op.py` (or `python -m
+tt_dw_mlir.kernels.depthwise_pool_op`).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import ttl
+
+if __package__:
+    from .depthwise_pool_compute import make_compute
+    from .depthwise_pool_reader import make_reader
+    from .depthwise_pool_writer import make_writer
+else:  # run as a file by the tt-lang-sim launcher
+    from tt_dw_mlir.kernels.depthwise_pool_compute import make_compute
+    from tt_dw_mlir.kernels.depthwise_pool_reader import make_reader
+    from tt_dw_mlir.kernels.depthwise_pool_writer import make_writer
+
+
+def weight_pipes(args) -> list:
+    """One multicast pipe per receiver rectangle: sender -> every core of its shard."""
+    return [ttl.Pipe(src=(sx, sy), dst=(slice(x0, x1), slice(y0, y1)))
+            for sx, sy, x0, x1, y0, y1 in args["weight_pipes"]]
+
+
+def build_operation(args):
+    """The `@ttl.operation` for one program; `args` = `KernelProgram.kernel_args()`."""
+    grid_cols, grid_rows = args["grid_cols"], args["grid_rows"]
+    num_cores = args["num_cores"]
+    rc, ctb = args["row_chunks"], args["block_channel_tiles"]
+    cores = dict(grid_cols=grid_cols, num_cores=num_cores)
+    split = dict(shard_per_col=args["shard_per_col"], shard_per_core=args["shard_per_core"],
+                 group_per_row=args["group_per_row"], group_per_core=args["group_per_core"])
+    blocks = dict(channel_blocks=args["channel_blocks"], tiles_per_group=args["tiles_per_group"])
+
+    @ttl.operation(grid=(grid_cols, grid_rows))
+    def depthwise_pool_conv(windows, weights, bias, selectors, out):
+        in_cb = ttl.make_dataflow_buffer_like(windows, shape=(1, ctb),
+                                              block_count=args["in_blocks"])
+        selector_cb = ttl.make_dataflow_buffer_like(selectors, shape=(1, rc),
+                                                    block_count=args["in_blocks"])
+        weight_stage_cb = ttl.make_dataflow_buffer_like(weights, shape=(rc, ctb), block_count=1)
+        weight_cb = ttl.make_dataflow_buffer_like(weights, shape=(rc, ctb),
+                                                  block_count=args["weight_blocks"])
+        bias_stage_cb = ttl.make_dataflow_buffer_like(bias, shape=(1, ctb), block_count=1)
+        bias_cb = ttl.make_dataflow_buffer_like(bias, shape=(1, ctb),
+                                                block_count=args["weight_blocks"])
+        acc_cb = ttl.make_dataflow_buffer_like(out, shape=(1, ctb), block_count=2)
+        out_cb = ttl.make_dataflow_buffer_like(out, shape=(1, ctb), block_count=2)
+        weight_net = ttl.PipeNet(weight_pipes(args))
+        bias_net = ttl.PipeNet(weight_pipes(args))
+
+        make_reader(windows, weights, bias, selectors, in_cb, selector_cb, weight_stage_cb,
+                    weight_cb, bias_stage_cb, bias_cb, weight_net, bias_net, **cores, **split,
+                    channel_tiles=args["channel_tiles"], block_channel_tiles=ctb,
+                    window=args["window"], row_chunks=rc, has_bias=args["has_bias"], **blocks)
+        make_compute(in_cb, selector_cb, weight_cb, bias_cb, acc_cb, out_cb, **cores,
+                     window=args["window"], has_bias=args["has_bias"],
+                     activation=args["activation"], **blocks)
+        make_writer(out, out_cb, **cores, **split, channel_tiles=args["channel_tiles"],
+                    block_channel_tiles=ctb, **blocks)
+
+    return depthwise_pool_conv
+
+
+def main() -> int:
+    """One small conv through the planner and the kernels on tt-lang-sim, vs torch."""
+    import torch
+    import torch.nn.functional as F
+
+    from tt_dw_mlir.conv_config import DepthwiseConv
+    from tt_dw_mlir.layout import prepare_bias, prepare_weights
+    from tt_dw_mlir.program import plan_program
+    from tt_dw_mlir.runtime import execute
+
+    conv = DepthwiseConv(1, 10, 10, 96, (3, 3), (1, 1), (1, 1, 1, 1), (1, 1), True, "relu6")
+    program = plan_program(conv, {"base": "n150", "name": "n150_2x4", "grid": [2, 4]})
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(1, 10, 10, 96, generator=gen)
+    w = torch.randn(96, 1, 3, 3, generator=gen)
+    b = torch.randn(96, generator=gen)
+    y = execute(program, x, prepare_weights(w, program.layout), prepare_bias(b, program.layout),
+                backend="sim")
+    want = F.conv2d(x.permute(0, 3, 1, 2), w, b, 1, 1, groups=96).clamp(0, 6).permute(0, 2, 3, 1)
+    pcc = torch.corrcoef(torch.stack([y.flatten(), want.flatten()]))[0, 1].item()
+    sh = program.sharding
+    print(f"{sh.scheme} on {sh.grid[0]}x{sh.grid[1]} cores, {len(program.multicast)} weight "
+          f"pipe(s): PCC vs torch {pcc:.6f}, max |err| {(y - want).abs().max().item():.4g}")
+    return 0 if pcc >= 0.9999 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
