@@ -18,7 +18,7 @@ project's llvm/lib on LD_LIBRARY_PATH, which holds the same libLLVM). Measured i
     (`gen_module.generate_inverted_residual`: bias adds, relu6, DPS destinations) and on
     the MobileNetV2 TTIR that `tt-dw compile --model mobilenetv2` writes,
   * whole-process wall time (min and median of --repeats runs, interleaved) and peak
-    resident memory of each run (os.wait4's ru_maxrss of that child), output to /dev/null.
+    resident memory of each run (GNU time's %M), output to /dev/null.
 
 Targets (issue 12): pipeline <= 4x mlir-opt's time and <= 2.5x its peak memory on 10k
 blocks and on MobileNetV2; time linear to 50k blocks.
@@ -50,16 +50,20 @@ def _llvm_lib() -> Path:
 
 
 def _run(cmd: list[str], env: dict | None = None) -> tuple[float, int, int, str]:
-    """(wall seconds, peak RSS bytes, exit code, stderr tail) of one child process."""
+    """(wall seconds, peak RSS bytes, exit code, stderr tail) of one child process.
+
+    Peak RSS from GNU time's %M: a child forked from this (large) process inherits its
+    resident high-water mark in ru_maxrss, so os.wait4's figure would be ours, not its.
+    """
     with tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
-        _, status, usage = os.wait4(child.pid, 0)
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], stdout=subprocess.DEVNULL,
+                              stderr=err, env=env)
         seconds = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
-        tail = err.read()[-400:].decode(errors="replace")
-    return seconds, usage.ru_maxrss * 1024, child.returncode, tail
+        lines = err.read().decode(errors="replace").rstrip().splitlines()
+    peak_kib = int(lines[-1]) if lines and lines[-1].isdigit() else 0
+    return seconds, peak_kib * 1024, done.returncode, "\n".join(lines[-6:-1])
 
 
 def _measure(commands: dict[str, tuple[list[str], dict | None]], repeats: int) -> dict[str, dict]:
