@@ -158,3 +158,328 @@ def run(target, x_nhwc, backend: str = "reference", *, weights=None, bias=None):
     if program.conv.has_bias and prepared_b is None:
         raise ValueError(f"layer {layer.name}: bias is a run-time input; pass bias=")
     return execute(program, x_nhwc, prepared_w, prepared_b, backend=backend)
+
+
+# --------------------------------------------------------------------------- #
+# Whole networks: compile a torch / ONNX model, run it, report per depthwise layer
+# --------------------------------------------------------------------------- #
+NOT_CONVERTED = "depthwise-to-pool: conv not converted: "
+CONVERTED = "depthwise-to-pool: converted"
+
+
+@dataclass
+class LayerRecord:
+    """One depthwise (or grouped) conv of the model and what became of it."""
+
+    name: str                 # module path (torch), or ONNX node metadata / name
+    input_shape: tuple        # NHWC
+    output_shape: tuple       # NHWC
+    kernel: tuple
+    stride: tuple
+    padding: tuple            # TTIR order [pT, pL, pB, pR]
+    dilation: tuple
+    groups: int
+    has_bias: bool
+    converted: bool
+    remark: str               # why not converted ("" when converted)
+    activation: str = "none"  # fused into the lowered op (from its program), else the frontend's view
+    layout: dict | None = None  # scheme, grid, cores, channel shards, channels per shard
+    program: object = None    # tt_dw_mlir.program.KernelProgram when converted
+    weight: object = field(default=None, repr=False)  # OIHW float32, batch norm folded
+    bias: object = field(default=None, repr=False)    # [C] float32 or None
+    # Filled by a traced run (`CompiledModel.run(..., trace=True)`): NHWC float32 tensors
+    input: object = field(default=None, repr=False)
+    output: object = field(default=None, repr=False)
+    backend: str | None = None  # backend the layer ran on in the last traced run
+
+    @property
+    def channels(self) -> int:
+        return self.input_shape[3]
+
+    @property
+    def is_depthwise(self) -> bool:
+        return self.groups == self.input_shape[3] == self.output_shape[3]
+
+    def config(self, weight_dtype: str = "bf16"):
+        """The layer as a conv_config.DepthwiseConv (for cost estimates); None if not depthwise."""
+        if self.program is not None:
+            return self.program.conv
+        if not self.is_depthwise:
+            return None
+        from tt_dw_mlir.conv_config import DepthwiseConv, ttir_padding_to_sides
+
+        n, h, w, c = self.input_shape
+        return DepthwiseConv(batch=n, in_h=h, in_w=w, channels=c, kernel=tuple(self.kernel),
+                             stride=tuple(self.stride), padding=ttir_padding_to_sides(list(self.padding)),
+                             dilation=tuple(self.dilation), has_bias=self.has_bias,
+                             activation=self.activation, weight_dtype=weight_dtype)
+
+
+@dataclass
+class CompileReport:
+    """What `compile` did: per depthwise layer, host ops, remarks, timings."""
+
+    layers: list[LayerRecord]
+    host_ops: "Counter"                      # op type -> how many run on the host
+    host_nodes: list[tuple[str, str, str]]   # (op type, node, why not TTIR)
+    remarks: list[Diagnostic]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def converted(self) -> list[LayerRecord]:
+        return [layer for layer in self.layers if layer.converted]
+
+    def summary(self) -> str:
+        """One plain paragraph: how many depthwise convs converted, why not, host ops."""
+        depthwise = [layer for layer in self.layers if layer.is_depthwise]
+        lines = [f"converted {len(self.converted)} of {len(depthwise)} depthwise convs"]
+        if not depthwise:
+            lines = ["nothing converted: the model has no depthwise conv"]
+        elif not self.converted:
+            reasons = sorted({layer.remark for layer in depthwise})
+            lines = [f"nothing converted: none of the {len(depthwise)} depthwise convs could take "
+                     f"the pool path ({'; '.join(reasons)[:300]})"]
+        if self.host_ops:
+            ops = ", ".join(f"{op} x{count}" for op, count in sorted(self.host_ops.items()))
+            lines.append(f"{sum(self.host_ops.values())} op(s) ran on the host: {ops}")
+        return "; ".join(lines)
+
+
+class CompiledModel:
+    """A compiled network: call it like the model. See `compile`."""
+
+    def __init__(self, network, report: CompileReport, *, backend: str, sim_layers=None,
+                 ir_text: dict[str, str] | None = None):
+        from tt_dw_mlir.executor import Executor
+
+        self.network = network            # frontends.TTIRModule: module, steps, convs
+        self.report = report
+        self.backend = backend
+        self.ir = ir_text or {}           # stage -> printed IR, when compiled with keep_ir
+        self._executor = Executor(network.module, backend=backend, sim_layers=sim_layers)
+
+    @property
+    def module(self):
+        """The compiled in-memory MLIR module (TTIR + lowered TTNN programs)."""
+        return self.network.module
+
+    @property
+    def text(self) -> str:
+        return print_module(self.network.module, debug_info=True)
+
+    @property
+    def host_ops(self):
+        """Counter of the op types run on the host (empty when the whole model is TTIR)."""
+        return self.report.host_ops
+
+    def run(self, *inputs, trace: bool = False) -> list:
+        """Run the whole network; returns every output (torch tensors, float32).
+
+        `trace=True` also stores each depthwise layer's NHWC input and output in
+        `report.layers[i].input` / `.output` (and the backend it ran on).
+        """
+        from tt_dw_mlir.executor import DEPTHWISE_OPS, run_network
+
+        executor = self._executor
+        executor.trace = DEPTHWISE_OPS if trace else ()
+        executor.traced = {}
+        executor.layer_backends = {}
+        feeds = [_as_tensor(x) for x in _flatten_inputs(inputs)]
+        if len(feeds) != len(self.network.input_names):
+            raise ValueError(f"the model takes {len(self.network.input_names)} input(s), got {len(feeds)}")
+        for feed, shape in zip(feeds, self.network.input_shapes):
+            if tuple(feed.shape) != tuple(shape):
+                raise ValueError(f"input shape {tuple(feed.shape)} differs from the compiled "
+                                 f"{tuple(shape)}; compile again for a new shape")
+        outputs = run_network(self.network, feeds, executor)
+        if trace:
+            for layer in self.report.layers:
+                found = executor.traced.get(layer.name)
+                if found is not None:
+                    operands, result = found
+                    layer.input, layer.output = operands[0], result
+                    layer.backend = executor.layer_backends.get(layer.name, "torch")
+        return outputs
+
+    def __call__(self, *inputs):
+        outputs = self.run(*inputs)
+        if self.network.output_spec is not None:  # the torch model's own structure
+            from torch.utils import _pytree
+
+            return _pytree.tree_unflatten(outputs, self.network.output_spec)
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
+def _flatten_inputs(inputs) -> list:
+    if len(inputs) == 1 and isinstance(inputs[0], (tuple, list)):
+        return list(inputs[0])
+    return list(inputs)
+
+
+def _as_tensor(x):
+    import numpy as np
+    import torch
+
+    if isinstance(x, torch.Tensor):
+        return x.detach()
+    return torch.as_tensor(np.asarray(x))
+
+
+def compile(model, sample_inputs=None, *, device: str = "n150", weight_dtype: str = "bf16",
+            path: str = "pool", backend: str = "reference", dtype: str = "bf16",
+            input_shapes=None, sim_layers: int | None = None, keep_ir: bool = False,
+            source_name: str | None = None) -> CompiledModel:
+    """Compile a whole network; returns a callable that runs it (like `forge.compile`).
+
+        compiled = tt_dw_mlir.compile(model, torch.randn(1, 3, 224, 224))
+        y = compiled(x)                     # the whole network
+        compiled.report.layers              # per depthwise layer: converted / why not, layout
+        compiled.host_ops                   # Counter of ops that ran on the host
+
+    `model`: a torch `nn.Module` (exported with torch.export; it is deep-copied and the
+    copy put in eval mode, so the caller's module is not touched), an `ExportedProgram`,
+    an FX `GraphModule`, or an ONNX model (path or `ModelProto`).
+    `sample_inputs`: a tensor or a tuple of tensors (torch); for ONNX, optional: a
+    tensor/tuple fixes the input shapes, as does `input_shapes` ({name: shape} or a
+    list), needed for symbolic dimensions.
+    `device` ("n150", "p150", ...), `weight_dtype` ("bf16", "bfp8_b", "bfp4_b") and
+    `path` ("pool": every depthwise conv the kernels can run; "auto": the cost model
+    decides; "matmul": none) are the `tt-depthwise-to-pool` options. `dtype` is the
+    activation dtype of the TTIR ("bf16" or "f32"). `backend` runs the lowered
+    depthwise layers ("reference", "sim", "ttnn"; with "sim", `sim_layers` limits
+    how many run on the simulator); every other TTIR op runs in torch, and ops with
+    no TTIR mapping run on the host (torch for a torch model, onnxruntime for ONNX).
+    `keep_ir=True` keeps the printed IR of each stage in `.ir` ("ttir", "pool", "program").
+
+    Raises `ModelError` (invalid model, named node), `DiagnosticError` (a pass failed).
+    """
+    import time
+    from collections import Counter
+
+    from tt_dw_mlir.passes import PIPELINES
+
+    seconds: dict[str, float] = {}
+    started = time.monotonic()
+    network = _import(model, sample_inputs, dtype=dtype, input_shapes=input_shapes)
+    seconds["import"] = time.monotonic() - started
+    source = source_name or "model"
+    ir_text: dict[str, str] = {}
+    if keep_ir:
+        ir_text["ttir"] = print_module(network.module, debug_info=True)
+    options = f"device={device} weight-dtype={weight_dtype} path={path} remarks=all"
+    first, *rest = PIPELINES["tt-depthwise-pool-pipeline"][1]
+    rest = [f"{p}{{{options}}}" if p.startswith("tt-") else p for p in rest]
+    t = time.monotonic()
+    diagnostics = run_pipeline(network.module, f"builtin.module({first}{{{options}}})", source)
+    seconds["depthwise_to_pool"] = time.monotonic() - t
+    if keep_ir:
+        ir_text["pool"] = print_module(network.module, debug_info=True)
+    t = time.monotonic()
+    diagnostics += run_pipeline(network.module, f"builtin.module({', '.join(rest)})", source)
+    seconds["lower_to_program"] = time.monotonic() - t
+    if keep_ir:
+        ir_text["program"] = print_module(network.module, debug_info=True)
+    remarks = [d for d in diagnostics if d.severity == "remark"]
+    report = CompileReport(_layer_records(network, remarks, source), Counter(network.host_ops),
+                           [(s.op, s.name, s.reason) for s in network.host_steps], remarks, seconds)
+    return CompiledModel(network, report, backend=backend, sim_layers=sim_layers, ir_text=ir_text)
+
+
+def _import(model, sample_inputs, *, dtype: str, input_shapes):
+    import os
+
+    if isinstance(model, (str, os.PathLike)) or type(model).__name__ == "ModelProto":
+        from tt_dw_mlir.frontends import onnx_to_ttir
+
+        shapes = input_shapes
+        if sample_inputs is not None and shapes is None:
+            shapes = [tuple(x.shape) for x in _flatten_inputs(
+                (sample_inputs,) if not isinstance(sample_inputs, (tuple, list)) else sample_inputs)]
+        return onnx_to_ttir(model, dtype=dtype, input_shapes=shapes)
+    import copy
+
+    import torch
+
+    from tt_dw_mlir.frontends import torch_to_ttir
+
+    if sample_inputs is None:
+        raise ValueError("a torch model needs sample_inputs (a tensor or a tuple of tensors)")
+    if isinstance(sample_inputs, torch.Tensor):
+        sample_inputs = (sample_inputs,)
+    if isinstance(model, torch.nn.Module) and not isinstance(model, torch.fx.GraphModule):
+        model = copy.deepcopy(model).eval()  # the caller's module keeps its mode
+    return torch_to_ttir(model, tuple(sample_inputs), dtype=dtype)
+
+
+def _layer_records(network, remarks: list[Diagnostic], source: str) -> list[LayerRecord]:
+    from tt_dw_mlir.dialect.ttnn import program_of
+
+    with network.module.context:
+        lowered = {_layer_name(op.location, source): program_of(op) for op in
+                   ops_named(network.module.operation, "ttnn.depthwise_pool_program")}
+    by_name: dict[str, str] = {}
+    for d in remarks:
+        if d.name:
+            by_name.setdefault(d.name, d.message)
+    records = []
+    for conv in network.convs:
+        if conv.groups == 1:
+            continue  # dense convs are not candidates (remarks=all still has them)
+        program = lowered.get(conv.loc)
+        layout = None
+        activation = conv.activation
+        if program is not None:
+            s = program.sharding
+            layout = {"scheme": s.scheme, "grid": list(program.grid), "cores": s.num_cores,
+                      "channel_shards": s.num_shards, "channels_per_shard": s.channels_per_shard}
+            activation = program.conv.activation
+        remark = by_name.get(conv.loc, "")
+        reason = "" if program is not None else (
+            remark[len(NOT_CONVERTED):] if remark.startswith(NOT_CONVERTED) else remark or
+            "no remark from the pass")
+        records.append(LayerRecord(
+            conv.loc, conv.input_shape, conv.output_shape, conv.kernel, conv.stride, conv.padding,
+            conv.dilation, conv.groups, conv.has_bias, program is not None, reason, activation,
+            layout, program, conv.weight, conv.bias))
+    return records
+
+
+def torch_compile_backend(graph_module, example_inputs, **options):
+    """`torch.compile(model, backend="tt_dw")`: compile the FX graph dynamo hands over.
+
+    Registered as the `tt_dw` dynamo backend (entry point `torch_dynamo_backends`);
+    `options` are `compile`'s keyword arguments (`torch.compile(..., options={...})`).
+    Dynamo passes the module's parameters and buffers as graph inputs; they are bound
+    back as constants (so batch norms fold and weights are constants for the pass).
+    """
+    import torch
+
+    placeholders = [n for n in graph_module.graph.nodes if n.op == "placeholder"]
+    constant_at = {}
+    for index, (node, value) in enumerate(zip(placeholders, example_inputs)):
+        grapharg = node.meta.get("grapharg")
+        source = getattr(grapharg, "source", None)
+        source = node.name if source is None else (
+            source.name() if callable(source.name) else str(source.name))
+        if isinstance(value, torch.nn.Parameter) or "_parameters" in source or "_buffers" in source:
+            constant_at[index] = value.detach()
+    user_at = [i for i in range(len(example_inputs)) if i not in constant_at]
+
+    class Bound(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.graph_module = graph_module
+            for i, value in constant_at.items():
+                self.register_buffer(f"constant{i}", value)
+
+        def forward(self, *user):
+            args, it = [], iter(user)
+            for i in range(len(example_inputs)):
+                args.append(getattr(self, f"constant{i}") if i in constant_at else next(it))
+            return self.graph_module(*args)
+
+    compiled = compile(Bound(), tuple(example_inputs[i] for i in user_at), **options)
+
+    def run(*inputs):
+        return tuple(compiled.run(*(inputs[i] for i in user_at)))
+    return run

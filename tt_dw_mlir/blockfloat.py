@@ -53,6 +53,7 @@ _ALIASES = {
     "bf16": "bf16", "bfloat16": "bf16",
     "bfp8_b": "bfp8_b", "bfloat8_b": "bfp8_b",
     "bfp4_b": "bfp4_b", "bfloat4_b": "bfp4_b",
+    "f32": "f32", "float32": "f32", "f16": "f16", "float16": "f16",
 }
 _MANTISSA_BITS = {"bfp8_b": 7, "bfp4_b": 3}
 ROUNDINGS = ("host", "device")
@@ -151,6 +152,10 @@ def quantize(x: Any, dtype: str, rounding: str = "host") -> np.ndarray:
     a = _to_float32(x)
     if kind == "bf16":
         return to_bfloat16(a)  # host and device agree on bf16
+    if kind == "f32":
+        return a
+    if kind == "f16":  # IEEE round to nearest even, as numpy casts
+        return a.astype(np.float16).astype(np.float32)
     rows, shape, width = _face_rows(a)
     q = _quantize_rows(rows, _MANTISSA_BITS[kind], rounding)
     q = q.reshape(*shape[:-1], -1)[..., :width]

@@ -21,7 +21,8 @@ TILE = 32  # TILE_WIDTH / TILE_HEIGHT
 FACE = 16  # a tile is 2x2 faces of 16x16
 
 ACTIVATIONS = ("none", "relu", "relu6", "silu", "gelu")
-DTYPES = ("bf16", "bfp8_b", "bfp4_b")
+DTYPES = ("bf16", "bfp8_b", "bfp4_b", "f32", "f16")  # weight and activation formats
+FLOAT_DTYPES = ("bf16", "f32", "f16")  # a ttir.conv2d's element types the pass takes
 SCHEMES = ("height_sharded", "width_sharded", "block_sharded")
 
 
@@ -49,7 +50,7 @@ class DepthwiseConv:
     dilation: tuple[int, int] = (1, 1)
     has_bias: bool = False
     activation: str = "none"
-    dtype: str = "bf16"  # activations/output dtype
+    dtype: str = "bf16"  # activations/output dtype: the conv's element type
     weight_dtype: str = "bf16"
 
     def __post_init__(self) -> None:

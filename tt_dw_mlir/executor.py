@@ -299,13 +299,23 @@ class Executor:
         dims = list(conv.dims)  # (batch, height, width, channel) dims of the input
         back = [dims.index(d) for d in range(4)]
 
+        symmetric = pt == pb and pl == pr
+        prepared: dict = {}  # id(weight) -> (weight tensor, its channels-last copy)
+
         def run(xs):
-            x = xs[0].permute(dims).permute(0, 3, 1, 2)  # -> NCHW for torch
-            x = F.pad(x, (pl, pr, pt, pb))
-            y = F.conv2d(x, xs[1], None, (sh, sw), 0, (dh, dw), groups).permute(0, 2, 3, 1)
-            if len(xs) > 2:
-                y = y + xs[2].reshape(-1)
-            return y.permute(back).contiguous()
+            # an NHWC tensor seen as NCHW is channels-last in memory: torch's channels-last
+            # kernels run on it without a copy, and the result permuted back is NHWC again
+            x = xs[0].permute(dims).permute(0, 3, 1, 2)
+            w = xs[1]
+            found = prepared.get(id(w))
+            if found is None or found[0] is not w:
+                found = prepared[id(w)] = (w, w.contiguous(memory_format=torch.channels_last))
+            bias = xs[2].reshape(-1) if len(xs) > 2 else None
+            if symmetric:
+                y = F.conv2d(x, found[1], bias, (sh, sw), (pt, pl), (dh, dw), groups)
+            else:
+                y = F.conv2d(F.pad(x, (pl, pr, pt, pb)), found[1], bias, (sh, sw), 0, (dh, dw), groups)
+            return y.permute(0, 2, 3, 1).permute(back).contiguous()
         return run
 
     def _conv_transpose2d(self, op) -> Callable:
@@ -370,11 +380,10 @@ class Executor:
                 if ran >= self.sim_layers and where not in self.layer_backends:
                     backend = "reference"
             self.layer_backends[where] = backend
-            weights = xs[1].numpy() if isinstance(xs[1], torch.Tensor) else xs[1]
-            bias = None
-            if len(xs) > 2 and xs[2] is not None:
-                bias = xs[2].numpy() if isinstance(xs[2], torch.Tensor) else xs[2]
-            return execute(program, xs[0], weights, bias, backend=backend)
+            # the same tensor objects every call: the reference backend keeps the weights it
+            # unlays from them (keyed by the prepared tensors)
+            bias = xs[2] if len(xs) > 2 else None
+            return execute(program, xs[0], xs[1], bias, backend=backend)
         return run
 
     # -- running --------------------------------------------------------------

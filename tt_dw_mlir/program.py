@@ -58,11 +58,12 @@ KERNELS = {
 }
 MAX_TILES_PER_PASS = 8  # pool2d MAX_TILES_PER_REDUCTION; also the DST tiles of one pass
 MAX_PIXELS_PER_PASS = 8
-STICK_BYTES_PER_VALUE = 2  # sticks are row-major bfloat16 (block float needs tiles)
+STICK_BYTES_PER_VALUE = 2  # row-major sticks are bf16 (block float needs tiles) or f16 ...
+STICK_BYTES = {"f32": 4}     # ... or f32: an f32 conv keeps f32 activations end to end
 
 # Bytes of one 32x32 tile: bf16 2048; bfp8_b 1024 mantissas + 64 exponents;
 # bfp4_b 512 + 64 (tt-metal tt_metal/common/tile.hpp / tt_backend_api_types).
-TILE_BYTES = {"bf16": 2048, "bfp8_b": 1088, "bfp4_b": 576}
+TILE_BYTES = {"bf16": 2048, "bfp8_b": 1088, "bfp4_b": 576, "f32": 4096, "f16": 2048}
 CB_IDS = {"in": 0, "stick": 1, "clear_value": 2, "weight_stage": 3, "weight": 4,
           "bias_stage": 5, "bias": 6, "in_window": 7, "out": 16, "mul": 24,
           "in_shard": 30, "out_shard": 31}
@@ -390,13 +391,16 @@ def _circular_buffers(conv: DepthwiseConv, sharding: Sharding, layout: WeightLay
     rc, rows = layout.row_chunks, layout.rows_per_tile
     window_tile = act_tile * rows // TILE  # a 16-row window tile is 2 of 4 faces
     channel_blocks = layout.channel_tiles // block_tiles
-    stick = block_tiles * TILE * STICK_BYTES_PER_VALUE
+    # Row-major sticks hold activations in the conv's dtype (bf16 for block-float activations).
+    stick_dtype = conv.dtype if conv.dtype in ("f32", "f16") else "bf16"
+    stick_value = STICK_BYTES.get(stick_dtype, STICK_BYTES_PER_VALUE)
+    stick = block_tiles * TILE * stick_value
     weight_pages = 2 if channel_blocks > 1 else 1
     cbs = [
         CircularBuffer(CB_IDS["in"], "in", pixels_per_pass * rc * block_tiles * window_tile, 2,
                        conv.dtype),
-        CircularBuffer(CB_IDS["stick"], "stick", stick, 2, "bf16"),
-        CircularBuffer(CB_IDS["clear_value"], "clear_value", stick, 1, "bf16"),
+        CircularBuffer(CB_IDS["stick"], "stick", stick, 2, stick_dtype),
+        CircularBuffer(CB_IDS["clear_value"], "clear_value", stick, 1, stick_dtype),
         CircularBuffer(CB_IDS["weight_stage"], "weight_stage", rc * block_tiles * w_tile, 1,
                        conv.weight_dtype),
         CircularBuffer(CB_IDS["weight"], "weight", rc * block_tiles * w_tile, weight_pages,
@@ -411,16 +415,16 @@ def _circular_buffers(conv: DepthwiseConv, sharding: Sharding, layout: WeightLay
         ]
     cbs += [
         CircularBuffer(CB_IDS["in_window"], "in_window",
-                       pixels_per_pass * rc * rows * stick, 1, "bf16"),
+                       pixels_per_pass * rc * rows * stick, 1, stick_dtype),
         CircularBuffer(CB_IDS["out"], "out", pixels_per_pass * block_tiles * act_tile, 2, conv.dtype),
         CircularBuffer(CB_IDS["mul"], "mul", pixels_per_pass * rc * block_tiles * window_tile, 1,
                        conv.dtype),
         CircularBuffer(CB_IDS["in_shard"], "in_shard",
-                       layout.channels_per_shard * STICK_BYTES_PER_VALUE,
-                       _input_sticks_per_core(conv, sharding), "bf16"),
+                       layout.channels_per_shard * stick_value,
+                       _input_sticks_per_core(conv, sharding), stick_dtype),
         CircularBuffer(CB_IDS["out_shard"], "out_shard",
-                       layout.channels_per_shard * STICK_BYTES_PER_VALUE,
-                       sharding.pixels_per_core, "bf16"),
+                       layout.channels_per_shard * stick_value,
+                       sharding.pixels_per_core, stick_dtype),
     ]
     return tuple(cbs)
 

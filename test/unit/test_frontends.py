@@ -325,21 +325,22 @@ def test_torch_unsupported_ops_are_all_named():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(UnsupportedOpError) as info:
-            torch_to_ttir(WithLstm().eval(), (torch.randn(1, 3, 4),))
+            torch_to_ttir(WithLstm().eval(), (torch.randn(1, 3, 4),), host_fallback=False)
     err = info.value
-    assert "aten.lstm.input" in err.ops and "aten.tanh.default" in err.ops
+    assert "aten.lstm.input" in err.ops and "aten.tanh.default" not in err.ops  # tanh maps
     assert "aten.gelu.default" in err.ops  # tanh approximation is not ttir.gelu
     assert "lstm" in err.nodes and "lstm" in str(err) and "approximate='tanh'" in str(err)
 
 
 def test_onnx_unsupported_ops_are_all_named():
     nodes = [helper.make_node("Einsum", ["x", "x"], ["e"], name="my_einsum", equation="ij,ij->ij"),
-             helper.make_node("Softmax", ["e"], ["y"], name="my_softmax")]
+             helper.make_node("Softmax", ["e"], ["s"], name="my_softmax"),
+             helper.make_node("Atan", ["s"], ["y"], name="my_atan")]
     model = _make_onnx(nodes, {}, [2, 2], "y", [2, 2])
     with pytest.raises(UnsupportedOpError) as info:
-        onnx_to_ttir(model)
-    assert info.value.ops == ["Einsum", "Softmax"]
-    assert "my_einsum" in str(info.value) and "my_softmax" in str(info.value)
+        onnx_to_ttir(model, host_fallback=False)
+    assert info.value.ops == ["Atan", "Einsum"]  # Softmax maps to ttir.softmax
+    assert "my_einsum" in str(info.value) and "my_atan" in str(info.value)
 
 
 # ----------------------------------------------------------------------------- MLIR
@@ -358,3 +359,281 @@ def test_text_parses_with_mlir(tiny):
             convs = [op for op in ops if op.name == "ttir.conv2d"]
             assert [str(op.location) for op in convs] == \
                 ['loc("stem.0")', 'loc("dw.0")', 'loc("project")']
+
+
+# ----------------------------------------------------------------------------- whole-network API
+
+
+def test_compile_runs_the_whole_network_and_reports_layers(tiny):
+    import tt_dw_mlir
+
+    model, x, ref = tiny
+    model.train()  # the caller's mode is theirs: compile works on a copy in eval mode
+    try:
+        compiled = tt_dw_mlir.compile(model, x)  # a bare tensor as sample inputs
+        assert model.training
+    finally:
+        model.eval()
+    out = compiled(x)
+    assert out.shape == ref.shape
+    assert torch.corrcoef(torch.stack([out.flatten(), ref.flatten()]))[0, 1] > 0.999
+    (layer,) = compiled.report.layers  # only the depthwise conv is a candidate
+    assert layer.name == "dw.0" and layer.converted and layer.remark == ""
+    assert layer.activation == "silu" and layer.layout["scheme"].endswith("_sharded")
+    assert layer.input is None
+    compiled.run(x, trace=True)
+    assert tuple(layer.input.shape) == (1, 20, 20, 16) and tuple(layer.output.shape) == (1, 10, 10, 16)
+    assert layer.backend == "reference"
+    # the traced layer output is the conv + BN + SiLU of the traced input, by torch itself
+    with torch.no_grad():
+        expected = model.dw(layer.input.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+    assert torch.corrcoef(torch.stack([layer.output.flatten(), expected.flatten()]))[0, 1] > 0.9999
+    assert not compiled.host_ops and "converted 1 of 1" in compiled.report.summary()
+    assert any(op.name == "ttnn.depthwise_pool_program" for op in _ops(compiled.network))
+
+
+def test_compile_path_matmul_converts_nothing_and_says_why(tiny):
+    import tt_dw_mlir
+
+    model, x, ref = tiny
+    compiled = tt_dw_mlir.compile(model, (x,), path="matmul")
+    (layer,) = compiled.report.layers
+    assert not layer.converted and layer.remark
+    assert compiled.report.summary().startswith("nothing converted")
+    torch.testing.assert_close(compiled(x), ref, rtol=0.05, atol=0.05)
+
+
+def test_torch_compile_backend(tiny):
+    model, x, ref = tiny
+    torch._dynamo.reset()
+    compiled = torch.compile(model, backend="tt_dw")
+    with torch.no_grad():
+        out = compiled(x)
+    assert torch.corrcoef(torch.stack([out.flatten(), ref.flatten()]))[0, 1] > 0.999
+
+
+# ----------------------------------------------------------------------------- TTIR coverage
+
+
+class EveryOp(nn.Module):
+    """One of each op the frontends map (issue 10's list), around a depthwise conv."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(3)
+        self.c1 = nn.Conv2d(3, 16, 3, padding=1)
+        self.dw = nn.Conv2d(16, 16, 3, padding=1, groups=16)
+        self.ln = nn.LayerNorm(16)
+        self.up = nn.ConvTranspose2d(16, 8, 2, stride=2)
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        y = F.hardswish(self.c1(x))
+        a, b = torch.split(y, 8, dim=1)
+        y = torch.cat([b, a[:, :, :, :].unsqueeze(2).squeeze(2)], 1)
+        y = F.dropout(self.dw(y), 0.5, training=False)
+        y = F.max_pool2d(y, 2)
+        y = self.ln(y.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        y = F.interpolate(y, scale_factor=2, mode="nearest")
+        y = F.avg_pool2d(y, 2) / 2 - y.mean() ** 2
+        y = torch.sqrt(torch.erf(y).abs() + 1) * F.hardsigmoid(y)
+        y = F.interpolate(self.up(y), scale_factor=2, mode="bilinear") + F.adaptive_avg_pool2d(y, 1).mean()
+        y = torch.softmax(y.transpose(2, 3), 1)
+        return self.fc(y.mean((2, 3)))
+
+
+def _ttir_ops(mod) -> set:
+    found = set()
+    for func in mod.module.body.operations:
+        for op in func.operation.regions[0].blocks[0].operations:
+            found.add(op.operation.name.replace("TTIR.", "ttir."))
+    return found
+
+
+def test_torch_every_mapped_op_against_torch():
+    model, x = EveryOp().eval(), torch.randn(1, 3, 16, 12)
+    mod = torch_to_ttir(model, (x,), dtype="f32")
+    assert not mod.host_steps
+    ops = _ttir_ops(mod)
+    for op in ("ttir.concat", "ttir.slice_static", "ttir.max_pool2d", "ttir.avg_pool2d",
+               "ttir.layer_norm", "ttir.upsample2d", "ttir.div", "ttir.subtract", "ttir.pow",
+               "ttir.sqrt", "ttir.erf", "ttir.abs", "ttir.hardsigmoid", "ttir.conv_transpose2d",
+               "ttir.softmax", "ttir.mean", "ttir.linear", "ttir.conv2d"):
+        assert op in ops, op
+    (out,), _ = run_ttir(mod, [x])
+    torch.testing.assert_close(out, model(x).detach(), rtol=1e-4, atol=1e-5)
+
+
+class WithHostOp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(4)
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.dw = nn.Sequential(nn.Conv2d(8, 8, 3, padding=1, groups=8), nn.ReLU())
+
+    def forward(self, x):
+        y = torch.special.i0(self.stem(x) * 0.1)  # aten.special_i0 has no TTIR mapping
+        return self.dw(y) + y
+
+
+def test_torch_host_fallback_partitions_and_converts_after_the_cut():
+    import tt_dw_mlir
+
+    model, x = WithHostOp().eval(), torch.randn(1, 3, 10, 10)
+    compiled = tt_dw_mlir.compile(model, x)
+    assert compiled.host_ops == {"aten.special_i0.default": 1}
+    kinds = [type(step).__name__ for step in compiled.network.steps]
+    assert kinds == ["TTIRCall", "HostStep", "TTIRCall"]
+    (layer,) = compiled.report.layers
+    assert layer.name == "dw.0" and layer.converted  # the region after the cut went through the passes
+    assert "1 op(s) ran on the host: aten.special_i0.default x1" in compiled.report.summary()
+    ref = model(x).detach()
+    out = compiled(x)
+    assert torch.corrcoef(torch.stack([out.flatten(), ref.flatten()]))[0, 1] > 0.999
+
+
+def test_model_without_depthwise_conv_still_runs_and_says_so():
+    import tt_dw_mlir
+
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 2)).eval()
+    x = torch.randn(1, 3, 8, 8)
+    compiled = tt_dw_mlir.compile(model, x)
+    assert compiled.report.layers == []
+    assert compiled.report.summary() == "nothing converted: the model has no depthwise conv"
+    assert torch.corrcoef(torch.stack([compiled(x).flatten(), model(x).detach().flatten()]))[0, 1] > 0.999
+
+
+def _ort(model: onnx.ModelProto, feeds: dict) -> list:
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, feeds)
+
+
+def _graph(nodes, inits, inputs, outputs, opset=17):
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in outputs],
+        [numpy_helper.from_array(_as_onnx_array(v), k) for k, v in inits.items()])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def test_onnx_every_mapped_op_against_onnxruntime():
+    rng = np.random.default_rng(5)
+    c = 8
+    inits = {"wd": rng.normal(size=(c, 1, 3, 3)) * 0.3, "two": np.array(2.0), "half": np.array(0.5),
+             "split": np.array([3, 5]), "starts": np.array([1]), "ends": np.array([7]),
+             "axes": np.array([3]), "ax0": np.array([0]), "scales": np.array([1.0, 1.0, 2.0, 2.0]),
+             "g": rng.uniform(0.5, 1.5, c), "beta": rng.normal(size=c) * 0.1,
+             "wt": rng.normal(size=(c, 4, 2, 2)) * 0.3, "mm": rng.normal(size=(4, 3)) * 0.3}
+    nodes = [
+        helper.make_node("Conv", ["x", "wd"], ["d"], name="dw", group=c, pads=[1, 1, 1, 1]),
+        helper.make_node("Div", ["d", "two"], ["q"], name="div"),
+        helper.make_node("Sub", ["q", "half"], ["s"], name="sub"),
+        helper.make_node("Pow", ["s", "two"], ["p"], name="pow"),
+        helper.make_node("Sqrt", ["p"], ["r"], name="sqrt"),
+        helper.make_node("Erf", ["r"], ["e"], name="erf"),
+        helper.make_node("Split", ["e", "split"], ["e1", "e2"], name="split", axis=1),
+        helper.make_node("Concat", ["e2", "e1"], ["cat"], name="concat", axis=1),
+        helper.make_node("Slice", ["cat", "starts", "ends", "axes"], ["sl"], name="slice"),
+        helper.make_node("Unsqueeze", ["sl", "ax0"], ["u"], name="unsqueeze"),
+        helper.make_node("Squeeze", ["u", "ax0"], ["sq"], name="squeeze"),
+        helper.make_node("MaxPool", ["sq"], ["mp"], name="maxpool", kernel_shape=[3, 3],
+                         pads=[1, 1, 1, 1], strides=[1, 1]),
+        helper.make_node("AveragePool", ["mp"], ["ap"], name="avgpool", kernel_shape=[2, 2],
+                         strides=[2, 2]),
+        helper.make_node("Resize", ["ap", "", "scales"], ["rs"], name="resize", mode="nearest"),
+        helper.make_node("HardSwish", ["rs"], ["hs"], name="hswish"),
+        helper.make_node("Transpose", ["hs"], ["t"], name="to_nhwc", perm=[0, 2, 3, 1]),
+        helper.make_node("LayerNormalization", ["t", "g", "beta"], ["ln"], name="ln", axis=-1),
+        helper.make_node("Transpose", ["ln"], ["nc"], name="to_nchw", perm=[0, 3, 1, 2]),
+        helper.make_node("ConvTranspose", ["nc", "wt"], ["ct"], name="convT", strides=[2, 2]),
+        helper.make_node("Softmax", ["ct"], ["sm"], name="softmax", axis=1),
+        helper.make_node("ReduceMean", ["sm"], ["m"], name="mean", axes=[2], keepdims=0),
+        helper.make_node("Transpose", ["m"], ["mt"], name="tr", perm=[0, 2, 1]),
+        helper.make_node("MatMul", ["mt", "mm"], ["y"], name="matmul"),
+    ]
+    model = _graph(nodes, inits, [("x", [1, c, 8, 8])], ["y"])
+    x = rng.normal(size=(1, c, 8, 8)).astype(np.float32)
+    (expected,) = _ort(model, {"x": x})
+    mod = onnx_to_ttir(model, dtype="f32")
+    assert not mod.host_steps
+    (out,), _ = run_ttir(mod, [x])
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_onnx_host_fallback_runs_on_onnxruntime():
+    import tt_dw_mlir
+
+    rng = np.random.default_rng(6)
+    inits = {"wd": rng.normal(size=(4, 1, 3, 3)) * 0.3, "w2": rng.normal(size=(4, 1, 3, 3)) * 0.3}
+    nodes = [helper.make_node("Conv", ["x", "wd"], ["a"], name="dw1", group=4, pads=[1, 1, 1, 1]),
+             helper.make_node("Atan", ["a"], ["b"], name="my_atan"),       # no TTIR mapping
+             helper.make_node("CumSum", ["b", "axis"], ["c"], name="my_cumsum"),
+             helper.make_node("Conv", ["c", "w2"], ["y"], name="dw2", group=4, pads=[1, 1, 1, 1])]
+    inits["axis"] = np.array(2)
+    model = _graph(nodes, inits, [("x", [1, 4, 6, 6])], ["y"])
+    x = rng.normal(size=(1, 4, 6, 6)).astype(np.float32)
+    (expected,) = _ort(model, {"x": x})
+    compiled = tt_dw_mlir.compile(model, dtype="f32")
+    assert compiled.host_ops == {"Atan": 1, "CumSum": 1}
+    assert [n for _, n, _ in compiled.report.host_nodes] == ["my_atan", "my_cumsum"]
+    assert [layer.converted for layer in compiled.report.layers] == [True, True]
+    out = compiled(x)
+    assert torch.corrcoef(torch.stack([out.flatten(), torch.from_numpy(expected).flatten()]))[0, 1] > 0.9999
+
+
+# ----------------------------------------------------------------------------- invalid ONNX (issue 11)
+
+
+def _conv_model(weight_shape=(4, 1, 3, 3), in_shape=(1, 4, 6, 6), weight_dtype=np.float32,
+                input_name="x", **attributes):
+    w = np.ones(weight_shape, weight_dtype)
+    node = helper.make_node("Conv", [input_name, "w"], ["y"], name="the_conv", group=4, **attributes)
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, in_shape)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [numpy_helper.from_array(w, "w")])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize("model, message", [
+    (_conv_model(input_name=""), "empty input name"),
+    (_conv_model(strides=[0, 1]), "strides must be positive, got [0, 1]"),
+    (_conv_model(strides=[-1, 1]), "strides must be positive, got [-1, 1]"),
+    (_conv_model(weight_shape=(4, 1, 0, 3)), "kernel must be at least 1x1, got [0, 3]"),
+    (_conv_model(in_shape=(1, 4, 2, 2)), "larger than its padded input height 2 + 0 + 0"),
+    (_conv_model(auto_pad="BOGUS"), "auto_pad 'BOGUS' is not one of"),
+    (_conv_model(kernel_shape=[5, 5]), "kernel_shape [5, 5] disagrees with the weight 'w'"),
+    (_conv_model(weight_dtype=np.int8), "Conv weight 'w' is int8, the input is float"),
+])
+def test_invalid_onnx_conv_is_refused_naming_the_node(model, message):
+    from tt_dw_mlir.frontends import ModelError
+
+    with pytest.raises(ModelError) as info:
+        onnx_to_ttir(model)
+    assert message in str(info.value)
+    assert "the_conv" in str(info.value) or message == "empty input name"
+
+
+def test_empty_onnx_file_is_refused(tmp_path):
+    from tt_dw_mlir.frontends import ModelError
+
+    path = tmp_path / "empty.onnx"
+    path.write_bytes(b"")
+    with pytest.raises(ModelError, match="empty.onnx.*the ONNX file is empty"):
+        onnx_to_ttir(path)
+
+
+def test_declared_shape_over_the_limit_is_refused_before_allocating():
+    import resource
+
+    from tt_dw_mlir.frontends.ttir_emitter import MAX_TENSOR_ELEMENTS, TooLargeError
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(TooLargeError) as info:
+        onnx_to_ttir(_conv_model(in_shape=(1, 4, 100000, 100000)))
+    text = str(info.value)
+    assert "1x4x100000x100000" in text and "40,000,000,000 elements" in text
+    assert f"{MAX_TENSOR_ELEMENTS:,}" in text
+    # nothing of that size was allocated (ru_maxrss is in KiB)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024

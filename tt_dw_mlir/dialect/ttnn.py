@@ -19,7 +19,9 @@ Attribute names follow `ttnn.conv2d` (TTNNOps.td), including its padding order
 records the face-based tiled layout of `tt_dw_mlir.layout` (its docstring has
 the exact index map) and the sharding that decided it. Prepared tensors hold
 values already quantised to `dtype`; they are stored as bf16, which represents
-every bfloat8_b / bfloat4_b value exactly.
+every bfloat8_b / bfloat4_b value exactly; f32 / f16 layouts are stored as
+f32 / f16. `dtype` is the conv's element type (bf16, f32 or f16): the op computes
+and returns in it.
 """
 
 from __future__ import annotations
@@ -274,11 +276,16 @@ def _verify_conv(op) -> str | None:
         return "the kernel does not fit the padded input"
     return None
 
+def storage_type(layout: WeightLayout) -> str:
+    """The element type prepared tensors are stored in: the layout's own float type, or
+    bf16 for block float (bf16 holds every bfloat8_b / bfloat4_b value exactly)."""
+    return layout.dtype if layout.dtype in ("f32", "f16") else "bf16"
+
 def prepared_weight_type(layout: WeightLayout):
-    return tensor_type(layout.prepared_shape)
+    return tensor_type(layout.prepared_shape, storage_type(layout))
 
 def prepared_bias_type(layout: WeightLayout):
-    return tensor_type(layout.bias_shape)
+    return tensor_type(layout.bias_shape, storage_type(layout))
 
 
 # ------------------------------------------------------------------ device

@@ -75,6 +75,24 @@ F32_MAX = float(np.finfo(np.float32).max)
 CONCAT = "ttir.concat" if USING_TTMLIR else "TTIR.concat"
 
 
+# Resource limit (issue 11): no tensor a model declares may hold more elements than this
+# (256 MiB as float32), checked before anything of that size is allocated or built.
+MAX_TENSOR_ELEMENTS = 1 << 26
+
+
+class TooLargeError(ValueError):
+    """A declared shape beyond MAX_TENSOR_ELEMENTS."""
+
+
+def check_size(shape: Sequence[int], what: str) -> None:
+    count = math.prod(int(d) for d in shape)
+    if count > MAX_TENSOR_ELEMENTS:
+        raise TooLargeError(
+            f"{what} of shape {'x'.join(str(int(d)) for d in shape)} has {count:,} elements, "
+            f"over the limit of {MAX_TENSOR_ELEMENTS:,} ({MAX_TENSOR_ELEMENTS * 4 >> 20} MiB as "
+            f"float32); use a smaller input shape")
+
+
 class UnsupportedOpError(Exception):
     """Raised with every op a frontend cannot map, not only the first."""
 
@@ -217,6 +235,8 @@ class TTIRModule:
     input_names: list[str] = field(default_factory=list)
     output_names: list[str] = field(default_factory=list)
     constants: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # host-side values
+    output_is_sequence: bool = False  # the model returns a tuple/list (even of one tensor)
+    output_spec: Any = None  # torch: the pytree spec of the model's outputs
 
     @property
     def text(self) -> str:
@@ -332,6 +352,12 @@ class TTIRBuilder:
         self._arg_types: list = []
         self._arg_attrs: list = []
 
+    def discard_function(self) -> None:
+        """Drop the open function (a region that ended up with nothing to compute)."""
+        self._func.erase()
+        self._conv_results = {}
+        self._func = None
+
     def end_function(self, outputs: Sequence[Value], loc: str = "output") -> list[tuple[int, ...]]:
         """Return `outputs` (4-D ones permuted back to NCHW); returns their logical shapes."""
         results = [self.to_plain(v, loc) for v in outputs]
@@ -364,8 +390,9 @@ class TTIRBuilder:
     def _op(self, op: str, operands: Sequence[Value], attributes: dict, shape: Sequence[int],
             loc: str, layout: str = "plain") -> Value:
         shape = tuple(int(d) for d in shape)
-        if any(d < 0 for d in shape):
-            raise ValueError(f"{loc}: {op} would have a negative size {shape}")
+        if any(d < 1 for d in shape):
+            raise ValueError(f"{loc}: {op} would have an empty or negative size {shape}")
+        check_size(shape, f"the result of {op} at '{loc}'")
         with self.context, self._location(loc):
             created = ir.Operation.create(
                 op, results=[self._type(shape)], operands=[v.value for v in operands],
@@ -388,6 +415,7 @@ class TTIRBuilder:
     def add_input(self, shape: Sequence[int], name: str = "input") -> Value:
         """A function input (NCHW when 4-D); returns it NHWC when 4-D."""
         shape = tuple(int(d) for d in shape)
+        check_size(shape, f"input '{name}'")
         attrs = None
         if self.weights == "arguments":
             with self.context:

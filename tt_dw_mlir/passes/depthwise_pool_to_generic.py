@@ -268,6 +268,10 @@ def foreign_attribute(text: str):
     return ir.Attribute.parse(foreign(text))
 
 
+def foreign_type(text: str):
+    return ir.Type.parse(foreign(text))
+
+
 def foreign_op_name(name: str) -> str:
     return foreign(f'"{name}"(')[1:-2]
 
@@ -342,8 +346,7 @@ class DepthwisePoolToGeneric:
                     return False
                 declared[key] = True
                 continue
-            with ir.InsertionPoint.at_block_terminator(block) if _has_terminator(block) \
-                    else ir.InsertionPoint(block), ir.Location.unknown():
+            with ir.InsertionPoint(block), ir.Location.unknown():
                 ir.Operation.create("func.func", regions=1, attributes={
                     "sym_name": ir.StringAttr.get(symbol),
                     "sym_visibility": ir.StringAttr.get("private"),
@@ -387,11 +390,3 @@ class DepthwisePoolToGeneric:
         op.results[0].replace_all_uses_with(out.results[0])
         op.erase()
 
-
-def foreign_type(text: str):
-    return ir.Type.parse(foreign(text))
-
-
-def _has_terminator(block) -> bool:
-    ops = list(block.operations)
-    return bool(ops) and ops[-1].name in ("builtin.module_terminator",)

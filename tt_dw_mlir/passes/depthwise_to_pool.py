@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tt_dw_mlir.conv_config import DTYPES, SCHEMES, DepthwiseConv
+from tt_dw_mlir.conv_config import DTYPES, FLOAT_DTYPES, SCHEMES, DepthwiseConv
 from tt_dw_mlir.cost_model import prefer_pool
 from tt_dw_mlir.dialect import ttnn
 from tt_dw_mlir.dialect.constants import ConstantError, ResourceBlobs, dense_to_numpy, \
@@ -53,7 +53,7 @@ from tt_dw_mlir.layout import prepare_bias, prepare_weights
 from tt_dw_mlir.program import plan_program
 from tt_dw_mlir.sharding import DEVICES, Refusal
 
-FLOAT_TYPES = ("bf16", "f32", "f16")
+FLOAT_TYPES = FLOAT_DTYPES
 CONSTANT_OPS = ("ttir.constant", "arith.constant")
 
 
@@ -64,13 +64,13 @@ class NotConverted(Exception):
 @dataclass
 class Options:
     device: str = ""            # "" = the device the module records, else n150
-    weight_dtype: str = "bf16"
+    weight_dtype: str = "auto"  # auto = the conv's own element type (bf16, f32, f16)
     shard_scheme: str = "auto"  # auto | height_sharded | width_sharded | block_sharded
     path: str = "auto"          # auto (cost model) | pool | matmul
     fold: bool = True
     remarks: str = "rejected"   # rejected (grouped convs) | all | none
 
-    CHOICES = {"device": tuple(DEVICES), "weight_dtype": DTYPES, "shard_scheme": ("auto", *SCHEMES),
+    CHOICES = {"device": tuple(DEVICES), "weight_dtype": ("auto", *DTYPES), "shard_scheme": ("auto", *SCHEMES),
                "path": ("auto", "pool", "matmul"), "remarks": ("rejected", "all", "none")}
 
 
@@ -155,9 +155,11 @@ class DepthwiseToPool:
             axis = "height" if kh == 1 and h == 1 else "width"
             raise NotConverted(f"1-D conv: kernel and input are 1 in {axis} ({kh}x{kw} kernel on "
                                f"{h}x{w} input)")
+        weight_dtype = element if self.options.weight_dtype == "auto" else self.options.weight_dtype
+        # The op's dtype is the tensor type's: an f32 / f16 conv computes and returns f32 / f16.
         return DepthwiseConv(batch=n, in_h=h, in_w=w, channels=c, kernel=(kh, kw), stride=conv.stride,
-                             padding=conv.padding, dilation=conv.dilation,
-                             weight_dtype=self.options.weight_dtype)
+                             padding=conv.padding, dilation=conv.dilation, dtype=element,
+                             weight_dtype=weight_dtype)
 
     def _fusion(self, conv: Conv2d, channels: int) -> _Fusion:
         """The bias add and activation after `conv` that can be fused (ConvAddBias's rules)."""
@@ -239,7 +241,12 @@ class DepthwiseToPool:
             return
         if self.options.path == "matmul":
             raise NotConverted("path=matmul forces the grouped-conv matmul path")
-        pool_wins, ratio = prefer_pool(conv, self.device.name)
+        # The cost model prices bf16 and block-float tiles only: an f32 / f16 conv is priced
+        # as its bf16 equivalent (same work; f32 moves twice the bytes on both paths).
+        priced = conv.with_(dtype="bf16" if conv.dtype in ("f32", "f16") else conv.dtype,
+                            weight_dtype="bf16" if conv.weight_dtype in ("f32", "f16")
+                            else conv.weight_dtype)
+        pool_wins, ratio = prefer_pool(priced, self.device.name)
         if not pool_wins:
             raise NotConverted(f"the cost model estimates the grouped-matmul path cheaper on "
                                f"{self.device.name} (matmul/pool time ratio {ratio:.2f})")
@@ -284,7 +291,7 @@ class DepthwiseToPool:
 
     def _prepared_weight(self, weight, values, conv: DepthwiseConv, record: ttnn.LayoutRecord):
         if values is not None:
-            return _constant(prepare_weights(values, record.layout))
+            return _constant(prepare_weights(values, record.layout), record.layout)
         return ir.Operation.create(
             "ttnn.prepare_depthwise_pool_weights", results=[ttnn.prepared_weight_type(record.layout)],
             operands=[weight], attributes={"in_channels": ttnn.i32(conv.channels),
@@ -298,7 +305,7 @@ class DepthwiseToPool:
                 # the sum a `ttir.add` in the bias's element type gives (ConvAddBias adds them)
                 dtype = numpy_dtype(bias.type.element_type)
                 total = (total.astype(dtype) + more.reshape(-1).astype(dtype)).astype(np.float32)
-            return _constant(prepare_bias(total, record.layout))
+            return _constant(prepare_bias(total, record.layout), record.layout)
         bias = biases[0]
         for more in biases[1:]:  # same type (checked by _can_add_biases)
             bias = ir.Operation.create("ttir.add", results=[bias.type], operands=[bias, more]).results[0]
@@ -441,8 +448,8 @@ def _erase_if_unused(op) -> None:
         op.erase()
 
 
-def _constant(values):
-    attr = numpy_to_dense(values, "bf16")
+def _constant(values, layout):
+    attr = numpy_to_dense(values, ttnn.storage_type(layout))
     return ir.Operation.create("ttir.constant", results=[attr.type], attributes={"value": attr}).results[0]
 
 

@@ -35,6 +35,8 @@ def quantized(x: torch.Tensor, dtype: str) -> torch.Tensor:
         if native_bf16() and not has_nan(x):
             return x.to(torch.bfloat16).to(torch.float32)
         return _bf16_round(x)
+    if dtype == "f32":
+        return x.to(torch.float32)
     return torch.from_numpy(quantize(x.contiguous().numpy(), dtype))
 
 

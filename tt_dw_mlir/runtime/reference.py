@@ -17,8 +17,9 @@ arithmetic, so both run the whole tensor at once.
     runs on the bf16 input itself and rounds its fp32 sums to bf16 as it writes
     them; the activation follows (it commutes with that rounding). Taken when
     `_Bf16Conv.accepts` the input (nothing subnormal anywhere, which oneDNN's bf16
-    kernel would flush) and a probe on this machine gave the fp32 route's bits
-    for these weights; a NaN in the output falls back to the fp32 route.
+    kernel would flush) and, once per program, a probe on this machine showed the
+    bf16 kernel adding in the fp32 kernel's order; a NaN in the output falls back
+    to the fp32 route.
   - everything else: the fp32 conv on the quantised input, the activation, the
     output quantised; the bf16 NaN scan runs once, on the output.
   Dilated convs and non-finite weights, where torch's conv adds in another order or
@@ -41,9 +42,9 @@ import numpy as np
 import torch
 
 from ..program import KernelProgram
-from ._tensors import (apply_activation, as_float_tensor, as_tensor_nhwc, bias_tiles, bias_vector, has_nan,
-                       input_nhwc, native_bf16, output_nhwc, quantized, raw_bias_tiles,
-                       raw_weight_tiles, weight_tiles, window_weight_matrix)
+from ._tensors import (apply_activation, as_float_tensor, as_tensor_nhwc, bias_tiles,
+                       bias_vector, has_nan, input_nhwc, native_bf16, output_nhwc, quantized,
+                       raw_bias_tiles, raw_weight_tiles, weight_tiles, window_weight_matrix)
 
 
 def _weights_and_bias(program: KernelProgram, prepared_weights: Any, prepared_bias: Any
@@ -144,13 +145,12 @@ class _Bf16Conv:
         return int(mapped.amin()) >= 2 * floor_bits - 32770
 
 
-def _exponent_range(v: torch.Tensor) -> tuple[int, int] | None:
-    """(floor log2 of the smallest, of the largest) nonzero |v|, or None if all zero."""
+def _min_exponent(v: torch.Tensor) -> int | None:
+    """floor(log2) of the smallest nonzero |v|, or None if all are zero."""
     nonzero = v.abs()[v != 0]
     if nonzero.numel() == 0:
         return None
-    exponents = torch.frexp(nonzero).exponent - 1  # frexp: |v| = m * 2^e, m in [0.5, 1)
-    return int(exponents.min()), int(exponents.max())
+    return int(torch.frexp(nonzero).exponent.min()) - 1  # |v| = m * 2^e, m in [0.5, 1)
 
 
 def _bf16_route(program: KernelProgram, weight: torch.Tensor, bias: torch.Tensor | None
@@ -163,14 +163,19 @@ def _bf16_route(program: KernelProgram, weight: torch.Tensor, bias: torch.Tensor
     values = weight if bias is None else torch.cat([weight.reshape(-1), bias])
     if not bool(torch.isfinite(values).all()):
         return None
-    w_range = _exponent_range(weight)
-    b_range = None if bias is None else _exponent_range(bias)
-    if ((w_range is not None and w_range[0] < -126)      # a subnormal weight
-            or (b_range is not None and b_range[0] < -119)):  # bias steps below 2^-126
+    w_min = _min_exponent(weight)
+    b_min = None if bias is None else _min_exponent(bias)
+    if ((w_min is not None and w_min < -126)      # a subnormal weight
+            or (b_min is not None and b_min < -119)):  # bias steps below 2^-126
         return None
-    min_exponent = -126 if w_range is None else max(-126, -112 - w_range[0])
-    return _Bf16Conv(weight.to(torch.bfloat16),
-                     None if bias is None else bias.to(torch.bfloat16), min_exponent)
+    weight_bf16 = weight.to(torch.bfloat16)
+    bias_bf16 = None if bias is None else bias.to(torch.bfloat16)
+    # every weight dtype's values are bf16 values (block float keeps <= 7 mantissa bits)
+    if not (torch.equal(weight_bf16.float(), weight)
+            and (bias is None or torch.equal(bias_bf16.float(), bias))):
+        return None
+    min_exponent = -126 if w_min is None else max(-126, -112 - w_min)
+    return _Bf16Conv(weight_bf16, bias_bf16, min_exponent)
 
 
 @dataclass(frozen=True)

@@ -60,14 +60,17 @@ func.func @asymmetric_padding(%x: tensor<1x16x16x32xbf16>, %w: tensor<32x1x3x3xb
 }
 
 // Channels not a multiple of 32 are padded in the layout: C=40 -> Cs=64.
-// f32 is a float type the kernels take; the op keeps the element type.
+// f32 is a float type the kernels take; the op keeps the element type end to end:
+// dtype = "f32", and (weight-dtype auto) f32 weights prepared as f32.
 // CHECK-LABEL: func.func @unaligned_channels_f32
 // CHECK: "ttnn.prepare_depthwise_pool_weights"
 // CHECK-SAME: channels_per_shard = 64 : i32
-// CHECK-SAME: (tensor<40x1x3x3xf32>) -> tensor<1x2x32x32xbf16>
+// CHECK-SAME: dtype = "f32"
+// CHECK-SAME: (tensor<40x1x3x3xf32>) -> tensor<1x2x32x32xf32>
 // CHECK: "ttnn.depthwise_pool_conv"
+// CHECK-SAME: dtype = "f32"
 // CHECK-SAME: in_channels = 40 : i32
-// CHECK-SAME: (tensor<2x10x10x40xf32>, tensor<1x2x32x32xbf16>) -> tensor<2x8x8x40xf32>
+// CHECK-SAME: (tensor<2x10x10x40xf32>, tensor<1x2x32x32xf32>) -> tensor<2x8x8x40xf32>
 func.func @unaligned_channels_f32(%x: tensor<2x10x10x40xf32>, %w: tensor<40x1x3x3xf32>) -> tensor<2x8x8x40xf32> {
   %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 0 : i32, dilation = 1 : i32, groups = 40 : i32}> : (tensor<2x10x10x40xf32>, tensor<40x1x3x3xf32>) -> tensor<2x8x8x40xf32>
   return %0 : tensor<2x8x8x40xf32>
@@ -82,4 +85,16 @@ func.func @unaligned_channels_f32(%x: tensor<2x10x10x40xf32>, %w: tensor<40x1x3x
 func.func @one_by_five_kernel(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x1x5xbf16>) -> tensor<1x8x4x32xbf16> {
   %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 0 : i32, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x1x1x5xbf16>) -> tensor<1x8x4x32xbf16>
   return %0 : tensor<1x8x4x32xbf16>
+}
+
+// f16 likewise: dtype = "f16", f16 weights.
+// CHECK-LABEL: func.func @f16_conv
+// CHECK: "ttnn.prepare_depthwise_pool_weights"
+// CHECK-SAME: (tensor<32x1x3x3xf16>) -> tensor<1x1x32x32xf16>
+// CHECK: "ttnn.depthwise_pool_conv"
+// CHECK-SAME: dtype = "f16"
+// CHECK-SAME: -> tensor<1x8x8x32xf16>
+func.func @f16_conv(%x: tensor<1x8x8x32xf16>, %w: tensor<32x1x3x3xf16>) -> tensor<1x8x8x32xf16> {
+  %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 1 : i32, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x8x8x32xf16>, tensor<32x1x3x3xf16>) -> tensor<1x8x8x32xf16>
+  return %0 : tensor<1x8x8x32xf16>
 }

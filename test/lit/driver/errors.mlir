@@ -12,7 +12,7 @@
 // BADVALUE-NOT: Traceback
 
 // RUN: not tt-dw-opt %s --tt-depthwise-to-pool="weight-dtype=fp8" 2>&1 | FileCheck %s --check-prefix=BADDTYPE
-// BADDTYPE: error: invalid pass pipeline: option 'weight-dtype' takes one of bf16, bfp8_b, bfp4_b, got 'fp8'
+// BADDTYPE: error: invalid pass pipeline: option 'weight-dtype' takes one of auto, bf16, bfp8_b, bfp4_b, f32, f16, got 'fp8'
 
 // RUN: not tt-dw-opt %s --tt-depthwise-to-pool="bogus=1" 2>&1 | FileCheck %s --check-prefix=BADOPTION
 // BADOPTION: error: invalid pass pipeline: unknown pass option 'bogus=1'
