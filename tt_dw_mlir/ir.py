@@ -604,7 +604,7 @@ def _parse_text(text: str, context, source_name: str):
                 return _ParsedModule(op)
             # One bare top-level op: move it into a module, as mlir-opt does (parsing it
             # again wrapped would also free this one, quadratic in its nesting depth).
-            module = ir.Module.create(ir.Location.file(source_name, 1, 1))
+            module = ir.Module.create(op.location)  # where the implicit module opens
             module.body.append(op.operation)
             return _ParsedModule(module)
         except ir.MLIRError as error:
