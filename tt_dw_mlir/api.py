@@ -234,7 +234,9 @@ class CompileReport:
         depthwise = [layer for layer in self.layers if layer.is_depthwise]
         lines = [f"converted {len(self.converted)} of {len(depthwise)} depthwise convs"]
         if not depthwise:
-            lines = ["nothing converted: the model has no depthwise conv"]
+            grouped = len(self.layers)
+            lines = ["nothing converted: the model has no depthwise conv" + (
+                f" ({grouped} grouped conv(s), none with one input channel per group)" if grouped else "")]
         elif not self.converted:
             reasons = sorted({layer.remark for layer in depthwise})
             lines = [f"nothing converted: none of the {len(depthwise)} depthwise convs could take "

@@ -442,12 +442,12 @@ class ProgramCounts:
     """What the kernels of one program move, summed over all cores (simulator units:
     tiles for tiled buffers, bytes for NOC traffic)."""
 
-    tiles_multiplied: int       # window tiles into the multiply
-    compute_input_tiles: int    # tiles the compute waits for from the reader (window + weights + bias)
-    product_roundtrip_tiles: int  # product tiles packed to and unpacked from the mul CB
+    tiles_multiplied: int       # window-plane tiles into the multiply
+    compute_input_tiles: int    # tiles the compute waits for from the reader (planes, selectors, weights, bias)
+    product_roundtrip_tiles: int  # tiles the compute packs to a CB of its own and unpacks again
     output_tiles: int           # tiles the writer takes from the out CB
     pipe_tiles: int             # weight + bias tiles received through the multicast
-    gather_bytes: int           # input-stick bytes read by the window gather
+    gather_bytes: int           # window-plane and selector bytes the reader reads
     weight_dram_bytes: int      # weight + bias bytes the senders read from DRAM
 
     @property
@@ -456,23 +456,24 @@ class ProgramCounts:
 
 
 def program_counts(program: KernelProgram) -> ProgramCounts:
-    """Counts of `program` as the kernels in kernels/ run it (see kernels/README.md)."""
+    """Counts of `program` as the kernels in tt_dw_mlir/kernels/ run it (their README):
+    per core, channel block and tile of 32 output pixels, one window plane
+    (block_channel_tiles tiles) and one selector tile row (row_chunks tiles) per kernel
+    position; the product goes straight into the accumulating store and the window
+    sum makes one round trip through the `acc` DFB before bias and activation."""
     conv, lay = program.conv, program.layout
     cores = program.sharding.num_cores
-    blocks, ctb, pp = program.channel_blocks, program.block_channel_tiles, program.pixels_per_pass
-    rc = lay.row_chunks
-    passes = program.passes_per_core
-    window = cores * blocks * passes * pp * rc * ctb
+    blocks, ctb, rc = program.channel_blocks, program.block_channel_tiles, lay.row_chunks
+    pixel_tiles = -(-program.sharding.pixels_per_core // TILE)
+    positions = cores * blocks * pixel_tiles * conv.window
+    planes, selectors = positions * ctb, positions * rc
     weights = cores * blocks * (rc * ctb + (ctb if conv.has_bias else 0))
-    prof = ours_profile(program)
-    roundtrip = 0 if prof.fused_multiply_reduce else window
-    out = cores * blocks * passes * pp * ctb
-    # every valid (pixel, position) reads a stick of each shard's channels
-    gather = _valid_window_positions(conv) * lay.num_shards * lay.channels_per_shard * STICK_BYTES
+    sums = out = cores * blocks * pixel_tiles * ctb
+    gather = planes * TILE_BYTES[conv.dtype] + selectors * TILE_BYTES["bf16"]
     # the sender reads a block's weights (and bias) from DRAM once per multicast pipe
     wtile = TILE_BYTES[conv.weight_dtype]
     wdram = len(program.multicast) * blocks * (rc * ctb + (ctb if conv.has_bias else 0)) * wtile
-    return ProgramCounts(window, window + weights, roundtrip, out, weights, gather, wdram)
+    return ProgramCounts(planes, planes + selectors + weights, sums, out, weights, gather, wdram)
 
 
 def model_cost_table(convs, device: str, profile: str, names=None,
@@ -497,12 +498,13 @@ def model_cost_table(convs, device: str, profile: str, names=None,
             "total": {"matmul_cycles": total_mm, "pool_cycles": total_pool}}
 
 
-def simulator_counts(trace_path, weight_dtype: str = "bf16") -> ProgramCounts:
+def simulator_counts(trace_path, weight_dtype: str = "bf16", dtype: str = "bf16") -> ProgramCounts:
     """The same counts from a tt-lang-sim JSON Lines trace (`tt-lang-sim --trace`, events
     dfb, copy, pipe). A DFB is classified by the kernel that reserved its pages and the one
     that waits on them: reader -> compute are the compute's inputs (window, and the weights
     and bias that arrived through the pipe), compute -> compute the product's round trip,
-    compute -> writer the output. Row-major tensor copies count values (bf16 sticks)."""
+    compute -> writer the output. The window planes multiplied are the tiles copied from
+    the `windows` tensor."""
     import json
 
     def role(kernel: str | None) -> str:
@@ -534,7 +536,8 @@ def simulator_counts(trace_path, weight_dtype: str = "bf16") -> ProgramCounts:
         key = (producer, waiter)
         if key in by:
             by[key] += tiles
-    window = by[("reader", "compute")] - pipe  # weights and bias came through the pipe
+    planes = reads.get("windows", 0)
     wbytes = (reads.get("weights", 0) + reads.get("bias", 0)) * TILE_BYTES[weight_dtype]
-    return ProgramCounts(window, by[("reader", "compute")], by[("compute", "compute")],
-                         by[("compute", "writer")], pipe, reads.get("x", 0) * STICK_BYTES, wbytes)
+    gather = planes * TILE_BYTES[dtype] + reads.get("selectors", 0) * TILE_BYTES["bf16"]
+    return ProgramCounts(planes, by[("reader", "compute")], by[("compute", "compute")],
+                         by[("compute", "writer")], pipe, gather, wbytes)

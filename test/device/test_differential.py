@@ -11,8 +11,6 @@ CI runs a small sample; `TT_DW_DIFF_EXAMPLES=N` (or the hypothesis profile
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,10 +18,9 @@ import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
-from test_driver_fuzz import depthwise_module, out_size  # noqa: E402
+from test_driver_fuzz import depthwise_module, out_size  # test/unit: pytest pythonpath
 
-from tt_dw_mlir.api import lowered_layers, parse_module, run, run_pipeline  # noqa: E402
+from tt_dw_mlir.api import lowered_layers, parse_module, run, run_pipeline
 
 # DESIGN.md section 6: per-layer PCC targets vs torch fp32.
 PCC_TARGET = {"bf16": 0.9999, "bfp8_b": 0.999, "bfp4_b": 0.98}

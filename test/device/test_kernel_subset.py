@@ -103,6 +103,14 @@ BAD = {
     "assign": thread("""
         i, j = n, n
     """),
+    "scope": thread("""
+        x, y = ttl.node(dims=2)
+        if x < n:
+            first = x * 2
+        else:
+            first = 0
+        k = first + 1
+    """),
     "import": "from ttl.sim import ttl\n" + GOOD[len("import ttl\n"):],
     "dfb-shape": GOOD + "\n\ndef op(x):\n    return ttl.make_dataflow_buffer_like(x, shape=(1, 2, 3))\n",
 }

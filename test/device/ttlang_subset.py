@@ -72,7 +72,50 @@ class _ThreadChecker:
             self.fail("thread-params", t, f"thread function '{t.name}' takes parameters")
         callbacks = self._callbacks(t)
         self.block(t.body, callbacks)
+        assigned = {n.id for n in ast.walk(t) if isinstance(n, ast.Name)
+                    and isinstance(n.ctx, ast.Store)}
+        assigned |= {n.name for n in ast.walk(t) if isinstance(n, ast.FunctionDef) and n is not t}
+        self.scopes(t.body, set(), assigned)
         return self.problems
+
+    def scopes(self, body: list[ast.stmt], bound: set[str], assigned: set[str]) -> None:
+        """kernel_ast.py: `if` and `for` bodies (and callbacks) get a symbol table of their
+        own, popped at their end; `with` bodies do not. A name bound inside one is gone
+        after it."""
+        for stmt in body:
+            reads = []
+            if isinstance(stmt, (ast.If, ast.For)):
+                reads = [stmt.test] if isinstance(stmt, ast.If) else [stmt.iter]
+            elif isinstance(stmt, ast.With):
+                reads = [item.context_expr for item in stmt.items]
+            elif not isinstance(stmt, ast.FunctionDef):
+                reads = [stmt]
+            for expr in reads:
+                for n in ast.walk(expr):
+                    if (isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                            and n.id in assigned and n.id not in bound):
+                        self.fail("scope", n, f"'{n.id}' is read where it is not bound: a name "
+                                  f"bound inside an if / for body ends with that body")
+            if isinstance(stmt, ast.If):
+                self.scopes(stmt.body, set(bound), assigned)
+                self.scopes(stmt.orelse, set(bound), assigned)
+            elif isinstance(stmt, ast.For):
+                inner = set(bound)
+                if isinstance(stmt.target, ast.Name):
+                    inner.add(stmt.target.id)
+                self.scopes(stmt.body, inner, assigned)
+            elif isinstance(stmt, ast.With):
+                for item in stmt.items:
+                    if isinstance(item.optional_vars, ast.Name):
+                        bound.add(item.optional_vars.id)
+                self.scopes(stmt.body, bound, assigned)
+            elif isinstance(stmt, ast.FunctionDef):
+                bound.add(stmt.name)
+                self.scopes(stmt.body, set(bound) | {a.arg for a in stmt.args.args}, assigned)
+            else:
+                for n in ast.walk(stmt):
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                        bound.add(n.id)
 
     @staticmethod
     def _callbacks(thread: ast.FunctionDef) -> set[str]:

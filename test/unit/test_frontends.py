@@ -637,3 +637,31 @@ def test_declared_shape_over_the_limit_is_refused_before_allocating():
     assert f"{MAX_TENSOR_ELEMENTS:,}" in text
     # nothing of that size was allocated (ru_maxrss is in KiB)
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024
+
+
+def test_dynamo_onnx_conv_fused_with_its_norm_is_named_by_the_conv():
+    # onnxscript fuses Conv + BatchNormalization and leaves the norm's scope ("0.1") on the Conv
+    from tt_dw_mlir.frontends.onnx_import import module_path_of
+
+    model = nn.Sequential(nn.Sequential(nn.Conv2d(4, 4, 3, groups=4), nn.BatchNorm2d(4), nn.ReLU())).eval()
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.randn(1, 4, 8, 8),), buf, dynamo=True)
+    proto = onnx.load_from_string(buf.getvalue())
+    conv = next(n for n in proto.graph.node if n.op_type == "Conv")
+    assert module_path_of(conv) == "0.0"
+    assert [c.loc for c in onnx_to_ttir(proto).convs] == ["0.0"]
+
+
+def test_torch_chunk_maps_to_slices():
+    class Chunk(nn.Module):
+        def forward(self, x):
+            a, b, c = x.chunk(3, dim=1)
+            return torch.cat([c, a * b], 1)
+
+    x = torch.randn(1, 7, 4, 4)
+    mod = torch_to_ttir(Chunk(), (x,), dtype="f32")
+    assert not mod.host_steps
+    (out,), _ = run_ttir(mod, [x])
+    torch.testing.assert_close(out, Chunk()(x))

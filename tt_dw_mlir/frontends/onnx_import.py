@@ -64,12 +64,23 @@ def module_path_of(node: onnx.NodeProto) -> str:
     torch.onnx's dynamo exporter stores `pkg.torch.onnx.name_scopes` (module
     paths, then the FX node); the TorchScript exporter scopes node names as
     `/features/features.1/conv/conv.0/conv.0.0/Conv`. Empty when neither.
-    A conv the exporter fused with its batch norm carries the norm's scope.
+    A conv the exporter fused with its batch norm carries the norm's scope; inside a
+    Sequential the conv's own path is read back as the module before the norm.
     """
-    for prop in node.metadata_props:
-        if prop.key == "pkg.torch.onnx.name_scopes":
-            scopes = [s.strip(" '\"") for s in prop.value.strip("[]").split(",")]
-            return scopes[-2] if len(scopes) >= 2 else ""
+    props = {prop.key: prop.value for prop in node.metadata_props}
+    if "pkg.torch.onnx.name_scopes" in props:
+        scopes = [s.strip(" '\"") for s in props["pkg.torch.onnx.name_scopes"].strip("[]").split(",")]
+        path = scopes[-2] if len(scopes) >= 2 else ""
+        # onnxscript's FuseBatchNormIntoConv leaves the norm's scope on the fused Conv; in a
+        # Sequential (torchvision's Conv2dNormActivation: conv, norm, activation) the conv
+        # is the module just before the norm.
+        parent, _, last = path.rpartition(".")
+        hierarchy = props.get("pkg.torch.onnx.class_hierarchy", "")
+        if (node.op_type == "Conv" and props.get("pkg.onnxscript.rewriter.rule_name") ==
+                "FuseBatchNormIntoConv" and last.isdigit() and int(last) > 0 and "BatchNorm" in hierarchy
+                and "Sequential" in hierarchy):
+            path = f"{parent}.{int(last) - 1}" if parent else str(int(last) - 1)
+        return path
     parts = node.name.strip("/").split("/")[:-1]
     if not node.name.startswith("/") or not parts:
         return ""

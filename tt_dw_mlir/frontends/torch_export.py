@@ -100,7 +100,7 @@ def _unsupported_reason(node: torch.fx.Node) -> str | None:
               aten.hardswish.default, aten.hardswish_.default, aten.mean.dim, aten.mean.default,
               aten.sum.dim_IntList, aten.linear.default, aten.flatten.using_ints,
               aten.matmul.default, aten.mm.default, aten.bmm.default, aten.addmm.default,
-              aten.cat.default, aten.concat.default, aten.split.Tensor,
+              aten.cat.default, aten.concat.default, aten.split.Tensor, aten.chunk.default,
               aten.split_with_sizes.default, aten.slice.Tensor, aten.narrow.default,
               aten.select.int, aten.squeeze.dim, aten.squeeze.dims, aten.squeeze.default,
               aten.unsqueeze.default, aten.permute.default, aten.transpose.int, aten.t.default,
@@ -461,11 +461,13 @@ class _Lowering:
             return b.logical_permute(x, perm, loc)
         if t in (aten.cat.default, aten.concat.default):
             return b.concat([v(a) for a in args[0]], _arg(node, 1, "dim", 0), loc)
-        if t in (aten.split.Tensor, aten.split_with_sizes.default):
+        if t in (aten.split.Tensor, aten.split_with_sizes.default, aten.chunk.default):
             x = v(args[0])
             dim = _arg(node, 2, "dim", 0) % x.rank
             size = x.logical_shape[dim]
             sizes = args[1]
+            if t is aten.chunk.default:  # torch.chunk: pieces of ceil(size / chunks)
+                sizes = -(-size // int(sizes))
             if isinstance(sizes, int):
                 sizes = [min(sizes, size - i) for i in range(0, size, sizes)]
             starts = np.cumsum([0] + list(sizes))
