@@ -9,10 +9,13 @@ Both commands write to --out (default out/<model>):
     <model>.ttir.mlir     the frontend's TTIR
     <model>.pool.mlir     after tt-depthwise-to-pool
     <model>.program.mlir  after the whole tt-depthwise-pool-pipeline
-`run` then executes the network: every converted depthwise conv on our runtime
-(its lowered program, folded prepared weights), everything else with the TTIR
-reference interpreter (torch, float32), and prints one row per depthwise conv.
-Errors are one `tt-dw: error: ...` line on stderr and exit status 1.
+`run` then executes what was compiled (`tt_dw_mlir.compile`): the lowered depthwise
+layers on the runtime backend, every other TTIR op in one torch executor, ops with no
+TTIR mapping on the host; it checks every layer against torch fp32 and the network
+against an oracle independent of our importers (the torch module; onnxruntime for
+ONNX), beside the same network with nothing converted (the baseline).
+Errors are one `tt-dw: error: ...` line on stderr and exit status 1 (with --json, also
+an {"error": ...} object on stdout).
 """
 
 from __future__ import annotations
@@ -88,16 +91,148 @@ class Progress:
 
 
 # --------------------------------------------------------------------------- #
+# Input shapes and resource limits
+# --------------------------------------------------------------------------- #
+# Every tensor a declared or requested shape makes us allocate is checked against
+# this before anything of that size exists: 2**25 float32 elements is 128 MiB, so a
+# run keeping a few such activations alive stays far below 2 GB. MobileNetV2's
+# largest activation is 24*H*W elements: up to about 1150x1150 inputs fit.
+MAX_TENSOR_ELEMENTS = 2 ** 25
+MAX_SEED = 2 ** 63 - 2  # torch.Generator seeds are 64-bit; the input uses seed + 1
+DEFAULT_RESOLUTION = 224
+
+
+def _shape(s: Sequence[int]) -> str:
+    return "x".join(str(d) for d in s)
+
+
+def _mib(elements: int) -> str:
+    return f"{elements * 4 / 2 ** 20:,.0f} MiB"
+
+
+def check_tensor_size(what: str, shape: Sequence[int]) -> None:
+    """CliError, with the numbers, for a tensor larger than MAX_TENSOR_ELEMENTS."""
+    elements = 1
+    for d in shape:
+        elements *= int(d)
+    if elements > MAX_TENSOR_ELEMENTS:
+        raise CliError(f"{what} of shape {_shape(shape)} would hold {elements:,} elements "
+                       f"({_mib(elements)} in float32), more than the limit of "
+                       f"{MAX_TENSOR_ELEMENTS:,} elements ({_mib(MAX_TENSOR_ELEMENTS)}); "
+                       f"give a smaller --resolution or --input-shape")
+
+
+def parse_input_shape(text: str) -> tuple[str | None, tuple[int, ...]]:
+    """'1x3x48x320' -> (None, (1, 3, 48, 320)); 'pixels=1x3x48x320' -> ('pixels', ...)."""
+    name, _, dims = text.rpartition("=")
+    parts = dims.lower().split("x")
+    if not dims or not all(p.isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a shape: give dimensions joined by 'x' (1x3x48x320), "
+            f"optionally after the input's name (images=1x3x48x320)")
+    shape = tuple(int(p) for p in parts)
+    if min(shape) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}': every dimension must be at least 1")
+    return (name or None), shape
+
+
+def _declared_dims(value_info) -> list[int | str]:
+    """An ONNX input's dims: ints where static, the symbol (or '?') where dynamic."""
+    dims = []
+    for d in value_info.type.tensor_type.shape.dim:
+        dims.append(d.dim_value if d.HasField("dim_value") else (d.dim_param or "?"))
+    return dims
+
+
+def resolve_onnx_shapes(graph_inputs: list, given: list, resolution: int | None,
+                        source: str) -> dict[str, tuple[int, ...]]:
+    """One static shape per graph input: --input-shape, else the declared dims (a dynamic
+    batch becomes 1; --resolution sets dynamic H and W of a 4-d input); CliError when one
+    is unknown or when a given size contradicts a static dim (the model's contract, which
+    onnxruntime enforces too)."""
+    names = [i.name for i in graph_inputs]
+    by_name: dict[str, tuple[int, ...]] = {}
+    unnamed: list[tuple[int, ...]] = []
+    for name, shape in given:
+        if name is None:
+            unnamed.append(shape)
+        elif name not in names:
+            raise CliError(f"--input-shape names '{name}', but '{source}' has the input(s) "
+                           f"{', '.join(repr(n) for n in names)}")
+        elif name in by_name:
+            raise CliError(f"--input-shape gives input '{name}' twice")
+        else:
+            by_name[name] = shape
+    free = [n for n in names if n not in by_name]
+    if len(unnamed) > len(free):
+        raise CliError(f"{len(given)} --input-shape values for the {len(names)} input(s) of "
+                       f"'{source}' ({', '.join(repr(n) for n in names)})")
+    by_name.update(zip(free, unnamed))
+    shapes = {}
+    for inp in graph_inputs:
+        declared = _declared_dims(inp)
+        static = [isinstance(d, int) and d > 0 for d in declared]
+        shown = "x".join(str(d) for d in declared) or "a scalar"
+        if inp.name in by_name:
+            shape = by_name[inp.name]
+            if len(shape) != len(declared):
+                raise CliError(f"--input-shape {_shape(shape)} for input '{inp.name}' has "
+                               f"{len(shape)} dims; '{source}' declares {len(declared)} ({shown})")
+            wrong = [i for i, d in enumerate(declared) if static[i] and shape[i] != d]
+            if wrong:
+                raise CliError(f"--input-shape {_shape(shape)} for input '{inp.name}' disagrees "
+                               f"with its static dims ({shown}) at dim(s) "
+                               f"{', '.join(map(str, wrong))}; only dynamic dims can be chosen")
+        else:
+            dims = list(declared)
+            if dims and not static[0]:
+                dims[0] = 1  # a dynamic batch: run one image
+            if len(dims) == 4 and resolution:
+                if any(static[2:]) and dims[2:] != [resolution, resolution]:
+                    raise CliError(f"--resolution {resolution}: input '{inp.name}' of '{source}' "
+                                   f"has static height and width ({shown}); only dynamic dims "
+                                   f"can be chosen")
+                dims[2] = dims[3] = resolution
+            unknown = [i for i, d in enumerate(dims) if not isinstance(d, int) or d < 1]
+            if unknown:
+                example = "x".join(str(d) if isinstance(d, int) and d > 0 else "N" for d in dims)
+                raise CliError(f"input '{inp.name}' of '{source}' has dynamic dims ({shown}); "
+                               f"give them with --input-shape {inp.name}={example}"
+                               + (" or --resolution" if len(dims) == 4 else ""))
+            shape = tuple(dims)
+        check_tensor_size(f"input '{inp.name}'", shape)
+        shapes[inp.name] = tuple(int(d) for d in shape)
+    return shapes
+
+
+# --------------------------------------------------------------------------- #
 # Model loading
 # --------------------------------------------------------------------------- #
 @dataclass
 class LoadedModel:
+    """A model ready for `tt_dw_mlir.compile`, its seeded inputs and its independent oracle."""
+
     name: str                    # used for the output folder and file names
-    kind: str                    # "builtin" | "onnx"
-    source: str                  # built-in name or the .onnx path
-    ttir: Any                    # frontends.TTIRModule (bf16)
-    inputs: list                 # numpy NCHW inputs
-    reference: Callable[[], list]  # fp32 outputs of the original model on `inputs`
+    kind: str                    # "builtin" | "zoo" | "onnx"
+    source: str                  # built-in / zoo name or the .onnx path
+    target: Any                  # what `tt_dw_mlir.compile` takes: an nn.Module or an ONNX proto
+    sample: Any                  # torch: the example input (shape only for `compile`); ONNX: None
+    input_shapes: dict           # input name -> static shape
+    inputs: list                 # NCHW inputs for `run` ([] for `compile`: nothing is run)
+    reference: Callable[[], list]  # outputs of the independent oracle on `inputs`
+    reference_name: str          # "torch" | "onnxruntime"
+    _ttir: Any = field(default=None, repr=False)
+
+    @property
+    def ttir(self):
+        """The frontend's TTIR module alone (imported on first use, no pass run): what
+        `tt-dw cost` reads its depthwise convs from."""
+        if self._ttir is None:
+            from tt_dw_mlir.frontends import onnx_to_ttir, torch_to_ttir
+
+            self._ttir = (onnx_to_ttir(self.target, input_shapes=self.input_shapes)
+                          if self.kind == "onnx" else torch_to_ttir(self.target, (self.sample,)))
+        return self._ttir
 
 
 def _seeded_input(shape: Sequence[int], seed: int):
@@ -108,7 +243,7 @@ def _seeded_input(shape: Sequence[int], seed: int):
 
 
 def resolve_model(spec: str) -> tuple[str, str]:
-    """('builtin', canonical name) or ('onnx', path); CliError for anything else."""
+    """('builtin' | 'zoo', canonical name) or ('onnx', path); CliError for anything else."""
     from tt_dw_mlir import models
 
     looks_like_path = spec.lower().endswith(".onnx") or os.sep in spec or "/" in spec
@@ -119,41 +254,69 @@ def resolve_model(spec: str) -> tuple[str, str]:
             raise CliError(f"'{spec}' is a directory, not an ONNX model file")
         return "onnx", spec
     key = models._ALIASES.get(spec.lower(), spec.lower())
-    if key not in models.MODELS:
-        raise CliError(f"unknown model '{spec}'; built-in models: {', '.join(models.names())}, "
-                       f"or give the path of an .onnx file")
-    return "builtin", key
+    if key in models.MODELS:
+        return "builtin", key
+    from tt_dw_mlir.models import zoo
+
+    entry = zoo.lookup(spec)
+    if entry is not None:
+        return "zoo", entry.name
+    raise CliError(f"unknown model '{spec}'; built-in models: {', '.join(models.names())}; "
+                   f"zoo: {', '.join(zoo.names())}; or give the path of an .onnx file")
 
 
-def _unsupported(model: str, problem) -> CliError:
-    details = "; ".join(f"{op} at node '{node}'" + (f" ({why})" if why else "")
-                        for op, node, why in problem.problems[:10])
-    more = f" (and {len(problem.problems) - 10} more)" if len(problem.problems) > 10 else ""
-    return CliError(f"model '{model}' contains unsupported op(s) {', '.join(problem.ops)}: "
-                    f"{details}{more}")
+def _torch_model(kind: str, source: str, seed: int):
+    from tt_dw_mlir import models
+    from tt_dw_mlir.models import zoo
+
+    if kind == "zoo":
+        return zoo.build(source, seed=seed, resolution=1)[0]  # a 1-pixel example: discarded
+    return models.build(source, seed=seed, resolution=1)[0]
 
 
-def load_model(spec: str, resolution: int | None, seed: int) -> LoadedModel:
-    from tt_dw_mlir.frontends import UnsupportedOpError, onnx_to_ttir, run_ttir, torch_to_ttir
+def _torch_input_shape(given: list, resolution: int | None, source: str) -> tuple[int, ...]:
+    if len(given) > 1:
+        raise CliError(f"'{source}' takes one input; {len(given)} --input-shape values given")
+    if given:
+        name, shape = given[0]
+        if name not in (None, "input", "x"):
+            raise CliError(f"'{source}' has one input, 'input'; --input-shape names '{name}'")
+        if len(shape) != 4 or shape[1] != 3:
+            raise CliError(f"'{source}' takes an NCHW image batch with 3 channels; "
+                           f"--input-shape gives {_shape(shape)}")
+        return shape
+    size = resolution or DEFAULT_RESOLUTION
+    return (1, 3, size, size)
 
+
+def load_model(spec: str, resolution: int | None, seed: int, *, input_shapes: list = (),
+               need_inputs: bool = True) -> LoadedModel:
+    """Resolve `spec`, fix its input shapes; with `need_inputs` make seeded inputs too.
+
+    Every input shape is checked against MAX_TENSOR_ELEMENTS before anything of that
+    size is allocated; `compile` (need_inputs=False) allocates no input data at all.
+    """
     kind, source = resolve_model(spec)
-    if kind == "builtin":
+    if resolution is not None and input_shapes:
+        raise CliError("give either --resolution or --input-shape, not both")
+    if kind in ("builtin", "zoo"):
         import torch
 
-        from tt_dw_mlir import models
-
-        model, example = models.build(source, seed=seed, resolution=resolution or models.INPUT_SIZE)
-        try:
-            ttir = torch_to_ttir(model, (example,))
-        except UnsupportedOpError as problem:
-            raise _unsupported(source, problem) from None
+        shape = _torch_input_shape(list(input_shapes), resolution, source)
+        check_tensor_size("the input", shape)
+        model = _torch_model(kind, source, seed)
+        # torch.export only reads the example's shape and dtype: `compile` traces an
+        # uninitialised tensor, whose pages are never touched.
+        example = (torch.from_numpy(_seeded_input(shape, seed)) if need_inputs
+                   else torch.empty(shape))
 
         def reference() -> list:
             with torch.no_grad():
                 out = model(example)
             return list(out) if isinstance(out, (tuple, list)) else [out]
 
-        return LoadedModel(source, kind, source, ttir, [example.numpy()], reference)
+        return LoadedModel(source, kind, source, model, example, {"input": shape},
+                           [example] if need_inputs else [], reference, "torch")
 
     import onnx
 
@@ -161,34 +324,35 @@ def load_model(spec: str, resolution: int | None, seed: int) -> LoadedModel:
         proto = onnx.load(source)
     except Exception as problem:  # a truncated or non-ONNX file
         raise CliError(f"cannot read '{source}' as an ONNX model: {_first_line(problem)}") from None
+    if not proto.graph.node:
+        raise CliError(f"'{source}' holds no ONNX graph (empty or not an ONNX model file)")
     initializers = {t.name for t in proto.graph.initializer}
     graph_inputs = [i for i in proto.graph.input if i.name not in initializers]
-    shapes: dict[str, tuple[int, ...]] = {}
-    for inp in graph_inputs:
-        dims = inp.type.tensor_type.shape.dim
-        shape = [d.dim_value if d.HasField("dim_value") else 0 for d in dims]
-        if len(shape) == 4:
-            shape[0] = shape[0] or 1
-            if resolution or not all(shape[2:]):
-                shape[2] = shape[3] = resolution or 224
-        if not all(shape):
-            raise CliError(f"input '{inp.name}' of '{source}' has a symbolic shape {shape} "
-                           f"that --resolution does not fix")
-        shapes[inp.name] = tuple(shape)
-    try:
-        ttir = onnx_to_ttir(proto, input_shapes=shapes)
-    except UnsupportedOpError as problem:
-        raise _unsupported(source, problem) from None
-    except (ValueError, KeyError, IndexError) as problem:
-        raise CliError(f"cannot import '{source}': {_first_line(problem)}") from None
-    inputs = [_seeded_input(shapes[i.name], seed) for i in graph_inputs]
+    shapes = resolve_onnx_shapes(graph_inputs, list(input_shapes), resolution, source)
+    inputs = [_seeded_input(shapes[i.name], seed) for i in graph_inputs] if need_inputs else []
 
     def reference() -> list:
-        # No onnxruntime here: the same graph imported with float32 weights, run in torch.
-        outs, _ = run_ttir(onnx_to_ttir(proto, dtype="f32", input_shapes=shapes), inputs)
-        return outs
+        return onnxruntime_outputs(proto, {i.name: x for i, x in zip(graph_inputs, inputs)})
 
-    return LoadedModel(Path(source).stem, kind, source, ttir, inputs, reference)
+    return LoadedModel(Path(source).stem, kind, source, proto, None, shapes, inputs, reference,
+                       "onnxruntime")
+
+
+def onnxruntime_outputs(proto, feeds: dict) -> list:
+    """The ONNX model run by onnxruntime (CPU): the oracle nothing in this project wrote."""
+    import numpy as np
+    import onnxruntime
+    import torch
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # its warnings are not ours to print
+    try:
+        session = onnxruntime.InferenceSession(proto.SerializeToString(), options,
+                                               providers=["CPUExecutionProvider"])
+        outs = session.run(None, {k: np.asarray(v, dtype=np.float32) for k, v in feeds.items()})
+    except Exception as problem:  # onnxruntime's own errors: the model is not valid for it
+        raise CliError(f"onnxruntime cannot run the model: {_first_line(problem)}") from None
+    return [torch.from_numpy(np.asarray(o)) for o in outs]
 
 
 def _first_line(problem: BaseException) -> str:
@@ -197,65 +361,75 @@ def _first_line(problem: BaseException) -> str:
 
 
 # --------------------------------------------------------------------------- #
-# Compilation
+# Compilation: tt_dw_mlir.compile, the IR of each stage written to --out
 # --------------------------------------------------------------------------- #
 @dataclass
 class Compiled:
+    model: Any                    # tt_dw_mlir.CompiledModel
     ttir_path: Path
     pool_path: Path
     program_path: Path
-    remarks: list                 # ir.Diagnostic
-    remark_by_layer: dict[str, str]
-    lowered: dict[str, Any]       # layer name -> api.LoweredLayer
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _options(args) -> str:
-    return f"device={args.device} weight-dtype={args.weight_dtype} path={args.path} remarks=all"
-
-
 def compile_model(loaded: LoadedModel, out_dir: Path, args, progress: Progress) -> Compiled:
-    from tt_dw_mlir import api
-    from tt_dw_mlir.ir import DiagnosticError, print_module
-    from tt_dw_mlir.passes import PIPELINES
+    import tt_dw_mlir
+    from tt_dw_mlir.frontends import ModelError, UnsupportedOpError
+    from tt_dw_mlir.ir import DiagnosticError
 
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as problem:
         raise CliError(f"cannot create output folder '{out_dir}': {problem.strerror}") from None
     paths = [out_dir / f"{loaded.name}.{kind}.mlir" for kind in ("ttir", "pool", "program")]
-    seconds: dict[str, float] = {}
-
-    _write(paths[0], loaded.ttir.text)
-    # Parsed under the written file's name: remarks and the .pool/.program files point
-    # at the op's line there (parse_module gives name-located ops their position).
-    source = str(paths[0])
-    options = _options(args)
-    # The full pipeline, run in two steps on one module so the IR between them is kept.
-    first, *rest = PIPELINES["tt-depthwise-pool-pipeline"][1]
-    rest = [f"{p}{{{options}}}" if p.startswith("tt-") else p for p in rest]
+    progress.stage(f"compiling {loaded.name}")
+    backend = getattr(args, "backend", "reference")
     try:
-        progress.stage(f"compiling {loaded.name}: {first}")
-        t = time.monotonic()
-        module = api.parse_module(loaded.ttir.text, source_name=source)
-        diagnostics = api.run_pipeline(module, f"builtin.module({first}{{{options}}})", source)
-        seconds["depthwise_to_pool"] = time.monotonic() - t
-        _write(paths[1], print_module(module, debug_info=args.debug_info))
-        progress.stage(f"compiling {loaded.name}: {', '.join(p.split('{')[0] for p in rest)}")
-        t = time.monotonic()
-        diagnostics += api.run_pipeline(module, f"builtin.module({', '.join(rest)})", source)
-        seconds["lower_to_program"] = time.monotonic() - t
-        _write(paths[2], print_module(module, debug_info=args.debug_info))
+        model = tt_dw_mlir.compile(
+            loaded.target, loaded.sample, device=args.device, weight_dtype=args.weight_dtype,
+            path=args.path, backend=backend,
+            sim_layers=args.sim_layers if backend == "sim" else None,
+            input_shapes=loaded.input_shapes if loaded.kind == "onnx" else None,
+            keep_ir=True, source_name=str(paths[0]))
     except DiagnosticError as error:
         shown = "\n".join(d.format() for d in error.diagnostics[:20])
         raise CliError(f"compiling '{loaded.source}' failed:\n{shown}") from None
-    remarks = [d for d in diagnostics if d.severity == "remark"]
-    by_layer: dict[str, str] = {}
-    for d in remarks:
-        if d.name:
-            by_layer.setdefault(d.name, d.message)
-    lowered = {layer.name: layer for layer in api.lowered_layers(module, source)}
-    return Compiled(paths[0], paths[1], paths[2], remarks, by_layer, lowered, seconds)
+    except UnsupportedOpError as problem:
+        raise CliError(f"'{loaded.source}': {_first_line(problem)}") from None
+    except (ModelError, ValueError, KeyError, IndexError) as problem:
+        raise CliError(f"cannot import '{loaded.source}': {_first_line(problem)}") from None
+    check_largest_tensor(model.module)
+    for path, stage in zip(paths, ("ttir", "pool", "program")):
+        _write(path, model.ir[stage])
+    return Compiled(model, *paths, seconds=dict(model.report.seconds))
+
+
+def largest_tensor(module) -> tuple[int, tuple[int, ...], str]:
+    """(elements, shape, op name) of the largest tensor any op of `module` produces."""
+    from tt_dw_mlir.ir import ir
+
+    best: list = [0, (), ""]
+
+    def visit(op):
+        for result in op.results:
+            if isinstance(result.type, ir.RankedTensorType) and result.type.has_static_shape:
+                shape = tuple(result.type.shape)
+                elements = 1
+                for d in shape:
+                    elements *= max(d, 0)
+                if elements > best[0]:
+                    best[:] = [elements, shape, op.name]
+        return ir.WalkResult.ADVANCE
+
+    module.operation.walk(visit)
+    return best[0], best[1], best[2]
+
+
+def check_largest_tensor(module) -> None:
+    """Refuse, before running, a network one of whose activations exceeds the limit."""
+    elements, shape, op = largest_tensor(module)
+    if elements > MAX_TENSOR_ELEMENTS:
+        check_tensor_size(f"the network's largest tensor (a {op} result)", shape)
 
 
 def _write(path: Path, text: str) -> None:
@@ -283,39 +457,37 @@ class LayerRow:
     backend: str | None = None
     pcc: float | None = None
     max_abs_error: float | None = None
+    relative_error: float | None = None   # max|err| / max|ref|
     cost: dict | None = None
+    depthwise: bool = True        # False: a grouped conv (listed, never converted)
 
     def to_json(self) -> dict:
         return {"name": self.name, "input_shape": list(self.input_shape),
                 "output_shape": list(self.output_shape), "kernel": list(self.kernel),
-                "stride": list(self.stride), "converted": self.converted,
-                "reason": self.reason or None, "activation": self.activation,
-                "has_bias": self.has_bias, "layout": self.layout, "backend": self.backend,
-                "pcc": self.pcc, "max_abs_error": self.max_abs_error, "cost": self.cost}
+                "stride": list(self.stride), "depthwise": self.depthwise,
+                "converted": self.converted, "reason": self.reason or None,
+                "activation": self.activation, "has_bias": self.has_bias, "layout": self.layout,
+                "backend": self.backend, "pcc": self.pcc, "max_abs_error": self.max_abs_error,
+                "relative_error": self.relative_error, "cost": self.cost}
 
 
-def layer_rows(loaded: LoadedModel, compiled: Compiled, args) -> list[LayerRow]:
+def layer_rows(compiled: Compiled, args) -> list[LayerRow]:
+    from tt_dw_mlir.sharding import get_device
+
     rows = []
-    for conv in loaded.ttir.depthwise_convs:
-        lowered = compiled.lowered.get(conv.loc)
-        remark = compiled.remark_by_layer.get(conv.loc, "")
-        if lowered is not None:
-            program = lowered.program
-            sharding = program.sharding
-            layout = {"scheme": sharding.scheme, "grid": list(program.grid),
-                      "cores": sharding.num_cores, "channel_shards": sharding.num_shards,
-                      "channels_per_shard": sharding.channels_per_shard}
-            rows.append(LayerRow(conv.loc, conv.input_shape, conv.output_shape, conv.kernel,
-                                 conv.stride, True, "", program.conv.activation,
-                                 program.conv.has_bias, layout,
-                                 cost=_cost(program.conv, args.device)))
-        else:
-            reason = remark[len(NOT_CONVERTED):] if remark.startswith(NOT_CONVERTED) else (
-                remark or "no remark from the pass")
-            config = conv.config.with_(weight_dtype=args.weight_dtype)
-            rows.append(LayerRow(conv.loc, conv.input_shape, conv.output_shape, conv.kernel,
-                                 conv.stride, False, reason, conv.activation, conv.has_bias,
-                                 cost=_cost(config, args.device)))
+    for record in compiled.model.report.layers:
+        layout = None
+        if record.converted:
+            sharding = record.program.sharding
+            layout = {**record.layout,
+                      "core_ranges": [[list(a), list(b)] for a, b in sharding.core_ranges],
+                      "device_grid": list(get_device(args.device).grid)}
+        config = record.config(args.weight_dtype)
+        rows.append(LayerRow(record.name, tuple(record.input_shape), tuple(record.output_shape),
+                             tuple(record.kernel), tuple(record.stride), record.converted,
+                             record.remark, record.activation, record.has_bias, layout,
+                             cost=None if config is None else _cost(config, args.device),
+                             depthwise=record.is_depthwise))
     return rows
 
 
@@ -341,23 +513,42 @@ def _torch_activation(y, activation: str):
             "silu": F.silu, "gelu": F.gelu}[activation](y)
 
 
-def torch_depthwise(conv, x_nhwc, activation: str):
-    """fp32 torch reference of one depthwise layer (BN-folded fp32 weights) on an NHWC input."""
+def torch_depthwise(conv, x_nhwc, activation: str, *, weight_dtype=None):
+    """torch reference of one depthwise layer (BN-folded weights) on an NHWC input, in fp32;
+    `weight_dtype=torch.bfloat16` first rounds the weights and bias as the TTIR holds them."""
+    import numpy as np
     import torch
     import torch.nn.functional as F
 
+    def as_weights(array):
+        t = torch.tensor(np.asarray(array, dtype=np.float32))  # a copy: frontends keep read-only arrays
+        return t.to(weight_dtype).float() if weight_dtype is not None else t
+
     pt, pl, pb, pr = conv.padding
     x = F.pad(x_nhwc.permute(0, 3, 1, 2).float(), (pl, pr, pt, pb))
-    bias = None if conv.bias is None else torch.tensor(conv.bias.reshape(-1))
-    y = F.conv2d(x, torch.tensor(conv.weight), bias, conv.stride, 0, conv.dilation, conv.groups)
+    bias = None if conv.bias is None else as_weights(conv.bias).reshape(-1)
+    y = F.conv2d(x, as_weights(conv.weight), bias, conv.stride, 0, conv.dilation, conv.groups)
     return _torch_activation(y, activation).permute(0, 2, 3, 1)
+
+
+def relative_error(ours, ref) -> float:
+    """max|ours - ref| / max|ref| (0 when both are zero)."""
+    scale = float(ref.detach().abs().max())
+    err = float((ours.detach().float() - ref.detach().float()).abs().max())
+    return err / scale if scale else (0.0 if err == 0 else float("inf"))
+
+
+# DESIGN.md section 6: per-layer PCC against torch fp32, by weight dtype.
+LAYER_PCC_TARGET = {"bf16": 0.9999, "bfp8_b": 0.999, "bfp4_b": 0.98}
+# Whole network: issue 10 asks 0.99 in bf16; a network never beats its layers' target.
+END_TO_END_PCC_TARGET = {d: min(t, 0.99) for d, t in LAYER_PCC_TARGET.items()}
 
 
 def pcc(a, b) -> float:
     import torch
 
-    a = a.detach().double().flatten()
-    b = b.detach().double().flatten()
+    a = _flat(a).double() if isinstance(a, (list, tuple)) else a.detach().double().flatten()
+    b = _flat(b).double() if isinstance(b, (list, tuple)) else b.detach().double().flatten()
     a, b = a - a.mean(), b - b.mean()
     denom = a.norm() * b.norm()
     if denom == 0:
@@ -365,101 +556,93 @@ def pcc(a, b) -> float:
     return float((a @ b) / denom)
 
 
-class DepthwiseOverride:
-    """run_ttir hook: converted depthwise convs run on our runtime, ops they fused are skipped."""
+def _flat(outputs) -> Any:
+    import torch
 
-    def __init__(self, loaded: LoadedModel, compiled: Compiled, rows: list[LayerRow], backend: str,
-                 sim_layers: int, progress: Progress):
-        self.convs = {c.loc: c for c in loaded.ttir.depthwise_convs}
-        self.compiled = compiled
-        self.rows = {r.name: r for r in rows}
-        self.backend = backend
-        self.sim_layers = sim_layers
-        self.progress = progress
-        self.ran = 0
-        self.pending: dict[int, tuple[Any, list[str]]] = {}  # id(our output) -> (it, fused op names)
+    return torch.cat([o.detach().float().flatten() for o in outputs])
 
-    def __call__(self, op: str, loc: str, xs: list):
-        from tt_dw_mlir.runtime import execute
 
-        if op == "ttir.conv2d" and loc in self.compiled.lowered:
-            layer = self.compiled.lowered[loc]
-            conv = layer.program.conv
-            backend = self.backend
-            if backend == "sim" and self.ran >= self.sim_layers:
-                backend = "reference"
-            y = execute(layer.program, xs[0], layer.weights, layer.bias, backend=backend)
-            expected = torch_depthwise(self.convs[loc], xs[0], conv.activation)
-            row = self.rows[loc]
-            row.backend = backend
-            row.pcc = pcc(y, expected)
-            row.max_abs_error = float((y - expected).abs().max())
-            fused = []
-            if conv.has_bias and len(xs) < 3:
-                fused.append("bias")
-            if conv.activation != "none":
-                fused.append(conv.activation)
-            if fused:
-                self.pending[id(y)] = (y, fused)
-            self.ran += 1
-            self.progress.step(loc)
-            return y
-        for x in xs:
-            if id(x) in self.pending and self.pending[id(x)][0] is x:
-                return self._fused_step(op, x)
-        return None
+def run_baseline(compiled: Compiled, inputs: list) -> list:
+    """The same network with nothing converted: each lowered layer replaced by its torch
+    conv (fp32, on the bf16 weights the TTIR holds); every other op exactly as in the run."""
+    import torch
 
-    def _fused_step(self, op: str, y):
-        """`y` already includes this op (the pass fused it into the layer): pass it through."""
-        _, fused = self.pending.pop(id(y))
-        step = fused[0]
-        takes = {"bias": ("ttir.add",), "relu": ("ttir.relu",), "gelu": ("ttir.gelu",),
-                 "relu6": ("ttir.relu6", "ttir.clamp_scalar"),
-                 "silu": ("ttir.silu", "ttir.sigmoid", "ttir.multiply")}[step]
-        if op not in takes:
-            raise RuntimeError(f"layer output consumed by {op}, expected the fused {step}")
-        rest = fused[1:] if not (step == "silu" and op == "ttir.sigmoid") else fused
-        if rest:
-            self.pending[id(y)] = (y, rest)
-        return y
+    from tt_dw_mlir.executor import Executor, run_network
+
+    records = {r.name: r for r in compiled.model.report.layers if r.converted}
+
+    def as_ttir_conv(op: str, where: str, xs: list):
+        record = records.get(where) if op == "ttnn.depthwise_pool_program" else None
+        if record is None:
+            return None
+        return torch_depthwise(record, xs[0], record.activation, weight_dtype=torch.bfloat16)
+
+    network = compiled.model.network
+    executor = Executor(network.module, override=as_ttir_conv)
+    feeds = [torch.as_tensor(x) for x in inputs]
+    return run_network(network, feeds, executor)
 
 
 def run_network(loaded: LoadedModel, compiled: Compiled, rows: list[LayerRow], args,
                 progress: Progress) -> dict:
-    from tt_dw_mlir.frontends import run_ttir
-
-    hook = DepthwiseOverride(loaded, compiled, rows, args.backend, args.sim_layers, progress)
+    """Run the compiled network (traced), then with nothing converted (the baseline), and
+    compare both with the independent oracle; fill each converted row's numerics."""
     timings = {}
-    progress.start(len(compiled.lowered), f"run ({args.backend})")
+    model = compiled.model
+    progress.stage(f"running {loaded.name} ({args.backend})")
     t = time.monotonic()
-    try:
-        ours, _ = run_ttir(loaded.ttir, loaded.inputs, override=hook)
-    finally:
-        progress.finish()
+    ours = model.run(*loaded.inputs, trace=True)
     timings["network"] = time.monotonic() - t
-    progress.stage("running the reference model")
+    by_name = {row.name: row for row in rows}
+    ran = 0
+    for record in model.report.layers:
+        row = by_name[record.name]
+        if not record.converted or record.input is None:
+            continue
+        expected = torch_depthwise(record, record.input, record.activation)
+        row.backend = record.backend
+        row.pcc = pcc(record.output, expected)
+        row.max_abs_error = float((record.output - expected).abs().max())
+        row.relative_error = relative_error(record.output, expected)
+        record.input = record.output = None  # the traced tensors are not kept past the report
+        ran += 1
+    progress.stage("running the network with nothing converted (baseline)")
+    t = time.monotonic()
+    baseline = run_baseline(compiled, loaded.inputs)
+    timings["baseline"] = time.monotonic() - t
+    progress.stage(f"running the reference ({loaded.reference_name})")
     t = time.monotonic()
     reference = loaded.reference()
     timings["reference"] = time.monotonic() - t
-    import torch
-
-    ours_flat = torch.cat([o.flatten() for o in ours])
-    ref_flat = torch.cat([r.detach().float().flatten() for r in reference])
+    ours_flat, base_flat, ref_flat = _flat(ours), _flat(baseline), _flat(reference)
     if ours_flat.shape != ref_flat.shape:
         raise CliError(f"output sizes differ from the reference model: {tuple(ours_flat.shape)} "
                        f"vs {tuple(ref_flat.shape)}")
-    return {"pcc": pcc(ours_flat, ref_flat),
+    return {"reference": loaded.reference_name, "pcc": pcc(ours_flat, ref_flat),
+            "baseline_pcc": pcc(base_flat, ref_flat),
             "max_abs_error": float((ours_flat - ref_flat).abs().max()),
-            "layers_on_our_path": hook.ran, "seconds": timings}
+            "relative_error": relative_error(ours_flat, ref_flat),
+            "target_pcc": END_TO_END_PCC_TARGET[args.weight_dtype],
+            "layers_on_our_path": ran, "seconds": timings}
+
+
+def accuracy_warnings(result: dict) -> list[str]:
+    """One line per layer (and for the whole network) under the weight dtype's PCC target."""
+    dtype = result["weight_dtype"]
+    target = LAYER_PCC_TARGET[dtype]
+    lines = [f"layer {layer['name']}: PCC {layer['pcc']:.6f} is under the {dtype} target {target}"
+             for layer in result["layers"] if layer["pcc"] is not None and layer["pcc"] < target]
+    e2e = result.get("end_to_end")
+    if e2e and e2e["pcc"] < e2e["target_pcc"]:
+        lines.append(f"end-to-end PCC {e2e['pcc']:.6f} is under the {dtype} target "
+                     f"{e2e['target_pcc']} (baseline with nothing converted: "
+                     f"{e2e['baseline_pcc']:.6f})")
+    return lines
 
 
 # --------------------------------------------------------------------------- #
 # Output
 # --------------------------------------------------------------------------- #
-def _shape(s: Sequence[int]) -> str:
-    return "x".join(str(d) for d in s)
-
-
 def _layout_text(layout: dict | None) -> str:
     if not layout:
         return "-"
@@ -477,7 +660,7 @@ def _cost_text(cost: dict | None) -> str:
 def format_table(rows: list[LayerRow], with_numerics: bool) -> str:
     headers = ["layer", "NHWC in -> out", "k", "s", "converted", "layout (scheme grid, shards x ch)"]
     if with_numerics:
-        headers += ["PCC", "max|err|"]
+        headers += ["PCC", "max|err|", "rel err"]
     headers.append("pool/matmul est. (matmul/pool)")
     table = []
     for r in rows:
@@ -488,7 +671,8 @@ def format_table(rows: list[LayerRow], with_numerics: bool) -> str:
                  _layout_text(r.layout)]
         if with_numerics:
             cells += ["-" if r.pcc is None else f"{r.pcc:.6f}",
-                      "-" if r.max_abs_error is None else f"{r.max_abs_error:.3g}"]
+                      "-" if r.max_abs_error is None else f"{r.max_abs_error:.3g}",
+                      "-" if r.relative_error is None else f"{r.relative_error:.2e}"]
         cells.append(_cost_text(r.cost))
         table.append(cells)
     widths = [max(len(h), *(len(c[i]) for c in table)) if table else len(h)
@@ -517,6 +701,17 @@ def _weight_dtype(value: str) -> str:
         raise argparse.ArgumentTypeError(f"choose from {', '.join(DTYPES)}") from None
 
 
+def _seed(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not an integer") from None
+    if not 0 <= number <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{number} is outside 0..{MAX_SEED} "
+                                         f"(seeds are 64-bit)")
+    return number
+
+
 def _positive(value: str) -> int:
     try:
         number = int(value)
@@ -530,8 +725,12 @@ def _positive(value: str) -> int:
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse's usage errors exit 2; ours are all 1
         self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
-        raise SystemExit(1)
+        tool, *command = self.prog.split()  # one error format for every message: `tt-dw: error:`
+        message = f"{' '.join(command)}: {message}" if command else message
+        print(f"{tool}: error: {message}", file=sys.stderr)
+        done = SystemExit(1)
+        done.message = message  # for the --json error object
+        raise done
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -562,11 +761,16 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--resolution", type=_positive, default=None,
                          help="input height and width (default 224; for an .onnx file, "
                               "default its declared size)")
+        sub.add_argument("--input-shape", dest="input_shapes", action="append", default=[],
+                         type=parse_input_shape, metavar="[NAME=]SHAPE",
+                         help="an input's shape, e.g. 1x3x48x320 or images=1x3x48x320; "
+                              "repeat for several inputs (unnamed ones go in order); needed "
+                              "for an .onnx input whose dims are dynamic")
         sub.add_argument("--path", choices=("pool", "auto", "matmul"), default="pool",
                          help="tt-depthwise-to-pool path option: pool (default: convert every "
                               "depthwise conv the kernels can run), auto (the cost model decides), "
                               "matmul (convert nothing)")
-        sub.add_argument("--seed", type=int, default=0, help="weights and input seed (default 0)")
+        sub.add_argument("--seed", type=_seed, default=0, help="weights and input seed (default 0)")
         sub.add_argument("--json", action="store_true",
                          help="print one JSON document on stdout instead of the table")
         sub.add_argument("--no-debug-info", dest="debug_info", action="store_false",
@@ -575,6 +779,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--progress", dest="progress", action="store_true", default=None,
                          help="show progress on stderr (default: when stderr is a terminal)")
         sub.add_argument("--no-progress", dest="progress", action="store_false")
+        sub.add_argument("--report", metavar="FILE.html",
+                         help="also write a self-contained HTML page: per-layer PCC, relative "
+                              "error and pool-vs-matmul estimate charts, each layer's core grid")
         if name == "run":
             sub.add_argument("--backend", choices=("reference", "sim", "ttnn"), default="reference",
                              help="runtime for the depthwise layers (default reference). The "
@@ -616,54 +823,95 @@ def execute_command(args, out=None) -> int:
     started = time.monotonic()
     progress.stage(f"importing {spec}")
     t = time.monotonic()
-    loaded = load_model(spec, args.resolution, args.seed)
+    loaded = load_model(spec, args.resolution, args.seed, input_shapes=args.input_shapes,
+                        need_inputs=running)
     import_s = time.monotonic() - t
     out_dir = Path(args.out) if args.out else Path("out") / loaded.name
     compiled = compile_model(loaded, out_dir, args, progress)
-    rows = layer_rows(loaded, compiled, args)
+    rows = layer_rows(compiled, args)
+    report = compiled.model.report
+    network = compiled.model.network
+    depthwise = [r for r in rows if r.depthwise]
     result = {"command": args.command, "model": loaded.name, "source": loaded.source,
               "kind": loaded.kind, "device": args.device, "weight_dtype": args.weight_dtype,
               "activation_dtype": "bf16", "path": args.path,
-              "input_shapes": [list(s) for s in loaded.ttir.input_shapes],
+              "input_shapes": [list(s) for s in network.input_shapes],
               "files": {"ttir": str(compiled.ttir_path), "pool": str(compiled.pool_path),
                         "program": str(compiled.program_path)},
-              "depthwise_layers": len(rows), "converted": sum(r.converted for r in rows)}
+              "depthwise_layers": len(depthwise), "converted": sum(r.converted for r in rows),
+              "grouped": [{"name": r.name, "reason": r.reason} for r in rows if not r.depthwise],
+              "host_ops": [{"op": op, "name": name, "reason": why}
+                           for op, name, why in report.host_nodes],
+              "summary": report.summary()}
     if running:
         result["backend"] = args.backend
         end_to_end = run_network(loaded, compiled, rows, args, progress)
-    result["layers"] = [r.to_json() for r in rows]
+    result["layers"] = [r.to_json() for r in depthwise]
     if running:
         result["end_to_end"] = {k: v for k, v in end_to_end.items() if k != "seconds"}
-    result["seconds"] = {"import": import_s, **compiled.seconds,
+    result["seconds"] = {"load": import_s, **compiled.seconds,
                          **(end_to_end["seconds"] if running else {}),
                          "total": time.monotonic() - started}
+    warnings = accuracy_warnings(result)
+    result["accuracy_warnings"] = warnings
+    if args.report:
+        from tt_dw_mlir.tools.html_report import render
+
+        path = Path(args.report)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as problem:
+            raise CliError(f"cannot create the folder of '{path}': {problem.strerror}") from None
+        _write(path, render(result))
+        result["files"]["report"] = str(path)
+    for line in warnings:  # on stderr too, so --json readers and terminals both see it
+        print(f"tt-dw: warning: {line}", file=sys.stderr)
     if args.json:
         json.dump(result, out, indent=2)
         out.write("\n")
         return 0
-    print(f"model {loaded.name} ({loaded.source}), input {', '.join(_shape(s) for s in loaded.ttir.input_shapes)}, "
+    print(f"model {loaded.name} ({loaded.source}), input "
+          f"{', '.join(_shape(s) for s in network.input_shapes)}, "
           f"device {args.device}, weights {args.weight_dtype}"
           + (f", backend {args.backend}" if running else ""), file=out)
-    print(f"wrote {compiled.ttir_path}, {compiled.pool_path}, {compiled.program_path}", file=out)
+    print(f"wrote {compiled.ttir_path}, {compiled.pool_path}, {compiled.program_path}"
+          + (f", {args.report}" if args.report else ""), file=out)
     print("", file=out)
-    print(format_table(rows, running), file=out)
+    print(format_table(depthwise, running), file=out)
+    if result["grouped"]:
+        print("\ngrouped convs (not depthwise; left as they are):", file=out)
+        for g in result["grouped"]:
+            print(f"  {g['name']}: {g['reason']}", file=out)
     print("", file=out)
-    print(f"converted {result['converted']} of {len(rows)} depthwise convs "
-          f"({len(loaded.ttir.convs) - len(rows)} other convs left to the TTIR path); "
+    others = len(network.convs) - len(rows)
+    print(f"{report.summary()} ({others} dense convs left to the TTIR path); "
           f"{result['seconds']['total']:.1f} s", file=out)
+    for op, name, why in report.host_nodes:
+        print(f"  on the host: {op} at '{name}'" + (f" ({why})" if why else ""), file=out)
     if running:
         e2e = result["end_to_end"]
-        print(f"end-to-end PCC vs torch: {e2e['pcc']:.6f} (max abs error {e2e['max_abs_error']:.4g}; "
-              f"{e2e['layers_on_our_path']} depthwise layers on the {args.backend} path, "
-              f"the rest in torch)", file=out)
+        print(f"end-to-end PCC vs {e2e['reference']}: {e2e['pcc']:.6f} (baseline with nothing "
+              f"converted {e2e['baseline_pcc']:.6f}; max abs error {e2e['max_abs_error']:.4g}, "
+              f"relative {e2e['relative_error']:.2e}; {e2e['layers_on_our_path']} depthwise "
+              f"layers on the {args.backend} path, the rest in torch)", file=out)
+    for line in warnings:
+        print(f"WARNING: {line}", file=out)
     return 0
 
 
+def _error_object(message: str, kind: str) -> str:
+    return json.dumps({"error": {"kind": kind, "message": message}}, indent=2)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    wants_json = "--json" in argv
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as done:  # --help (0) or a usage error (1)
+    except SystemExit as done:  # --help (0) or a usage error (1), already printed on stderr
+        if done.code and wants_json:
+            print(_error_object(getattr(done, "message", "invalid arguments"), "usage"))
         return int(done.code or 0)
     if args.command is None:
         parser.print_help(sys.stderr)
@@ -675,17 +923,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cost_command.run(args)
         return execute_command(args)
     except CliError as problem:
-        print(f"tt-dw: error: {problem}", file=sys.stderr)
-        return 1
+        message, kind = str(problem), "input"
     except KeyboardInterrupt:
-        print("tt-dw: interrupted", file=sys.stderr)
-        return 1
+        message, kind = "interrupted", "interrupted"
+    except MemoryError:
+        message, kind = "out of memory", "resource"
     except Exception as problem:  # never a traceback; TT_DW_DEBUG=1 shows it
         if os.environ.get("TT_DW_DEBUG"):
             raise
-        print(f"tt-dw: internal error: {type(problem).__name__}: {_first_line(problem)} "
-              f"(set TT_DW_DEBUG=1 for the traceback)", file=sys.stderr)
-        return 1
+        message = (f"internal error: {type(problem).__name__}: {_first_line(problem)} "
+                   f"(set TT_DW_DEBUG=1 for the traceback)")
+        kind = "internal"
+    print(f"tt-dw: error: {message}", file=sys.stderr)
+    if getattr(args, "json", False):
+        print(_error_object(message, kind))
+    return 1
 
 
 if __name__ == "__main__":
