@@ -244,10 +244,10 @@ def generic_program(program: KernelProgram) -> tuple[str, list[tuple[str, str]]]
         kernels.append(Kernel(role, symbol, tuple(ranges), tuple(ct), tuple(common),
                               _core_args(program, role)))
         symbols.append((symbol, path, THREADS[role]))
-    cbs = [cb_syntax(cb, ranges) for cb in program.circular_buffers]
-    if any(cb.dtype not in CB_DTYPES for cb in program.circular_buffers):
-        bad = sorted({cb.dtype for cb in program.circular_buffers} - set(CB_DTYPES))
+    bad = sorted({cb.dtype for cb in program.circular_buffers} - set(CB_DTYPES))
+    if bad:
         raise CannotExpress(f"circular buffer dtype {', '.join(bad)} has no ttcore data type")
+    cbs = [cb_syntax(cb, ranges) for cb in program.circular_buffers]
     sems = [semaphore_syntax(i, ranges) for i in semaphores]
     return program_syntax(kernels, cbs, sems), symbols
 

@@ -1,0 +1,39 @@
+// RUN: tt-dw-opt %s --tt-depthwise-to-pool="path=pool" --tt-depthwise-pool-to-kernels --tt-depthwise-pool-to-generic="remarks=none" 2>&1 | FileCheck %s
+
+// Two depthwise convs in one function, as in a network: one `ttnn.get_device` at the
+// function's entry serves both outputs (tt-mlir's `utils::getOrInsertDevice`, used by
+// TTNNLowerTTLangToGeneric.cpp), and the kernels are declared once per module: both
+// programs reference the same three kernel symbols, each with its own core ranges.
+// A function that already has a device reuses it.
+
+// CHECK-NOT: remark
+// CHECK-LABEL: func.func @two_convs
+// CHECK-NEXT: %[[DEV:.*]] = "ttnn.get_device"()
+// CHECK-NOT: "ttnn.get_device"
+// CHECK: %[[OUT0:.*]] = "ttnn.empty"(%[[DEV]]) {shape = #ttnn.shape<1x16x16x32>}
+// CHECK-NEXT: "ttnn.generic"(%arg0, %{{.*}}, %[[OUT0]]) {operandSegmentSizes = array<i32: 3, 0>, program = #ttnn.program<kernels = [#ttnn.read_kernel<symbol_ref = @depthwise_pool_reader,
+// The second conv (stride 2: 8x8 = 64 output pixels) reads the first one's output.
+// CHECK: %[[OUT1:.*]] = "ttnn.empty"(%[[DEV]]) {shape = #ttnn.shape<1x8x8x32>}
+// CHECK-NEXT: "ttnn.generic"(%[[OUT0]], %{{.*}}, %[[OUT1]]) {operandSegmentSizes = array<i32: 3, 0>, program = #ttnn.program<kernels = [#ttnn.read_kernel<symbol_ref = @depthwise_pool_reader,
+// CHECK: return %[[OUT1]]
+func.func @two_convs(%x: tensor<1x16x16x32xbf16>, %w0: tensor<32x1x3x3xbf16>, %w1: tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
+  %0 = "ttir.conv2d"(%x, %w0) <{stride = array<i32: 1, 1>, padding = array<i32: 1, 1, 1, 1>, dilation = array<i32: 1, 1>, groups = 32 : i32}> : (tensor<1x16x16x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x16x16x32xbf16>
+  %1 = "ttir.conv2d"(%0, %w1) <{stride = array<i32: 2, 2>, padding = array<i32: 1, 1, 1, 1>, dilation = array<i32: 1, 1>, groups = 32 : i32}> : (tensor<1x16x16x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16>
+  return %1 : tensor<1x8x8x32xbf16>
+}
+
+// CHECK-LABEL: func.func @device_already_there
+// CHECK-NEXT: %[[D:.*]] = "ttnn.get_device"() <{mesh_offset = #ttnn<mesh_offset 0x0>, mesh_shape = #ttnn<mesh_shape 1x1>}> : () -> !ttnn.device
+// CHECK-NOT: "ttnn.get_device"
+// CHECK: "ttnn.empty"(%[[D]])
+func.func @device_already_there(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
+  %d = "ttnn.get_device"() <{mesh_offset = #ttnn<mesh_offset 0x0>, mesh_shape = #ttnn<mesh_shape 1x1>}> : () -> !ttnn.device
+  %0 = "ttir.conv2d"(%x, %w) <{stride = array<i32: 1, 1>, padding = array<i32: 1, 1, 1, 1>, dilation = array<i32: 1, 1>, groups = 32 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16>
+  return %0 : tensor<1x8x8x32xbf16>
+}
+
+// One declaration per kernel in the module, after the functions.
+// CHECK-COUNT-1: func.func private @depthwise_pool_reader()
+// CHECK-NEXT: func.func private @depthwise_pool_compute()
+// CHECK-NEXT: func.func private @depthwise_pool_writer()
+// CHECK-NOT: func.func private
