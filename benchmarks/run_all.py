@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/run_all.py --quick    # short version (about 25 seconds)
     .venv/bin/python benchmarks/run_all.py --only cost compile
 
-Sections: compile (tt-dw-opt pipeline vs parse/print floor), weights (weight
+Sections: compile (tt-dw-opt pipeline vs C++ mlir-opt), weights (weight
 preparation throughput, EfficientNet-B0), reference (reference backend vs torch,
 MobileNetV2), sim (tt-lang-sim statistics with/without batching), cost (cost
 model: pool vs matmul per layer on n150 and p150). A section whose modules or
@@ -21,7 +21,7 @@ import traceback
 from _common import NotAvailable, machine_note
 
 SECTIONS = {
-    "compile": ("Compiler speed: tt-dw-opt --tt-depthwise-pool-pipeline vs no pass",
+    "compile": ("Compiler speed and memory: tt-dw-opt --tt-depthwise-pool-pipeline vs C++ mlir-opt",
                 "bench_compile"),
     "weights": ("Weight preparation throughput: EfficientNet-B0 depthwise layers", "bench_weights"),
     "reference": ("Reference backend vs torch conv2d(groups=C), MobileNetV2 layers",

@@ -43,25 +43,36 @@ def parse_module(text: str, context=None, source_name: str = "-"):
     problems = verify_module(module, source_name)
     if problems:
         raise DiagnosticError(problems)
+    module.convs_verified = True  # no pass edits a ttir.conv2d: run_pipeline need not re-check them
     return module
 
 
 def run_pipeline(module, pipeline: str, source_name: str = "-", *,
-                 print_ir_after_all: bool = False) -> list[Diagnostic]:
-    """Run `pipeline` on a parsed module in place; returns the remarks; raises DiagnosticError."""
+                 print_ir_after_all: bool = False, timing: bool = False,
+                 statistics: bool = False) -> list[Diagnostic]:
+    """Run `pipeline` on a parsed module in place; returns the remarks; raises DiagnosticError.
+
+    `timing` / `statistics`: MLIR's pass timing and pass statistics reports, printed on
+    stderr by the pass manager (`--mlir-timing`, `--mlir-pass-statistics`).
+    """
     diagnostics: list[Diagnostic] = []
     try:
         manager = build_pass_manager(pipeline, module.context, diagnostics, source_name,
                                      print_ir_after_all=print_ir_after_all)
     except PipelineError as problem:
         raise DiagnosticError([Diagnostic("error", f"invalid pass pipeline: {problem}", "<pipeline>", 1, 1)])
+    if timing:
+        manager.enable_timing()
+    if statistics:
+        manager.enable_statistics()
     try:
         manager.run(module.operation)
     except ir.MLIRError as error:
         raise DiagnosticError(diagnostics + diagnostics_of(error, source_name)) from None
     errors = [d for d in diagnostics if d.severity == "error"]
     # The pass manager verified the structure after every pass; our semantic checks remain.
-    problems = errors or verify_module(module, source_name, structural=False)
+    problems = errors or verify_module(module, source_name, structural=False,
+                                       convs=not getattr(module, "convs_verified", False))
     if problems:
         raise DiagnosticError(diagnostics if errors else diagnostics + problems)
     return diagnostics

@@ -212,7 +212,12 @@ def on_large_stack(fn, *args, **kwargs):
 
 # Strings (which cannot span lines) and comments: brackets inside them are not tokens.
 _SKIPPED = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"?|//[^\n]*')
-_NOT_BRACKETS = bytes(range(256)).translate(None, b"([{<)]}>-=")
+_STRING = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"?')
+# Letters, digits and blanks go; other punctuation stays as a separator, so that `>`
+# and an `=` of a later token never meet (`array<i32: 1>, padding = ...`).
+_LETTERS_AND_BLANKS = bytes(c for c in range(128) if chr(c).isalnum() or chr(c) in " \t\r\n_") \
+    + bytes(range(128, 256))
+_CLOSER_OF_GE = re.compile(r">(?=\s*=)")  # the lexer reads `>` `=` as `>=` across blanks
 _MINUS_RUN = re.compile(r"-(?:[\s(\[{<]*-(?!>))+")
 
 
@@ -232,11 +237,13 @@ def nesting_bound(text: str) -> int:
         return openers
     import numpy as np
 
-    if '"' in text or "//" in text:
+    if "//" in text:
         text = _SKIPPED.sub("", text)
-    # Brackets, minus and equal signs only; then `->` and `>=` are not brackets. Deleting
-    # everything in between may join `- >` into `->`: one closer fewer, an over-count.
-    kept = text.encode("utf-8", "replace").translate(None, _NOT_BRACKETS)
+    elif '"' in text:  # a literal first character: the regex engine skips ahead fast
+        text = _STRING.sub("", text)
+    # Punctuation only; then `->` and `>=` are not brackets. Deleting the blanks between
+    # them may join `- >` into `->`: one closer fewer, an over-count.
+    kept = text.encode("utf-8", "replace").translate(None, _LETTERS_AND_BLANKS)
     kept = kept.replace(b"->", b"").replace(b">=", b"")
     depth = np.cumsum(_depth_table()[np.frombuffer(kept, np.uint8)], dtype=np.int64)
     minus_run = max((run.count("-") for run in _MINUS_RUN.findall(text)), default=1)
@@ -251,7 +258,7 @@ def nesting_diagnostic(text: str, source_name: str = "-", limit: int = PARSER_NE
     import numpy as np
 
     blanked = _SKIPPED.sub(lambda m: " " * len(m.group()), text)
-    blanked = blanked.replace("->", "  ").replace(">=", "  ")
+    blanked = _CLOSER_OF_GE.sub(" ", blanked.replace("->", "  "))
     codes = np.frombuffer(blanked.encode("utf-32-le"), np.uint32)
     small = np.minimum(codes, 255).astype(np.uint8)
     depth = np.cumsum(_depth_table()[small], dtype=np.int64)
@@ -357,6 +364,20 @@ def alias_definitions(text: str) -> dict[str, str]:
     return found
 
 
+def _dismantle(module) -> None:
+    """Erase every op of a deeply nested module innermost first: freeing it whole takes
+    time quadratic in its depth (2.5 s of CPU for 9,000 nested regions, MLIR 22)."""
+    ops, stack = [], [module.operation]
+    while stack:
+        for region in stack.pop().regions:
+            for block in region.blocks:
+                for op in block.operations:
+                    ops.append(op)
+                    stack.append(op)
+    for op in reversed(ops):  # pre-order reversed: every op before its parent
+        op.erase()
+
+
 class _TooLarge(Exception):
     def __init__(self, message: str):
         self.message = message
@@ -374,8 +395,10 @@ def _ir_shape_problem(module, source_name: str, *, regions: bool, attributes: bo
                 for block in region.blocks:
                     for inner in block.operations:
                         if depth + 1 > MAX_NESTING:
-                            return at(inner, "error", f"operation nested more than {MAX_NESTING} "
-                                      "regions deep", source_name), set()
+                            refusal = at(inner, "error", f"operation nested more than {MAX_NESTING} "
+                                         "regions deep", source_name)
+                            _dismantle(module)
+                            return refusal, set()
                         stack.append((inner, depth + 1))
     if not attributes:
         return None, set()
@@ -579,6 +602,11 @@ def _parse_text(text: str, context, source_name: str):
             op = ir.Operation.parse(text, source_name=source_name)
             if op.operation.name == "builtin.module":
                 return _ParsedModule(op)
+            # One bare top-level op: move it into a module, as mlir-opt does (parsing it
+            # again wrapped would also free this one, quadratic in its nesting depth).
+            module = ir.Module.create(op.location)  # where the implicit module opens
+            module.body.append(op.operation)
+            return _ParsedModule(module)
         except ir.MLIRError as error:
             found = _TOP_LEVEL_COUNT.search(str(error))
             if not found or found.group(1) == "1":

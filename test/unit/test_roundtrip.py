@@ -174,3 +174,45 @@ def test_l1_borderline_is_planned_consistently() -> None:
     module = parse_module(depthwise_module(h=281, w=281, c=256))
     run_pipeline(module, "builtin.module(tt-depthwise-pool-pipeline{path=pool})")
     assert '"ttnn.depthwise_pool_program"' in print_module(module)
+
+
+def _constant_bits(module) -> bytes:
+    """The raw bits of the module's one ttir.constant, from the attribute's storage."""
+    from tt_dw_mlir.dialect.constants import raw_dense_bytes
+    from tt_dw_mlir.ir import ops_named
+
+    with module.context:
+        (op,) = ops_named(module.operation, "ttir.constant")
+        return raw_dense_bytes(op.attributes["value"])
+
+
+@pytest.mark.parametrize("literal", [
+    "dense<[0x7F80, 0xFF80, 0x7FC0, 1.0, -0.0, 0x0001]>",  # inf, -inf, NaN, subnormal as hex
+    "dense<0x7FC0>",                                       # a NaN splat
+    'dense<"0x807FC07F0000803F0100FFFF">',                 # one hex blob, NaNs with payloads
+])
+def test_bf16_specials_round_trip_bit_exactly(literal):
+    """bf16 NaN/inf/subnormals print as hex inside a decimal list (issue 11, kind 6): the
+    printed module parses back to the same bits, and prints the same again."""
+    text = (f'func.func @f() -> tensor<6xbf16> {{\n  %0 = "ttir.constant"() <{{value = {literal} : '
+            f'tensor<6xbf16>}}> : () -> tensor<6xbf16>\n  return %0 : tensor<6xbf16>\n}}\n')
+    module = parse_module(text)
+    printed = print_module(module)
+    again = parse_module(printed)
+    assert _constant_bits(again) == _constant_bits(module)
+    assert print_module(again) == printed
+
+
+def test_aliases_used_in_opaque_bodies_are_printed_with_the_module():
+    """`#ttnn.ttnn_layout<..., #dram>` keeps `#dram` (no textual inlining); its definition,
+    and the definitions it uses in turn, are printed as written, unused ones are not."""
+    text = ("#unused = #ttnn.buffer_type<l1>\n"
+            "#base = #ttnn.buffer_type<dram>\n"
+            "#dram = #ttcore.wrapped<#base>\n"
+            "#layout = #ttnn.ttnn_layout<(d0) -> (d0), <1x1>, memref<1x!ttcore.tile<32x32, bf16>, #dram>>\n"
+            "func.func @f(%x: tensor<4xbf16, #layout>) -> tensor<4xbf16, #layout> {\n"
+            "  return %x : tensor<4xbf16, #layout>\n}\n")
+    printed = print_module(parse_module(text))
+    assert printed.startswith("#base = #ttnn.buffer_type<dram>\n#dram = #ttcore.wrapped<#base>\n")
+    assert "#unused" not in printed and "#ttnn.ttnn_layout<(d0) -> (d0), <1x1>, memref<1x!ttcore.tile<32x32, bf16>, #dram>>" in printed
+    assert print_module(parse_module(printed)) == printed

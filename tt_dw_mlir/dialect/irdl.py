@@ -10,8 +10,10 @@ Older tt-mlir IR passes a destination operand (`ttir.empty`) as the last
 operand; ops therefore take a variadic tail of tensors (IRDL makes all of a
 variadic's elements one type, which a destination tail satisfies), and the
 verifier checks its length. `ttir.conv2d`, whose bias and destination differ
-in type, declares both as optional operands; `tt_dw_mlir.ir` supplies the
-operandSegmentSizes that IRDL then needs. IRDL quirk: one constraint value used twice means "these
+in type, declares both as optional operands; `tt_dw_mlir.dialect.irdl_syntax`
+supplies the operandSegmentSizes that IRDL then needs. The dialects are built with
+the `irdl` dialect's Python builders from the tables below (add a row to model
+another op). IRDL quirk: one constraint value used twice means "these
 must be equal", so every operand and attribute gets its own constraint.
 """
 
@@ -88,46 +90,76 @@ TTNN_OPS: dict[str, tuple[tuple[str, ...], bool, dict]] = {
 }
 
 
-def _constraint(kind, lines: list[str]) -> str:
-    """Emit the IRDL constraint for `kind`; return its SSA name."""
-    name = f"%c{len(lines)}"
-    lines.append(f"{name} = irdl.any" if kind == "any" else f"{name} = irdl.base {kind}")
-    return name
+def _constraint(kind: str):
+    """The IRDL constraint op for a table `kind` (at the current insertion point)."""
+    from mlir import ir
+    from mlir.dialects import irdl
+
+    if kind == "any":
+        return irdl.any()
+    if kind.startswith("@"):  # an attribute of ours: @dialect::@name
+        return irdl.base(base_ref=ir.SymbolRefAttr.get([p.lstrip("@") for p in kind.split("::")]))
+    return irdl.base(base_name=kind.strip('"'))
 
 
-def _operation(name: str, operands: tuple[str, ...], variadic_tail: bool | str, attributes: dict) -> str:
-    """`variadic_tail`: True for a variadic tail, "optional" for at most one more operand."""
-    lines: list[str] = []
-    # "?name": an optional operand (conv2d's bias and older destination operand)
-    operand_parts = [f"{o.lstrip('?')}: {'optional ' if o.startswith('?') else ''}"
-                     f"{_constraint(TENSOR, lines)}" for o in operands]
-    if variadic_tail:
-        kind = "optional" if variadic_tail == "optional" else "variadic"
-        operand_parts.append(f"tail: {kind} {_constraint(TENSOR, lines)}")
-    result = _constraint(TENSOR, lines)
-    attribute_parts = [f'"{a}" = {_constraint(kind, lines)}' for a, kind in attributes.items()]
-    lines.append(f"irdl.operands({', '.join(operand_parts)})")
-    lines.append(f"irdl.results(result: {result})")
-    if attribute_parts:
-        lines.append(f"irdl.attributes {{{', '.join(attribute_parts)}}}")
-    body = "\n    ".join(lines)
-    return f"  irdl.operation @{name} {{\n    {body}\n  }}"
+def _operation(name: str, operands: tuple[str, ...], variadic_tail: bool | str, attributes: dict) -> None:
+    """One `irdl.operation` (at the current insertion point).
+
+    `variadic_tail`: True for a variadic tail, "optional" for at most one more operand;
+    an operand named "?name" is optional (conv2d's bias and older destination operand).
+    Every operand, result and attribute gets a constraint op of its own (IRDL quirk above).
+    """
+    from mlir import ir
+    from mlir.dialects import irdl
+
+    single, optional, variadic = irdl.Variadicity.single, irdl.Variadicity.optional, \
+        irdl.Variadicity.variadic
+    definition = irdl.operation_(name)
+    with ir.InsertionPoint(definition.body):
+        names = [o.lstrip("?") for o in operands]
+        kinds = [optional if o.startswith("?") else single for o in operands]
+        if variadic_tail:
+            names.append("tail")
+            kinds.append(optional if variadic_tail == "optional" else variadic)
+        values = [_constraint(TENSOR) for _ in names]
+        result = _constraint(TENSOR)
+        attribute_values = [_constraint(kind) for kind in attributes.values()]
+        irdl.operands_(values, names, kinds)
+        irdl.results_([result], ["result"], [single])
+        if attributes:
+            irdl.attributes_(attribute_values, list(attributes))
 
 
-@lru_cache(maxsize=1)
-def subset_source() -> str:
-    """The IRDL module text: print it to see exactly what the fallback models."""
+def subset_module(context):
+    """The IRDL subset, built op by op with the `irdl` dialect's Python builders."""
+    from mlir import ir
+    from mlir.dialects import irdl
+
     ttir = dict(TTIR_OPS)
     ttir.update({op: (("lhs", "rhs"), "optional", {}) for op in TTIR_BINARY})
     ttir.update({op: (("input",), "optional", {}) for op in TTIR_UNARY})
-    ttir_ops = "\n".join(_operation(n, *spec) for n, spec in ttir.items())
-    ttnn_ops = "\n".join(_operation(n, *spec) for n, spec in TTNN_OPS.items())
-    layout_attr = (
-        "  irdl.attribute @depthwise_weight_layout {\n"
-        '    %fields = irdl.base "#builtin.dictionary"\n'
-        "    irdl.parameters(fields: %fields)\n  }")
-    return (f"irdl.dialect @ttir {{\n{ttir_ops}\n}}\n"
-            f"irdl.dialect @ttnn {{\n{layout_attr}\n{ttnn_ops}\n}}\n")
+    with context, ir.Location.unknown():
+        module = ir.Module.create()
+        with ir.InsertionPoint(module.body):
+            dialect = irdl.dialect("ttir")
+            with ir.InsertionPoint(dialect.body):
+                for name, spec in ttir.items():
+                    _operation(name, *spec)
+            dialect = irdl.dialect("ttnn")
+            with ir.InsertionPoint(dialect.body):
+                layout = irdl.attribute("depthwise_weight_layout")
+                with ir.InsertionPoint(layout.body):
+                    irdl.parameters([_constraint('"#builtin.dictionary"')], ["fields"])
+                for name, spec in TTNN_OPS.items():
+                    _operation(name, *spec)
+    return module
+
+
+def subset_source() -> str:
+    """The IRDL module as text: print it to see exactly what the fallback models."""
+    from mlir import ir
+
+    return str(subset_module(ir.Context()))
 
 
 @lru_cache(maxsize=1)
@@ -138,8 +170,7 @@ def modelled_names() -> tuple[frozenset, frozenset]:
 
 
 def load_subset(context) -> None:
-    from mlir import ir
     from mlir.dialects import irdl
 
     with context:
-        irdl.load_dialects(ir.Module.parse(subset_source()))
+        irdl.load_dialects(subset_module(context))

@@ -15,6 +15,16 @@ diagnostic still points at what the user wrote:
   * `ttir.conv2d`'s optional bias and destination operands: C++ ODS infers which
     is which, IRDL needs operandSegmentSizes (only the rest of that line shifts).
 
+`from_irdl` is the one place printed IR is post-processed, and only because the
+IRDL printer forces it: an IRDL op has no properties, so the printer writes our
+`<{...}>` as an attribute dictionary `{...}` and adds the operandSegmentSizes the
+parser needed; shadowed names come back as `TTIR.x`; ttcore wrappers come back in
+generic form. Each rewrite anchors on what the printer itself writes (a quoted
+modelled op name at an op's start, `} : (` ending its dictionary, the exact
+`operandSegmentSizes = array<i32: ...>` entry), never on user text it did not print;
+aliases are never rewritten (see `tt_dw_mlir.ir`: definitions that opaque bodies
+refer to are printed with the module as written).
+
 Not used when tt-mlir's own bindings (`ttmlir`) are importable.
 """
 
@@ -139,6 +149,8 @@ _CUSTOM_FORM = re.compile(r'^([^"/]*?(?:=\s*|^\s*))((?:%s)\.[A-Za-z0-9_]+)\b' % 
 
 def custom_form_to_generic(text: str) -> str:
     """`ttir.empty() : T` (its custom form) -> `"ttir.empty"() : () -> T`; lines keep their numbers."""
+    if "ttir.empty(" not in text:  # the pattern has no literal prefix: scanning for it is slow
+        return text
     return _CUSTOM_EMPTY.sub(lambda m: f'"ttir.empty"() : () -> {m.group(1)}', text)
 
 
@@ -187,7 +199,12 @@ def shadow_unmodelled(text: str) -> str:
 
     if "ttir" not in text and "ttnn" not in text:
         return text
-    return _DIALECT_SYMBOL.sub(symbol, _GENERIC_NAME.sub(op_name, text))
+    # Most modules use only modelled ops: find the names first, rewrite only if needed.
+    if any(f"{d}.{n}" not in ops for d, n in set(_GENERIC_NAME.findall(text))):
+        text = _GENERIC_NAME.sub(op_name, text)
+    if "#ttir" in text or "#ttnn" in text or "!ttir" in text or "!ttnn" in text:
+        text = _DIALECT_SYMBOL.sub(symbol, text)
+    return text
 
 
 def unshadow(text: str) -> str:

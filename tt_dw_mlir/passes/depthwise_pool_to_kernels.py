@@ -50,9 +50,13 @@ class DepthwisePoolToKernels:
         program_attributes = {}
         for op in convs:
             conv, record = ttnn.conv_from_attributes(op)
-            key = (conv, record)
+            # The plan the legalisation made, carried by the op: its sharding (weight_layout)
+            # and its pixels per pass; derived here only for IR written without the latter.
+            pixels = op.attributes[ttnn.PIXELS_PER_PASS].value \
+                if ttnn.PIXELS_PER_PASS in op.attributes else None
+            key = (conv, record, pixels)
             if key not in self._programs:
-                self._programs[key] = build_program(conv, record.sharding(conv), device)
+                self._programs[key] = build_program(conv, record.sharding(conv), device, pixels)
             program = self._programs[key]
             problems = list(ttnn.program_problems(program))
             if program.layout != record.layout:
@@ -61,7 +65,9 @@ class DepthwisePoolToKernels:
                 self.diagnostics.append(at(op, "error", "'ttnn.depthwise_pool_conv' op cannot be "
                                            "lowered: " + "; ".join(problems), self.source_name))
                 continue
-            attributes = {name: op.attributes[name] for name in op.attributes}
+            # the program attribute now holds the pixels per pass
+            attributes = {name: op.attributes[name] for name in op.attributes
+                          if name != ttnn.PIXELS_PER_PASS}
             if program not in program_attributes:
                 program_attributes[program] = to_attribute(program.to_attributes())
             attributes["program"] = program_attributes[program]

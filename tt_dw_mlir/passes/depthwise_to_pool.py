@@ -200,7 +200,7 @@ class DepthwiseToPool:
         fusion = self._fusion(conv, description.channels)
         description = description.with_(has_bias=bool(fusion.biases), activation=fusion.activation)
         self._check_path(description)
-        record = self._choose_layout(description)
+        record, pixels_per_pass = self._choose_layout(description)
         weight_values = self._constant_values(conv.weight, "weight")
         bias_values = [self._constant_values(b, "bias") for b in fusion.biases]
         op = conv.op
@@ -218,7 +218,8 @@ class DepthwiseToPool:
                 [description.batch, description.out_h, description.out_w, description.channels],
                 str(conv.element_type))
             new = ir.Operation.create("ttnn.depthwise_pool_conv", results=[result_type], operands=operands,
-                                      attributes=ttnn.conv_attributes(description, self._layout_attr(record)))
+                                      attributes=ttnn.conv_attributes(description, self._layout_attr(record),
+                                                                      pixels_per_pass))
             result = new.results[0]
             if not conv.is_nhwc:
                 back = [0] * 4
@@ -251,7 +252,8 @@ class DepthwiseToPool:
             raise NotConverted(f"the cost model estimates the grouped-matmul path cheaper on "
                                f"{self.device.name} (matmul/pool time ratio {ratio:.2f})")
 
-    def _choose_layout(self, conv: DepthwiseConv) -> ttnn.LayoutRecord:
+    def _choose_layout(self, conv: DepthwiseConv) -> tuple[ttnn.LayoutRecord, int]:
+        """The plan's layout record and pixels per pass (the plan is made here, once)."""
         scheme = None if self.options.shard_scheme == "auto" else self.options.shard_scheme
         key = (conv, scheme)
         if key not in self._plans:
@@ -259,7 +261,7 @@ class DepthwiseToPool:
         plan = self._plans[key]
         if isinstance(plan, Refusal):
             raise NotConverted(str(plan))
-        return ttnn.LayoutRecord.of(plan.sharding, plan.layout)
+        return ttnn.LayoutRecord.of(plan.sharding, plan.layout), plan.pixels_per_pass
 
     def _layout_attr(self, record: ttnn.LayoutRecord):
         if record not in self._layout_attrs:

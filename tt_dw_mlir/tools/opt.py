@@ -3,6 +3,8 @@
     tt-dw-opt in.mlir --tt-depthwise-to-pool [-o out.mlir]
     tt-dw-opt in.mlir --pass-pipeline='builtin.module(tt-depthwise-to-pool{weight-dtype=bfp8_b}, cse)'
     tt-dw-opt in.mlir --split-input-file --verify-diagnostics --tt-depthwise-to-pool
+    tt-dw-opt in.mlir --tt-depthwise-pool-pipeline --mlir-timing --mlir-pass-statistics
+    tt-dw-opt in.mlir --mlir-elide-elementsattrs-if-larger=16
 
 Pass flags (ours, or any upstream pass such as --canonicalize) run in the
 order given. Diagnostics are printed as `file:line:col: severity: message`;
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import time
 from dataclasses import dataclass
 
 SPLIT_MARKER = re.compile(r"^// -----[ \t]*$", re.M)  # keeps the newline: lines keep their numbers
@@ -46,6 +49,15 @@ def _parser(pass_help: str) -> argparse.ArgumentParser:
     parser.add_argument("--mlir-print-ir-after-all", action="store_true")
     parser.add_argument("--mlir-print-op-generic", action="store_true")
     parser.add_argument("--mlir-print-debuginfo", action="store_true")
+    parser.add_argument("--mlir-elide-elementsattrs-if-larger", type=int, metavar="N",
+                        help="print elements attributes with more than N elements as "
+                             "dense_resource<__elided__> (output for reading, not re-parsing)")
+    parser.add_argument("--mlir-timing", action="store_true",
+                        help="print MLIR's pass timing report and the driver's own phases on stderr")
+    parser.add_argument("--mlir-pass-statistics", action="store_true",
+                        help="print MLIR's pass statistics report on stderr (upstream passes "
+                             "register statistics; the Python passes are listed without any)")
+    parser.add_argument("--version", action="version", version=_version())
     parser.add_argument("--allow-unregistered-dialect", action="store_true",
                         help="accepted for ttmlir-opt compatibility: ops and attributes of dialects "
                              "this tool does not model always pass through untouched")
@@ -58,7 +70,8 @@ def _pass_flags(argv: list[str]) -> tuple[list[str], list[str]]:
     """Split pass flags (kept in order, as pipeline elements) from the driver's own arguments."""
     own = {"-o", "--pass-pipeline", "--split-input-file", "--verify-diagnostics",
            "--mlir-print-ir-after-all", "--mlir-print-op-generic", "--mlir-print-debuginfo",
-           "--allow-unregistered-dialect", "--tt-dw-remarks", "-h", "--help"}
+           "--mlir-elide-elementsattrs-if-larger", "--mlir-timing", "--mlir-pass-statistics",
+           "--allow-unregistered-dialect", "--tt-dw-remarks", "--version", "-h", "--help"}
     rest, elements = [], []
     i = 0
     while i < len(argv):
@@ -74,7 +87,8 @@ def _pass_flags(argv: list[str]) -> tuple[list[str], list[str]]:
             elements.append(f"{flag}{{{value}}}" if eq and value else flag)
         else:
             rest.append(arg)
-            if arg in ("-o", "--pass-pipeline", "--tt-dw-remarks") and i + 1 < len(argv):
+            if arg in ("-o", "--pass-pipeline", "--tt-dw-remarks",
+                       "--mlir-elide-elementsattrs-if-larger") and i + 1 < len(argv):
                 rest.append(argv[i + 1])
                 i += 1
         i += 1
@@ -137,19 +151,67 @@ def _check_expectations(expectations, diagnostics, source_name) -> list[str]:
     return failures
 
 
-def _process(chunk: str, source_name: str, pipeline: str | None, args) -> tuple[str | None, list]:
-    """Parse, verify, run; returns (printed IR or None on error, diagnostics)."""
+def _version() -> str:
+    from importlib import metadata
+
+    def installed(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    from tt_dw_mlir.ir import USING_TTMLIR
+
+    bindings = "ttmlir (tt-mlir's own)" if USING_TTMLIR else \
+        f"xtc-mlir-python-bindings {installed('xtc-mlir-python-bindings')} (IRDL TTIR/TTNN subset)"
+    return f"tt-dw-opt (tt-dw-mlir {installed('tt-dw-mlir')})\n  MLIR bindings: {bindings}"
+
+
+def _process(chunk: str, source_name: str, pipeline: str | None, args,
+             phases: dict[str, float]) -> tuple[str | None, list]:
+    """Parse, verify, run; returns (printed IR or None on error, diagnostics).
+
+    `phases` accumulates the wall time of each driver phase (for --mlir-timing).
+    """
     from tt_dw_mlir.api import parse_module, run_pipeline
     from tt_dw_mlir.ir import DiagnosticError, print_module
 
+    started = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal started
+        now = time.perf_counter()
+        phases[name] = phases.get(name, 0.0) + now - started
+        started = now
+
     try:
-        module = parse_module(chunk, source_name=source_name)
+        try:
+            module = parse_module(chunk, source_name=source_name)
+        finally:
+            lap("Parser (limits, adaptation, parse, verification)")
         diagnostics = run_pipeline(module, pipeline, source_name,
-                                   print_ir_after_all=args.mlir_print_ir_after_all) if pipeline else []
+                                   print_ir_after_all=args.mlir_print_ir_after_all,
+                                   timing=args.mlir_timing,
+                                   statistics=args.mlir_pass_statistics) if pipeline else []
+        lap("Pipeline (pass manager, semantic verification)")
     except DiagnosticError as failure:
         return None, failure.diagnostics
-    return print_module(module, generic=args.mlir_print_op_generic,
-                        debug_info=args.mlir_print_debuginfo), diagnostics
+    printed = print_module(module, generic=args.mlir_print_op_generic,
+                           debug_info=args.mlir_print_debuginfo,
+                           elide_elements_larger_than=args.mlir_elide_elementsattrs_if_larger)
+    lap("Output (printing)")
+    return printed, diagnostics
+
+
+def _timing_report(phases: dict[str, float]) -> str:
+    """The driver's phases in the layout of MLIR's execution time report."""
+    total = sum(phases.values()) or 1e-9
+    rule = "===" + "-" * 73 + "==="
+    lines = [rule, "... tt-dw-opt execution time report ...".center(len(rule)).rstrip(), rule,
+             f"  Total Execution Time: {total:.4f} seconds", "", "  ----Wall Time----  ----Name----"]
+    lines += [f"  {seconds:8.4f} ({100 * seconds / total:5.1f}%)  {name}" for name, seconds in phases.items()]
+    lines.append(f"  {total:8.4f} (100.0%)  Total")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,9 +254,12 @@ def _main(argv: list[str]) -> int:
               file=sys.stderr)
         return 1
 
-    outputs, failed = [], False
+    if args.mlir_elide_elementsattrs_if_larger is not None and args.mlir_elide_elementsattrs_if_larger < 0:
+        print("tt-dw-opt: error: --mlir-elide-elementsattrs-if-larger needs N >= 0", file=sys.stderr)
+        return 1
+    outputs, failed, phases = [], False, {}
     for chunk in _chunks(text, args.split_input_file):
-        printed, diagnostics = _process(chunk, source_name, pipeline, args)
+        printed, diagnostics = _process(chunk, source_name, pipeline, args, phases)
         if args.verify_diagnostics:
             failures = _check_expectations(_expectations(chunk), diagnostics, source_name)
             for message in failures:
@@ -206,6 +271,11 @@ def _main(argv: list[str]) -> int:
             failed |= printed is None
         if printed is not None:
             outputs.append(printed)
+    if args.mlir_timing:
+        import gc
+
+        gc.collect()  # the pass manager prints its own report when it is destroyed
+        print(_timing_report(phases), file=sys.stderr)
     result = "// -----\n".join(o if o.endswith("\n") else o + "\n" for o in outputs)
     if args.output == "-":
         sys.stdout.write(result)
