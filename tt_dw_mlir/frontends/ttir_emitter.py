@@ -326,8 +326,8 @@ class TTIRBuilder:
             self._unknown = ir.Location.unknown()
             self.module = ir.Module.create(loc=self._unknown)
             self._element = ir.BF16Type.get() if dtype == "bf16" else ir.F32Type.get()
-        self._users: dict[int, list[str]] = {}
-        self._conv_results: dict[int, dict] = {}
+        # conv result -> its record; the users are read from the IR when the function ends
+        self._conv_results: list[tuple[Any, dict]] = []
         self._input_shapes: list[tuple[int, ...]] = []
         self.parameters: dict[str, np.ndarray] = {}
         self.op_counts: Counter = Counter()
@@ -355,14 +355,12 @@ class TTIRBuilder:
     def discard_function(self) -> None:
         """Drop the open function (a region that ended up with nothing to compute)."""
         self._func.erase()
-        self._conv_results = {}
+        self._conv_results = []
         self._func = None
 
     def end_function(self, outputs: Sequence[Value], loc: str = "output") -> list[tuple[int, ...]]:
         """Return `outputs` (4-D ones permuted back to NCHW); returns their logical shapes."""
         results = [self.to_plain(v, loc) for v in outputs]
-        for v in results:
-            self._users.setdefault(id(v.value), []).append("func.return")
         with self.context, self._location(loc):
             ir.Operation.create("func.return", operands=[v.value for v in results],
                                 ip=ir.InsertionPoint(self._block))
@@ -371,12 +369,12 @@ class TTIRBuilder:
             if any(self._arg_attrs):
                 self._func.attributes["arg_attrs"] = ir.ArrayAttr.get(
                     [a or ir.DictAttr.get({}) for a in self._arg_attrs])
-        for key, info in self._conv_results.items():
-            users = self._users.get(key, [])
+        for value, info in self._conv_results:
+            users = [use.owner.name for use in value.uses]
             act = users[0][len("ttir."):] if len(users) == 1 and users[0].startswith("ttir.") else "none"
             self.convs.append(ConvLayer(activation=act if act in ACTIVATIONS else "none",
                                         function=self._func_name, **info))
-        self._conv_results = {}
+        self._conv_results = []
         return [v.shape for v in results]
 
     # -- low level --------------------------------------------------------------
@@ -397,8 +395,6 @@ class TTIRBuilder:
             created = ir.Operation.create(
                 op, results=[self._type(shape)], operands=[v.value for v in operands],
                 attributes=attributes, ip=ir.InsertionPoint(self._block))
-        for v in operands:
-            self._users.setdefault(id(v.value), []).append(op)
         self.op_counts[op] += 1
         return Value(created.results[0], shape, layout)
 
@@ -528,12 +524,12 @@ class TTIRBuilder:
         if USING_TTMLIR:
             del attributes["operandSegmentSizes"]
         out = self._op("ttir.conv2d", operands, attributes, (n, oh, ow, o), loc, layout="nhwc")
-        self._conv_results[id(out.value)] = dict(
+        self._conv_results.append((out.value, dict(
             loc=loc, source=source if source is not None else loc,
             module_path=module_path if module_path is not None else loc, input_shape=(n, h, w, c),
             output_shape=(n, oh, ow, o), weight_shape=tuple(weight.shape), stride=(sh, sw),
             padding=(pt, pl, pb, pr), dilation=(dh, dw), groups=int(groups),
-            has_bias=bias is not None, bn_folded=bn_folded, weight=weight, bias=bias)
+            has_bias=bias is not None, bn_folded=bn_folded, weight=weight, bias=bias)))
         return out
 
     def conv_transpose2d(self, x: Value, weight: np.ndarray, bias: np.ndarray | None, *,
