@@ -50,8 +50,10 @@ def to_irdl(text: str) -> str:
 def from_irdl(text: str) -> str:
     """Printing side: undo `to_irdl` on printed IR."""
     text = strip_operand_segments(text)
-    text = attributes_to_properties(text)
+    # unshadow first: ops of tt-mlir that we do not model (e.g. ttnn.generic) get their
+    # properties back too
     text = unshadow(text)
+    text = attributes_to_properties(text)
     return module_wrappers_to_custom(text)
 
 
