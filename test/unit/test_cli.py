@@ -432,3 +432,13 @@ def test_json_error_object(capsys, tmp_path):
     assert cli.main(["run", "--seed", "x", "--json"]) == 1
     error = json.loads(capsys.readouterr().out)["error"]
     assert error["kind"] == "usage" and "--seed" in error["message"]
+
+
+def test_version_names_the_tool_and_the_project_version(capsys):
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    assert cli.main(["--version"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"tt-dw (tt-dw-mlir {pyproject['project']['version']})"), out
+    assert "MLIR bindings:" in out

@@ -740,6 +740,9 @@ def build_parser() -> argparse.ArgumentParser:
                      description="Compile a model's depthwise convs to pool2d kernel programs, "
                                  "run them against torch, and report per layer.",
                      epilog=__doc__.split("\n\n", 2)[1])
+    from tt_dw_mlir.tools.opt import version_text
+
+    parser.add_argument("--version", action="version", version=version_text("tt-dw"))
     commands = parser.add_subparsers(dest="command", metavar="{run,compile,cost}",
                                      parser_class=_Parser)
     for name, text in (("run", "compile, then run the network (depthwise layers on our runtime, "

@@ -57,7 +57,7 @@ def _parser(pass_help: str) -> argparse.ArgumentParser:
     parser.add_argument("--mlir-pass-statistics", action="store_true",
                         help="print MLIR's pass statistics report on stderr (upstream passes "
                              "register statistics; the Python passes are listed without any)")
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--version", action="version", version=version_text())
     parser.add_argument("--allow-unregistered-dialect", action="store_true",
                         help="accepted for ttmlir-opt compatibility: ops and attributes of dialects "
                              "this tool does not model always pass through untouched")
@@ -151,7 +151,8 @@ def _check_expectations(expectations, diagnostics, source_name) -> list[str]:
     return failures
 
 
-def _version() -> str:
+def version_text(tool: str = "tt-dw-opt") -> str:
+    """What `--version` prints for both tools: the package and the MLIR bindings in use."""
     from importlib import metadata
 
     def installed(name: str) -> str:
@@ -164,7 +165,7 @@ def _version() -> str:
 
     bindings = "ttmlir (tt-mlir's own)" if USING_TTMLIR else \
         f"xtc-mlir-python-bindings {installed('xtc-mlir-python-bindings')} (IRDL TTIR/TTNN subset)"
-    return f"tt-dw-opt (tt-dw-mlir {installed('tt-dw-mlir')})\n  MLIR bindings: {bindings}"
+    return f"{tool} (tt-dw-mlir {installed('tt-dw-mlir')})\n  MLIR bindings: {bindings}"
 
 
 def _process(chunk: str, source_name: str, pipeline: str | None, args,
