@@ -46,6 +46,15 @@ def i32_or_array(attr, name: str, sizes: tuple[int, ...]) -> list[int]:
                     f"values, got {attr}")
 
 
+def attribute(op, name: str):
+    """`op.attributes[name]`; the bindings' downcast of a dense array whose element type
+    they do not know (e.g. `array<i365536: ...>`) becomes a verification error."""
+    try:
+        return op.attributes[name]
+    except TypeError as problem:
+        raise InvalidOp(f"'{name}' cannot be read: {problem}") from None
+
+
 def integer(attr, name: str, width: int) -> int:
     """An `I32Attr` / `I64Attr`: a signless integer of exactly that width."""
     if isinstance(attr, ir.IntegerAttr) and _is_int(attr, width):
@@ -129,7 +138,7 @@ class Conv2d:
     def _attr(self, name: str):
         if name not in self.op.attributes:
             raise InvalidOp(f"requires attribute '{name}'")
-        return self.op.attributes[name]
+        return attribute(self.op, name)
 
     @cached_property
     def dims(self) -> tuple[int, int, int, int]:
@@ -137,7 +146,7 @@ class Conv2d:
         defaults = {"batch_dim": 0, "height_dim": 1, "width_dim": 2, "channel_dim": 3}
         found = []
         for name, default in defaults.items():
-            attr = self.op.attributes[name] if name in self.op.attributes else None
+            attr = attribute(self.op, name) if name in self.op.attributes else None
             found.append(default if attr is None else integer(attr, name, 64))
         if sorted(found) != [0, 1, 2, 3]:
             raise InvalidOp(f"batch/height/width/channel dims {found} must be a permutation of 0..3")

@@ -161,6 +161,15 @@ func.func @zero_batch(%x: tensor<0x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> t
 
 // -----
 
+// An integer width the bindings cannot downcast (found by benchmarks/fuzz_long.py).
+func.func @odd_width_stride(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
+  // expected-error@+1 {{'stride' cannot be read}}
+  %0 = "ttir.conv2d"(%x, %w) <{stride = array<i365536: 1, 1>, padding = array<i32: 1, 1>, dilation = array<i32: 1, 1>, groups = 32 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16>
+  return %0 : tensor<1x8x8x32xbf16>
+}
+
+// -----
+
 // Valid forms beside the invalid ones: a [pH, pW] pair and array strides parse and verify.
 func.func @valid_pair_padding(%x: tensor<1x8x8x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
   %0 = "ttir.conv2d"(%x, %w) <{stride = array<i32: 1, 1>, padding = array<i32: 1, 1>, dilation = array<i32: 1, 1>, groups = 32 : i32, batch_dim = 0 : i64}> : (tensor<1x8x8x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16>
