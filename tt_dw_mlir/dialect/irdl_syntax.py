@@ -166,7 +166,18 @@ def custom_form_diagnostics(text: str, source_name: str) -> list[Diagnostic]:
                 "error", f"custom assembly of '{match.group(2)}' is not supported without ttmlir; "
                 f"write the op in generic form (\"{match.group(2)}\"(...) : (...) -> ...)",
                 source_name, number, len(match.group(1)) + 1))
+    if not found:  # a bare op name elsewhere on a line, e.g. glued after a type
+        for number, line in enumerate(text.splitlines(), start=1):
+            match = _BARE_OP_NAME.search(line.split("//", 1)[0])
+            if match:
+                return [Diagnostic("error", f"unexpected custom op '{match.group(1)}' here: without "
+                                   "ttmlir, TTIR/TTNN ops are written in generic form",
+                                   source_name, number, match.start(1) + 1)]
     return found or [Diagnostic("error", "unable to parse the input", source_name, 0, 0)]
+
+
+# An unquoted op name of a modelled dialect: not a generic "ttir.x", #attr or !type.
+_BARE_OP_NAME = re.compile(r'(?<![\w."#!$%%@^/-])((?:%s)\.[A-Za-z0-9_]+)(?!["\w.])' % "|".join(_MODELLED))
 
 
 # IRDL dialects reject every op and attribute they do not declare ("unregistered
