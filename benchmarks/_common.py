@@ -83,9 +83,9 @@ def median_time(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def interleaved_medians(fns: dict[str, Callable[[], object]], repeats: int,
-                        warmup: int = 1) -> dict[str, float]:
-    """Median wall time of each callable, the calls interleaved (A B A B ...) in one run."""
+def interleaved_times(fns: dict[str, Callable[[], object]], repeats: int,
+                      warmup: int = 1) -> dict[str, tuple[float, float]]:
+    """(min, median) wall time of each callable, the calls interleaved (A B A B ...) in one run."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
@@ -95,7 +95,13 @@ def interleaved_medians(fns: dict[str, Callable[[], object]], repeats: int,
             t0 = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    return {name: (min(ts), statistics.median(ts)) for name, ts in times.items()}
+
+
+def interleaved_medians(fns: dict[str, Callable[[], object]], repeats: int,
+                        warmup: int = 1) -> dict[str, float]:
+    """Median wall time of each callable, the calls interleaved (A B A B ...) in one run."""
+    return {name: med for name, (_, med) in interleaved_times(fns, repeats, warmup).items()}
 
 
 def bench_parser(doc: str) -> argparse.ArgumentParser:

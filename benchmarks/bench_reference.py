@@ -20,11 +20,10 @@ Target (issue 12): median ratio over the layers <= 1.3x, at 1 and at 2 threads.
 from __future__ import annotations
 
 import statistics
-import time
 
 import numpy as np
 
-from _common import NotAvailable, bench_parser, need, table
+from _common import NotAvailable, bench_parser, interleaved_times, need, table
 from layers import mobilenetv2
 
 TARGET = 1.3
@@ -85,17 +84,6 @@ def _cases(quick: bool, torch) -> list:
     return cases
 
 
-def _timed(fns: dict, repeats: int) -> dict[str, tuple[float, float]]:
-    """(min, median) wall time of each callable, interleaved, after one warm-up call."""
-    for fn in fns.values():
-        fn()
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    return {name: (min(ts), statistics.median(ts)) for name, ts in times.items()}
 
 
 def _run(cases: list, quick: bool, torch, threads: int) -> str:
@@ -111,7 +99,7 @@ def _run(cases: list, quick: bool, torch, threads: int) -> str:
         conv = layer.conv
         got = reference()
         same = torch.equal(got.view(torch.int32), windows().view(torch.int32))
-        t = _timed({"ref": reference, "torch": torch_layer, "conv": torch_conv}, repeats)
+        t = interleaved_times({"ref": reference, "torch": torch_layer, "conv": torch_conv}, repeats)
         ratio = t["ref"][1] / t["torch"][1]
         ratios.append(ratio)
         min_ratios.append(t["ref"][0] / t["torch"][0])
