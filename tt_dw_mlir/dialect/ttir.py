@@ -8,10 +8,6 @@ optional batch/height/width/channel dimension attributes (NCHW-described input).
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from functools import cached_property
-
 from tt_dw_mlir.conv_config import conv_out_size, ttir_padding_to_sides
 from tt_dw_mlir.ir import ir
 
@@ -94,139 +90,94 @@ def source_operands(op) -> list:
     return operands
 
 
-@dataclass
-class Conv2d:
-    """A `ttir.conv2d`, read and checked. Construction raises InvalidOp on malformed IR."""
+def _flattened_sizes(attr) -> dict[str, int]:
+    """batch_size / input_height / input_width of a `#ttir<flattened_compat ...>` attribute.
 
-    op: object
+    With ttmlir it is TTIR's FlattenedCompatInfoAttr, read through its accessors; in the IRDL
+    fallback TTIR attributes are not modelled, so MLIR keeps it as an opaque attribute whose
+    data is the dialect's own body, `flattened_compat batch_size = 1, input_height = 8, ...`
+    (TTIROpsAttrs.td), which is the only form MLIR holds: its `key = value` fields are read."""
+    names = ("batch_size", "input_height", "input_width")
+    if all(hasattr(attr, name) for name in names):  # tt-mlir's own attribute class
+        return {name: int(getattr(attr, name)) for name in names}
+    if not isinstance(attr, ir.OpaqueAttr):
+        return {}
+    data = attr.data
+    body = (data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else str(data)).strip()
+    mnemonic, _, fields = body.partition(" ")
+    if mnemonic != "flattened_compat":
+        return {}
+    found = {}
+    for field in fields.split(","):
+        key, eq, value = field.partition("=")
+        key, value = key.strip(), value.strip()
+        if eq and key in names and value.isdigit():
+            found[key] = int(value)
+    return found
 
-    def __post_init__(self) -> None:
-        self._check()
 
-    # ----- operands -------------------------------------------------------
-    @cached_property
-    def _operands(self) -> tuple:
-        operands = list(self.op.operands)
-        if len(operands) < 2:
-            raise InvalidOp(f"expects input and weight operands, got {len(operands)} operand(s)")
-        extra = operands[2:]
-        destination = None
-        if extra and (len(extra) == 2 or is_destination(extra[-1])):
-            destination = extra.pop()
-        if len(extra) > 1:
-            raise InvalidOp(f"expects at most input, weight, bias and destination operands, "
-                            f"got {len(operands)} operands")
-        return operands[0], operands[1], (extra[0] if extra else None), destination
+_NHWC = (0, 1, 2, 3)
+_DIM_ATTRIBUTES = (("batch_dim", 0), ("height_dim", 1), ("width_dim", 2), ("channel_dim", 3))
 
-    @property
-    def input(self):
-        return self._operands[0]
 
-    @property
-    def weight(self):
-        return self._operands[1]
+class ConvFacts:
+    """What a `ttir.conv2d`'s attributes and operand/result types say, checked.
 
-    @property
-    def bias(self):
-        return self._operands[2]
+    A pure function of the op's signature (attributes, types, and whether a third operand
+    is a destination), so it is read once per distinct signature: a model repeats a few
+    layer shapes many times. Holds no IR objects but uniqued attributes and types.
+    Construction raises InvalidOp on malformed IR."""
 
-    @property
-    def destination(self):
-        return self._operands[3]
+    __slots__ = ("roles", "dims", "stride", "dilation", "padding", "groups", "input_nhwc",
+                 "output_nhwc", "weight_shape", "is_flattened")
 
-    # ----- attributes -----------------------------------------------------
-    def _attr(self, name: str):
-        if name not in self.op.attributes:
-            raise InvalidOp(f"requires attribute '{name}'")
-        return attribute(self.op, name)
-
-    @cached_property
-    def dims(self) -> tuple[int, int, int, int]:
-        """(batch, height, width, channel) dimension indices; NHWC by default."""
-        defaults = {"batch_dim": 0, "height_dim": 1, "width_dim": 2, "channel_dim": 3}
-        found = []
-        for name, default in defaults.items():
-            attr = attribute(self.op, name) if name in self.op.attributes else None
-            found.append(default if attr is None else integer(attr, name, 64))
-        if sorted(found) != [0, 1, 2, 3]:
-            raise InvalidOp(f"batch/height/width/channel dims {found} must be a permutation of 0..3")
-        return tuple(found)
-
-    @property
-    def is_flattened(self) -> bool:
-        """After tt-mlir's ttir-flatten-sliding-window: input [1, 1, N*H*W, C] and the true
-        N, H, W in a `flattened_compat_info = #ttir<flattened_compat ...>` attribute."""
-        return "flattened_compat_info" in self.op.attributes
-
-    @property
-    def is_nhwc(self) -> bool:
-        return self.dims == (0, 1, 2, 3)
-
-    @cached_property
-    def stride(self) -> tuple[int, int]:
-        return pair(self._attr("stride"), "stride")
-
-    @cached_property
-    def dilation(self) -> tuple[int, int]:
-        return pair(self._attr("dilation"), "dilation")
-
-    @cached_property
-    def padding(self) -> tuple[int, int, int, int]:
-        """[pT, pB, pL, pR] (converted from TTIR's [pT, pL, pB, pR])."""
-        return ttir_padding_to_sides(i32_or_array(self._attr("padding"), "padding", (2, 4)))
-
-    @cached_property
-    def groups(self) -> int:
-        return integer(self._attr("groups"), "groups", 32)
-
-    # ----- shapes ---------------------------------------------------------
-    def nhwc(self, shape: list[int]) -> list[int]:
-        return [shape[d] for d in self.dims]
-
-    @cached_property
-    def input_nhwc(self) -> list[int]:
-        return self.nhwc(ranked_shape(self.input, "input"))
-
-    @cached_property
-    def output_nhwc(self) -> list[int]:
-        return self.nhwc(ranked_shape(self.op.results[0], "result"))
-
-    @cached_property
-    def weight_shape(self) -> list[int]:
-        return ranked_shape(self.weight, "weight")
-
-    @property
-    def element_type(self):
-        return self.input.type.element_type
-
-    def _check_flattened(self) -> None:
-        """tt-mlir's check (TTIROps.cpp, Conv2dOp::verify): dim 2 holds batch * height * width."""
-        info = str(self.op.attributes["flattened_compat_info"])
-        found = {k: int(v) for k, v in re.findall(r"(batch_size|input_height|input_width)\s*=\s*(\d+)", info)}
-        if len(found) != 3:
-            raise InvalidOp(f"'flattened_compat_info' must give batch_size, input_height and "
-                            f"input_width, got {info}")
-        flat = ranked_shape(self.input, "input")[2]
-        expected = found["batch_size"] * found["input_height"] * found["input_width"]
-        if flat >= 0 and flat != expected:
-            raise InvalidOp(f"flattened input dim 2 is {flat}, but flattened_compat_info gives "
-                            f"batch_size * input_height * input_width = {expected}")
-
-    def _check(self) -> None:
-        if len(self.op.results) != 1:
+    def __init__(self, op, operands: list) -> None:
+        results = op.results
+        if len(results) != 1:
             raise InvalidOp("expects one result")
-        for what, value in (("input", self.input), ("result", self.op.results[0])):
-            if len(ranked_shape(value, what)) != 4:
-                raise InvalidOp(f"{what} must be a 4-D tensor, got {value.type}")
+        self.roles = _operand_roles(operands)
+        attributes = op.attributes
+        input_shape = ranked_shape(operands[0], "input")
+        if len(input_shape) != 4:
+            raise InvalidOp(f"input must be a 4-D tensor, got {operands[0].type}")
+        output_shape = ranked_shape(results[0], "result")
+        if len(output_shape) != 4:
+            raise InvalidOp(f"result must be a 4-D tensor, got {results[0].type}")
+        self.weight_shape = ranked_shape(operands[1], "weight")
         if len(self.weight_shape) != 4:
-            raise InvalidOp(f"weight must be a 4-D tensor [O, C/G, kH, kW], got {self.weight.type}")
-        _ = self.dims, self.padding, self.groups
+            raise InvalidOp(f"weight must be a 4-D tensor [O, C/G, kH, kW], got {operands[1].type}")
+        dims = []
+        for name, default in _DIM_ATTRIBUTES:
+            dims.append(integer(attribute(op, name), name, 64) if name in attributes else default)
+        if sorted(dims) != [0, 1, 2, 3]:
+            raise InvalidOp(f"batch/height/width/channel dims {dims} must be a permutation of 0..3")
+        self.dims = tuple(dims)
+        self.padding = ttir_padding_to_sides(i32_or_array(_required(op, attributes, "padding"),
+                                                          "padding", (2, 4)))
+        self.groups = integer(_required(op, attributes, "groups"), "groups", 32)
+        self.stride = pair(_required(op, attributes, "stride"), "stride")
+        self.dilation = pair(_required(op, attributes, "dilation"), "dilation")
+        self.input_nhwc = [input_shape[d] for d in self.dims]
+        self.output_nhwc = [output_shape[d] for d in self.dims]
+        self.is_flattened = "flattened_compat_info" in attributes
+        self._check(op, operands, input_shape)
+
+    def _check(self, op, operands: list, input_shape: list[int]) -> None:
         if min(self.stride) < 1 or min(self.dilation) < 1:
             raise InvalidOp(f"stride {list(self.stride)} and dilation {list(self.dilation)} must be >= 1")
         if min(self.padding) < 0:
             raise InvalidOp(f"padding {list(self.padding)} must be >= 0")
         if self.is_flattened:  # [1, 1, N*H*W, C]: the shape formulas below do not apply
-            self._check_flattened()
+            # tt-mlir's check (TTIROps.cpp, Conv2dOp::verify): dim 2 holds batch * height * width.
+            info = attribute(op, "flattened_compat_info")
+            sizes = _flattened_sizes(info)
+            if len(sizes) != 3:
+                raise InvalidOp(f"'flattened_compat_info' must give batch_size, input_height and "
+                                f"input_width, got {info}")
+            expected = sizes["batch_size"] * sizes["input_height"] * sizes["input_width"]
+            if input_shape[2] >= 0 and input_shape[2] != expected:
+                raise InvalidOp(f"flattened input dim 2 is {input_shape[2]}, but flattened_compat_info "
+                                f"gives batch_size * input_height * input_width = {expected}")
             return
         dims = self.input_nhwc + self.weight_shape + self.output_nhwc
         if any(d < 0 for d in dims):  # dynamic sizes: nothing more can be checked
@@ -252,10 +203,12 @@ class Conv2d:
         if self.output_nhwc != expected:
             raise InvalidOp(f"result shape (NHWC) {self.output_nhwc} does not match the conv "
                             f"shape {expected}")
-        if self.bias is not None:
-            bias_shape = ranked_shape(self.bias, "bias")
+        bias_index = self.roles[0]
+        if bias_index is not None:
+            bias = operands[bias_index]
+            bias_shape = ranked_shape(bias, "bias")
             if len(bias_shape) != 4:  # tt-mlir's Conv2dOp::verify checks every operand's rank
-                raise InvalidOp(f"bias must be a 4-D tensor, got {self.bias.type}")
+                raise InvalidOp(f"bias must be a 4-D tensor, got {bias.type}")
             count = 1
             for d in bias_shape:
                 count *= d
@@ -263,11 +216,151 @@ class Conv2d:
                 raise InvalidOp(f"bias shape {bias_shape} must hold one value per output channel ({o})")
 
 
-def verify_op(op) -> str | None:
-    """Semantic checks IRDL cannot express; returns the problem or None."""
+def _required(op, attributes, name: str):
+    if name not in attributes:
+        raise InvalidOp(f"requires attribute '{name}'")
+    return attribute(op, name)
+
+
+def _operand_roles(operands: list) -> tuple:
+    """(index of the bias or None, index of the destination or None): input and weight come
+    first, then an optional bias and, in older IR, a destination (`ttir.empty`) operand."""
+    if len(operands) < 2:
+        raise InvalidOp(f"expects input and weight operands, got {len(operands)} operand(s)")
+    extra = len(operands) - 2
+    if extra > 2:
+        raise InvalidOp(f"expects at most input, weight, bias and destination operands, "
+                        f"got {len(operands)} operands")
+    if extra == 2:
+        return 2, 3
+    if extra == 1:
+        return (None, 2) if is_destination(operands[2]) else (2, None)
+    return None, None
+
+
+def conv_signature(op, operands: list):
+    """The key ConvFacts depend on: the op's attributes, operand and result types, and whether
+    a third operand is a destination. None when an attribute cannot be read (checked then)."""
+    attributes = op.attributes
+    key = [len(operands)]
+    try:
+        for name in attributes:  # by name: NamedAttribute.attr aborts on what it cannot wrap
+            key += (name, attributes[name])
+    except TypeError:  # an attribute the bindings cannot wrap: no key, the check reports it
+        return None
+    key += [value.type for value in operands]
+    key += [value.type for value in op.results]
+    if len(operands) == 3:
+        key.append(is_destination(operands[2]))
+    return tuple(key)
+
+
+class Conv2d:
+    """A `ttir.conv2d`, read and checked. Construction raises InvalidOp on malformed IR.
+
+    `facts`: a dict (owned by the caller: a pass, one verification) remembering the ConvFacts
+    (or the InvalidOp) of each signature already seen."""
+
+    __slots__ = ("op", "operands", "facts")
+
+    def __init__(self, op, facts: dict | None = None) -> None:
+        self.op = op
+        self.operands = list(op.operands)
+        if facts is None:
+            self.facts = ConvFacts(op, self.operands)
+            return
+        key = conv_signature(op, self.operands)
+        found = facts.get(key) if key is not None else None
+        if found is None:
+            try:
+                found = ConvFacts(op, self.operands)
+            except InvalidOp as problem:
+                found = problem
+            if key is not None:
+                facts[key] = found
+        if isinstance(found, InvalidOp):
+            raise InvalidOp(str(found))
+        self.facts = found
+
+    # ----- operands -------------------------------------------------------
+    @property
+    def input(self):
+        return self.operands[0]
+
+    @property
+    def weight(self):
+        return self.operands[1]
+
+    @property
+    def bias(self):
+        index = self.facts.roles[0]
+        return None if index is None else self.operands[index]
+
+    @property
+    def destination(self):
+        index = self.facts.roles[1]
+        return None if index is None else self.operands[index]
+
+    # ----- attributes and shapes -------------------------------------------
+    @property
+    def dims(self) -> tuple[int, int, int, int]:
+        """(batch, height, width, channel) dimension indices; NHWC by default."""
+        return self.facts.dims
+
+    @property
+    def is_flattened(self) -> bool:
+        """After tt-mlir's ttir-flatten-sliding-window: input [1, 1, N*H*W, C] and the true
+        N, H, W in a `flattened_compat_info = #ttir<flattened_compat ...>` attribute."""
+        return self.facts.is_flattened
+
+    @property
+    def is_nhwc(self) -> bool:
+        return self.facts.dims == _NHWC
+
+    @property
+    def stride(self) -> tuple[int, int]:
+        return self.facts.stride
+
+    @property
+    def dilation(self) -> tuple[int, int]:
+        return self.facts.dilation
+
+    @property
+    def padding(self) -> tuple[int, int, int, int]:
+        """[pT, pB, pL, pR] (converted from TTIR's [pT, pL, pB, pR])."""
+        return self.facts.padding
+
+    @property
+    def groups(self) -> int:
+        return self.facts.groups
+
+    def nhwc(self, shape: list[int]) -> list[int]:
+        return [shape[d] for d in self.facts.dims]
+
+    @property
+    def input_nhwc(self) -> list[int]:
+        return list(self.facts.input_nhwc)
+
+    @property
+    def output_nhwc(self) -> list[int]:
+        return list(self.facts.output_nhwc)
+
+    @property
+    def weight_shape(self) -> list[int]:
+        return list(self.facts.weight_shape)
+
+    @property
+    def element_type(self):
+        return self.input.type.element_type
+
+
+def verify_op(op, facts: dict | None = None) -> str | None:
+    """Semantic checks IRDL cannot express; returns the problem or None.
+
+    `facts`: the ConvFacts memo of the caller (see Conv2d)."""
     try:
         if op.name == "ttir.conv2d":
-            Conv2d(op)
+            Conv2d(op, facts)
         elif op.name == "ttir.constant":
             result_type = op.results[0].type if len(op.results) == 1 else None
             element = getattr(result_type, "element_type", None)

@@ -66,9 +66,23 @@ class LayoutRecord:
         return _layout_attribute(self)
 
     @staticmethod
-    def from_attr(attr) -> "LayoutRecord":
-        """Read and check the attribute; raises ValueError naming what is inconsistent."""
-        return _read_layout(attr)
+    def from_attr(attr, memo: dict | None = None) -> "LayoutRecord":
+        """Read and check the attribute; raises ValueError naming what is inconsistent.
+
+        `memo` (owned by the caller: a pass, one verification) remembers each distinct
+        attribute's reading (attributes are uniqued: equal layouts are one attribute)."""
+        if memo is None:
+            return _read_layout(attr)
+        found = memo.get(attr)
+        if found is None:
+            try:
+                found = _read_layout(attr)
+            except ValueError as problem:
+                found = problem
+            memo[attr] = found
+        if isinstance(found, ValueError):
+            raise ValueError(str(found))
+        return found
 
 
 def _layout_attribute(record: LayoutRecord):
@@ -162,10 +176,12 @@ def conv_attributes(conv: DepthwiseConv, layout_attr, pixels_per_pass: int | Non
         "weight_layout": layout_attr,
     }
 
-def conv_from_attributes(op) -> tuple[DepthwiseConv, LayoutRecord]:
-    """The DepthwiseConv and layout a `ttnn.depthwise_pool_conv`/`_program` op describes."""
+def conv_from_attributes(op, layouts: dict | None = None) -> tuple[DepthwiseConv, LayoutRecord]:
+    """The DepthwiseConv and layout a `ttnn.depthwise_pool_conv`/`_program` op describes.
+
+    `layouts`: a LayoutRecord.from_attr memo."""
     a = op.attributes
-    record = LayoutRecord.from_attr(a["weight_layout"])
+    record = LayoutRecord.from_attr(a["weight_layout"], layouts)
     conv = DepthwiseConv(
         batch=a["batch_size"].value, in_h=a["input_height"].value, in_w=a["input_width"].value,
         channels=a["in_channels"].value, kernel=tuple(a["kernel_size"]), stride=tuple(a["stride"]),
@@ -212,9 +228,9 @@ def from_attribute(attr):
     raise TypeError(f"unexpected attribute {attr} in a program")
 
 
-def program_of(op) -> KernelProgram:
+def program_of(op, layouts: dict | None = None) -> KernelProgram:
     """The KernelProgram a `ttnn.depthwise_pool_program` op carries (checked against its attributes)."""
-    conv, record = conv_from_attributes(op)
+    conv, record = conv_from_attributes(op, layouts)
     return KernelProgram.from_attributes(from_attribute(op.attributes["program"]), conv,
                                          record.sharding(conv), record.layout)
 
@@ -228,11 +244,48 @@ def program_problems(program: KernelProgram) -> tuple[str, ...]:
 def _shape(value) -> list[int]:
     return list(value.type.shape) if isinstance(value.type, ir.RankedTensorType) else []
 
-def verify_op(op) -> str | None:
-    """Checks IRDL cannot express for our ops; returns the problem or None."""
+class Verifier:
+    """`verify_op` for the ops of one verification, once per distinct signature.
+
+    A verdict depends only on the op's name, attributes and operand/result types, all
+    uniqued: a model repeats a few layer shapes many times (10,000 blocks: 30,000 ops,
+    some 40 signatures). Owned by one verification, so it keeps no IR alive after it."""
+
+    def __init__(self) -> None:
+        self._verdicts: dict = {}
+        self.layouts: dict = {}
+
+    def verify(self, op) -> str | None:
+        key = _signature(op)
+        if key is None:
+            return verify_op(op, self.layouts)
+        if key not in self._verdicts:
+            self._verdicts[key] = verify_op(op, self.layouts)
+        return self._verdicts[key]
+
+
+def _signature(op):
+    """(name, attributes, operand types, result types) of `op`, or None if unreadable."""
+    attributes = op.attributes
+    key = [op.name]
+    try:
+        for name in attributes:  # by name: NamedAttribute.attr aborts on what it cannot wrap
+            key += (name, attributes[name])
+    except TypeError:  # an attribute the bindings cannot wrap: verify_op reports it
+        return None
+    key.append(len(op.operands))
+    key += [value.type for value in op.operands]
+    key += [value.type for value in op.results]
+    return tuple(key)
+
+
+def verify_op(op, layouts: dict | None = None) -> str | None:
+    """Checks IRDL cannot express for our ops; returns the problem or None.
+
+    `layouts`: a LayoutRecord.from_attr memo."""
     try:
         if op.name in ("ttnn.prepare_depthwise_pool_weights", "ttnn.prepare_depthwise_pool_bias"):
-            record = LayoutRecord.from_attr(op.attributes["weight_layout"])
+            record = LayoutRecord.from_attr(op.attributes["weight_layout"], layouts)
             channels = op.attributes["in_channels"].value
             problems = record.layout.validate(channels)
             if problems:
@@ -249,17 +302,17 @@ def verify_op(op) -> str | None:
                         f"{record.layout.kernel[0]}, {record.layout.kernel[1]}]")
             return None
         if op.name in ("ttnn.depthwise_pool_conv", "ttnn.depthwise_pool_program"):
-            problem = _verify_conv(op)
+            problem = _verify_conv(op, layouts)
             if problem or op.name == "ttnn.depthwise_pool_conv":
                 return problem
-            problems = program_problems(program_of(op))
+            problems = program_problems(program_of(op, layouts))
             return f"program {'; '.join(problems)}" if problems else None
     except (KeyError, ValueError, TypeError, AttributeError) as problem:
         return f"{problem}"
     return None
 
-def _verify_conv(op) -> str | None:
-    conv, record = conv_from_attributes(op)
+def _verify_conv(op, layouts: dict | None = None) -> str | None:
+    conv, record = conv_from_attributes(op, layouts)
     if PIXELS_PER_PASS in op.attributes:
         value = op.attributes[PIXELS_PER_PASS]
         if not isinstance(value, ir.IntegerAttr) or value.value < 1:

@@ -34,6 +34,7 @@ class DepthwisePoolToKernels:
         self.diagnostics = diagnostics
         self.source_name = source_name
         self._programs: dict = {}  # a model repeats a few layer shapes many times
+        self._layouts: dict = {}  # LayoutRecord.from_attr's memo
 
     def run(self, module_op) -> None:
         with module_op.context:
@@ -49,7 +50,7 @@ class DepthwisePoolToKernels:
             return
         program_attributes = {}
         for op in convs:
-            conv, record = ttnn.conv_from_attributes(op)
+            conv, record = ttnn.conv_from_attributes(op, self._layouts)
             # The plan the legalisation made, carried by the op: its sharding (weight_layout)
             # and its pixels per pass; derived here only for IR written without the latter.
             pixels = op.attributes[ttnn.PIXELS_PER_PASS].value \

@@ -94,6 +94,7 @@ class DepthwiseToPool:
         # the device and the scheme, and a model repeats a few shapes many times.
         self._plans: dict = {}
         self._layout_attrs: dict = {}
+        self._conv_facts: dict = {}  # ttir.Conv2d's memo: signature -> ConvFacts
 
     # ------------------------------------------------------------------ run
     def run(self, module_op) -> None:
@@ -110,7 +111,7 @@ class DepthwiseToPool:
         converted = 0
         for op in ops_named(module_op, "ttir.conv2d"):
             try:
-                conv = Conv2d(op)
+                conv = Conv2d(op, self._conv_facts)
             except InvalidOp as problem:
                 self._report(op, "error", f"'ttir.conv2d' op {problem}")
                 continue
