@@ -1,6 +1,6 @@
-"""What the IRDL fallback cannot parse or print as tt-mlir writes it, adapted in text.
+"""What the IRDL fallback cannot parse as tt-mlir writes it, adapted in text at file input.
 
-`to_irdl` runs on input before parsing, `from_irdl` on printed output. Every
+`to_irdl` runs once on the input text, before parsing (the file boundary). Every
 rewrite keeps line numbers, and all but the ones noted keep columns, so a
 diagnostic still points at what the user wrote:
 
@@ -8,22 +8,20 @@ diagnostic still points at what the user wrote:
     attribute dictionary character for character (`<{` -> ` {`, `}>` -> `} `);
   * TTIR/TTNN ops, attributes and types the subset does not declare: an IRDL
     dialect refuses unknown ones, so they are parsed under a same-length
-    unregistered namespace (`TTIR`, `TTNN`) and printed back under their own;
+    unregistered namespace (`TTIR`, `TTNN`);
   * `ttcore.device_module` / `cpu_module` wrappers: custom assembly of a dialect
     not loaded here, parsed in generic form;
   * `ttir.empty() : T`, the one custom form common in tt-mlir IR;
   * `ttir.conv2d`'s optional bias and destination operands: C++ ODS infers which
     is which, IRDL needs operandSegmentSizes (only the rest of that line shifts).
 
-`from_irdl` is the one place printed IR is post-processed, and only because the
-IRDL printer forces it: an IRDL op has no properties, so the printer writes our
-`<{...}>` as an attribute dictionary `{...}` and adds the operandSegmentSizes the
-parser needed; shadowed names come back as `TTIR.x`; ttcore wrappers come back in
-generic form. Each rewrite anchors on what the printer itself writes (a quoted
-modelled op name at an op's start, `} : (` ending its dictionary, the exact
-`operandSegmentSizes = array<i32: ...>` entry), never on user text it did not print;
-aliases are never rewritten (see `tt_dw_mlir.ir`: definitions that opaque bodies
-refer to are printed with the module as written).
+Printed IR is not rewritten (`tt_dw_mlir.ir.write_module`): our ops print their
+attributes as a dictionary, which MLIR reads as properties (an op's inherent
+attributes given in its dictionary are moved into its properties), ttcore
+wrappers in generic form. Only the shadow names of unmodelled ops are written
+back under their own dialect (`unshadow`), when a module has any: IRDL leaves no
+other name to hold them. Aliases are never rewritten (see `tt_dw_mlir.ir`:
+definitions that opaque bodies refer to are printed with the module as written).
 
 Not used when tt-mlir's own bindings (`ttmlir`) are importable.
 """
@@ -45,16 +43,6 @@ def to_irdl(text: str) -> str:
     text = properties_to_attributes(text)
     text = custom_form_to_generic(text)
     return conv2d_operand_segments(text)
-
-
-def from_irdl(text: str) -> str:
-    """Printing side: undo `to_irdl` on printed IR."""
-    text = strip_operand_segments(text)
-    # unshadow first: ops of tt-mlir that we do not model (e.g. ttnn.generic) get their
-    # properties back too
-    text = unshadow(text)
-    text = attributes_to_properties(text)
-    return module_wrappers_to_custom(text)
 
 
 _OP_START = re.compile(r'"(?:%s)\.[A-Za-z0-9_.]+"\(' % "|".join(_MODELLED))
@@ -231,8 +219,6 @@ def unshadow(text: str) -> str:
 # in `ttcore.cpu_module`), custom assembly `attr-dict-with-keyword $bodyRegion`
 # (TTCoreOps.td). ttcore is not loaded here: parse them in generic form, print them back.
 _MODULE_WRAPPER = re.compile(r"^([ \t]*)ttcore\.(device_module|cpu_module)\b[ \t]*(attributes\b[ \t]*)?", re.M)
-_GENERIC_WRAPPER = re.compile(r'"ttcore\.(device_module|cpu_module)"\(\) \(\{')
-_WRAPPER_TAIL = re.compile(r"\)( \{.*?\})? : \(\) -> \(\)")
 
 
 def module_wrappers_to_generic(text: str) -> str:
@@ -271,27 +257,7 @@ def module_wrappers_to_generic(text: str) -> str:
     return "".join(out)
 
 
-def module_wrappers_to_custom(text: str) -> str:
-    """Printing side of `module_wrappers_to_generic`."""
-    out, last = [], 0
-    for match in _GENERIC_WRAPPER.finditer(text):
-        open_at = match.end() - 1
-        close = _matching_brace(text, open_at)
-        tail = _WRAPPER_TAIL.match(text, close + 1) if close >= 0 else None
-        if match.start() < last or not tail:
-            continue
-        keyword = f" attributes{tail.group(1)}" if tail.group(1) else ""
-        out += [text[last:match.start()], f"ttcore.{match.group(1)}{keyword} {{", text[open_at + 1:close], "}"]
-        last = tail.end()
-    out.append(text[last:])
-    return "".join(out)
-
-
 _CONV2D = re.compile(r'"ttir\.conv2d"\(([^)\n]*)\)')  # not across lines: from a CHECK line into the op
-# `(?:,\s*)?`, not `,?\s*`: the latter rescans every run of indentation (cubic on deep nesting).
-# As printed: attribute dictionaries are sorted, and conv2d's required `dilation`
-# and `groups` always come before it, so it is never first.
-_SEGMENTS = re.compile(r", operandSegmentSizes = array<i32: [0-9, ]*>")
 
 
 def _top_level_split(text: str) -> list[str]:
@@ -332,6 +298,8 @@ def conv2d_operand_segments(text: str) -> str:
         while j < len(text) and text[j] in _BLANK:
             j += 1
         attrs_end = _matching_brace(text, j) if j < len(text) and text[j] == "{" else -1
+        if attrs_end >= 0 and "operandSegmentSizes" in text[j:attrs_end]:
+            continue  # printed by us (IRDL's form) and read back: the segments are given
         start = attrs_end + 1 if attrs_end >= 0 else j
         while start < len(text) and text[start] in _BLANK:  # `}>` alone on its line, types below
             start += 1
@@ -358,43 +326,3 @@ def conv2d_operand_segments(text: str) -> str:
             last = match.end()
     out.append(text[last:])
     return "".join(out)
-
-
-def strip_operand_segments(text: str) -> str:
-    """Printing side of `conv2d_operand_segments`."""
-    return _SEGMENTS.sub("", text)
-
-
-_PRINTED_ATTRS = re.compile(r'("(?:%s)\.[A-Za-z0-9_.]+"\([^)]*\)) \{' % "|".join(_MODELLED))
-
-
-def attributes_to_properties(text: str) -> str:
-    """Printing side of the shim: `"ttir.x"(...) {a}` -> `"ttir.x"(...) <{a}>`."""
-    pieces, last = [], 0
-    for match in _PRINTED_ATTRS.finditer(text):
-        if match.start() < last:
-            continue
-        open_at = match.end() - 1
-        close = _printed_dict_end(text, open_at)
-        if close < 0:
-            continue
-        pieces += [text[last:match.start()], match.group(1), " <{", text[open_at + 1:close], "}>"]
-        last = close + 1
-    pieces.append(text[last:])
-    return "".join(pieces)
-
-
-def _printed_dict_end(text: str, open_at: int) -> int:
-    """The '}' closing a printed op's attribute dictionary at text[open_at].
-
-    The printer puts an op on one line, its dictionary followed by ` : (types)`:
-    the last `} : (` of the line ends it unless something after it could hide
-    one (a string, as in a location), where the braces are counted instead.
-    Large program attributes make the counting the slowest part of printing.
-    """
-    line_end = text.find("\n", open_at)
-    line_end = len(text) if line_end < 0 else line_end
-    candidate = text.rfind("} : (", open_at, line_end)
-    if candidate >= 0 and '"' not in text[candidate:line_end]:
-        return candidate
-    return _matching_brace(text, open_at)

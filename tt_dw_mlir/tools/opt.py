@@ -14,6 +14,7 @@ any error exits 1. No input, however malformed, ends in a Python traceback.
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import sys
 import time
@@ -169,13 +170,14 @@ def version_text(tool: str = "tt-dw-opt") -> str:
 
 
 def _process(chunk: str, source_name: str, pipeline: str | None, args,
-             phases: dict[str, float]) -> tuple[str | None, list]:
-    """Parse, verify, run; returns (printed IR or None on error, diagnostics).
+             phases: dict[str, float], out, separator: bytes) -> tuple[bool, list]:
+    """Parse, verify, run, and print the module to the binary stream `out` (after
+    `separator`); returns (printed?, diagnostics).
 
     `phases` accumulates the wall time of each driver phase (for --mlir-timing).
     """
     from tt_dw_mlir.api import parse_module, run_pipeline
-    from tt_dw_mlir.ir import DiagnosticError, print_module
+    from tt_dw_mlir.ir import DiagnosticError, write_module
 
     started = time.perf_counter()
 
@@ -196,12 +198,12 @@ def _process(chunk: str, source_name: str, pipeline: str | None, args,
                                    statistics=args.mlir_pass_statistics) if pipeline else []
         lap("Pipeline (pass manager, semantic verification)")
     except DiagnosticError as failure:
-        return None, failure.diagnostics
-    printed = print_module(module, generic=args.mlir_print_op_generic,
-                           debug_info=args.mlir_print_debuginfo,
-                           elide_elements_larger_than=args.mlir_elide_elementsattrs_if_larger)
+        return False, failure.diagnostics
+    out.write(separator)
+    write_module(module, out, generic=args.mlir_print_op_generic, debug_info=args.mlir_print_debuginfo,
+                 elide_elements_larger_than=args.mlir_elide_elementsattrs_if_larger)
     lap("Output (printing)")
-    return printed, diagnostics
+    return True, diagnostics
 
 
 def _timing_report(phases: dict[str, float]) -> str:
@@ -258,9 +260,29 @@ def _main(argv: list[str]) -> int:
     if args.mlir_elide_elementsattrs_if_larger is not None and args.mlir_elide_elementsattrs_if_larger < 0:
         print("tt-dw-opt: error: --mlir-elide-elementsattrs-if-larger needs N >= 0", file=sys.stderr)
         return 1
-    outputs, failed, phases = [], False, {}
+    stdout = getattr(sys.stdout, "buffer", None)  # a text-only stdout (tests): written at the end
+    try:
+        out = (stdout or io.BytesIO()) if args.output == "-" else open(args.output, "wb")
+    except OSError as error:
+        print(f"tt-dw-opt: error: could not write '{args.output}': {error.strerror}", file=sys.stderr)
+        return 1
+    try:
+        return _run_chunks(text, source_name, pipeline, args, out)
+    finally:
+        if args.output != "-":
+            out.close()
+        elif stdout is None:
+            sys.stdout.write(out.getvalue().decode("utf-8", errors="replace"))
+        else:
+            out.flush()
+
+
+def _run_chunks(text: str, source_name: str, pipeline: str | None, args, out) -> int:
+    """Each chunk parsed, run and printed in turn (printed straight to `out`: a module is
+    never held as text); diagnostics on stderr, or checked with --verify-diagnostics."""
+    failed, phases, separator = False, {}, b""
     for chunk in _chunks(text, args.split_input_file):
-        printed, diagnostics = _process(chunk, source_name, pipeline, args, phases)
+        printed, diagnostics = _process(chunk, source_name, pipeline, args, phases, out, separator)
         if args.verify_diagnostics:
             failures = _check_expectations(_expectations(chunk), diagnostics, source_name)
             for message in failures:
@@ -269,24 +291,14 @@ def _main(argv: list[str]) -> int:
         else:
             for diag in diagnostics:
                 print(diag.format(), file=sys.stderr)
-            failed |= printed is None
-        if printed is not None:
-            outputs.append(printed)
+            failed |= not printed
+        if printed:
+            separator = b"// -----\n"
     if args.mlir_timing:
         import gc
 
         gc.collect()  # the pass manager prints its own report when it is destroyed
         print(_timing_report(phases), file=sys.stderr)
-    result = "// -----\n".join(o if o.endswith("\n") else o + "\n" for o in outputs)
-    if args.output == "-":
-        sys.stdout.write(result)
-    else:
-        try:
-            with open(args.output, "w") as handle:
-                handle.write(result)
-        except OSError as error:
-            print(f"tt-dw-opt: error: could not write '{args.output}': {error.strerror}", file=sys.stderr)
-            return 1
     return 1 if failed else 0
 
 

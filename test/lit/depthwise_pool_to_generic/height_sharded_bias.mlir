@@ -23,12 +23,12 @@
 // rows 0..5 full (x 0..7) and one core on row 6.
 // CHECK-LABEL: func.func @dw_height_bias
 // CHECK-SAME: (%[[X:.*]]: tensor<1x14x14x64xbf16>, %[[W:.*]]: tensor<64x1x3x3xbf16>, %[[B:.*]]: tensor<1x1x1x64xbf16>)
-// CHECK: %[[DEV:.*]] = "ttnn.get_device"() <{mesh_offset = #ttnn<mesh_offset 0x0>, mesh_shape = #ttnn<mesh_shape 1x1>}> : () -> !ttnn.device
+// CHECK: %[[DEV:.*]] = "ttnn.get_device"() {mesh_offset = #ttnn<mesh_offset 0x0>, mesh_shape = #ttnn<mesh_shape 1x1>} : () -> !ttnn.device
 // CHECK: %[[PW:.*]] = "ttnn.prepare_depthwise_pool_weights"(%[[W]])
 // CHECK: %[[PB:.*]] = "ttnn.prepare_depthwise_pool_bias"(%[[B]])
-// CHECK: %[[OUT:.*]] = "ttnn.empty"(%[[DEV]]) <{shape = #ttnn.shape<1x14x14x64>}> : (!ttnn.device) -> tensor<1x14x14x64xbf16>
+// CHECK: %[[OUT:.*]] = "ttnn.empty"(%[[DEV]]) {shape = #ttnn.shape<1x14x14x64>} : (!ttnn.device) -> tensor<1x14x14x64xbf16>
 // io tensors: input, weights, bias, output; no additional (scalar) args.
-// CHECK-NEXT: "ttnn.generic"(%[[X]], %[[PW]], %[[PB]], %[[OUT]]) <{operandSegmentSizes = array<i32: 4, 0>, program = #ttnn.program<kernels = [
+// CHECK-NEXT: "ttnn.generic"(%[[X]], %[[PW]], %[[PB]], %[[OUT]]) {operandSegmentSizes = array<i32: 4, 0>, program = #ttnn.program<kernels = [
 // The reader: CBs 0..7 (in, stick, clear value, weight stage, weight, bias stage, bias,
 // window), the two multicast semaphores, then one tensor accessor per tensor it reads.
 // CHECK-SAME: #ttnn.read_kernel<symbol_ref = @depthwise_pool_reader, core_ranges = <[#ttnn.core_range<(0,0), (7,5)>, #ttnn.core_range<(0,6), (0,6)>]>, ct_args = [#ttnn.kernel_arg_cb_buffer_index<0>, #ttnn.kernel_arg_cb_buffer_index<1>, #ttnn.kernel_arg_cb_buffer_index<2>, #ttnn.kernel_arg_cb_buffer_index<3>, #ttnn.kernel_arg_cb_buffer_index<4>, #ttnn.kernel_arg_cb_buffer_index<5>, #ttnn.kernel_arg_cb_buffer_index<6>, #ttnn.kernel_arg_cb_buffer_index<7>, #ttnn.kernel_arg_semaphore_at<0>, #ttnn.kernel_arg_semaphore_at<1>, #ttnn.kernel_arg_tensor_accessor_args<0>, #ttnn.kernel_arg_tensor_accessor_args<1>, #ttnn.kernel_arg_tensor_accessor_args<2>], common_rt_args = [#ttnn.kernel_arg_address_of_tensor<0>, #ttnn.kernel_arg_address_of_tensor<1>, #ttnn.kernel_arg_address_of_tensor<2>,

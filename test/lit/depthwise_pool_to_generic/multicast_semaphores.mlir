@@ -13,7 +13,7 @@
 // column is one channel shard whose top core multicasts its weights down the column,
 // so the multicast needs tt-metal's sender / receiver semaphore pair.
 // BLOCK-LABEL: func.func @dw_no_bias
-// BLOCK: "ttnn.generic"(%arg0, %{{.*}}, %{{.*}}) <{operandSegmentSizes = array<i32: 3, 0>, program = #ttnn.program<kernels = [#ttnn.read_kernel<symbol_ref = @depthwise_pool_reader, core_ranges = <[#ttnn.core_range<(0,0), (5,6)>]>
+// BLOCK: "ttnn.generic"(%arg0, %{{.*}}, %{{.*}}) {operandSegmentSizes = array<i32: 3, 0>, program = #ttnn.program<kernels = [#ttnn.read_kernel<symbol_ref = @depthwise_pool_reader, core_ranges = <[#ttnn.core_range<(0,0), (5,6)>]>
 // The reader of a shard without bias: no bias CBs (5, 6), no bias tensor.
 // BLOCK-SAME: ct_args = [#ttnn.kernel_arg_cb_buffer_index<0>, #ttnn.kernel_arg_cb_buffer_index<1>, #ttnn.kernel_arg_cb_buffer_index<2>, #ttnn.kernel_arg_cb_buffer_index<3>, #ttnn.kernel_arg_cb_buffer_index<4>, #ttnn.kernel_arg_cb_buffer_index<7>, #ttnn.kernel_arg_semaphore_at<0>, #ttnn.kernel_arg_semaphore_at<1>, #ttnn.kernel_arg_tensor_accessor_args<0>, #ttnn.kernel_arg_tensor_accessor_args<1>], common_rt_args = [#ttnn.kernel_arg_address_of_tensor<0>, #ttnn.kernel_arg_address_of_tensor<1>,
 // Column 5 (x = 5): the sender at its top multicasts to x 5, y 0..6 (7 cores).
@@ -28,7 +28,7 @@
 // row 3). Every shard lives on one core, so there is nothing to multicast: no
 // semaphores, and no semaphore arguments for the reader.
 // WIDTH-LABEL: func.func @dw_no_bias
-// WIDTH: "ttnn.generic"(%arg0, %{{.*}}, %{{.*}}) <{operandSegmentSizes = array<i32: 3, 0>, program = #ttnn.program<kernels = [#ttnn.read_kernel<symbol_ref = @depthwise_pool_reader, core_ranges = <[#ttnn.core_range<(0,0), (7,2)>, #ttnn.core_range<(0,3), (5,3)>]>, ct_args = [#ttnn.kernel_arg_cb_buffer_index<0>, #ttnn.kernel_arg_cb_buffer_index<1>, #ttnn.kernel_arg_cb_buffer_index<2>, #ttnn.kernel_arg_cb_buffer_index<3>, #ttnn.kernel_arg_cb_buffer_index<4>, #ttnn.kernel_arg_cb_buffer_index<7>, #ttnn.kernel_arg_tensor_accessor_args<0>, #ttnn.kernel_arg_tensor_accessor_args<1>],
+// WIDTH: "ttnn.generic"(%arg0, %{{.*}}, %{{.*}}) {operandSegmentSizes = array<i32: 3, 0>, program = #ttnn.program<kernels = [#ttnn.read_kernel<symbol_ref = @depthwise_pool_reader, core_ranges = <[#ttnn.core_range<(0,0), (7,2)>, #ttnn.core_range<(0,3), (5,3)>]>, ct_args = [#ttnn.kernel_arg_cb_buffer_index<0>, #ttnn.kernel_arg_cb_buffer_index<1>, #ttnn.kernel_arg_cb_buffer_index<2>, #ttnn.kernel_arg_cb_buffer_index<3>, #ttnn.kernel_arg_cb_buffer_index<4>, #ttnn.kernel_arg_cb_buffer_index<7>, #ttnn.kernel_arg_tensor_accessor_args<0>, #ttnn.kernel_arg_tensor_accessor_args<1>],
 // Core (5, 3) is the 30th core: channel shard 29, which it sends to itself only.
 // WIDTH-SAME: #ttnn.core_runtime_args<core_coord = #ttnn.core_coord<5, 3>, args = [#ttnn.kernel_named_arg<name = "channel_shard", value = 29>, #ttnn.kernel_named_arg<name = "pixel_group", value = 0>, #ttnn.kernel_named_arg<name = "is_weight_sender", value = 1>, #ttnn.kernel_named_arg<name = "weight_sender_x", value = 5>, #ttnn.kernel_named_arg<name = "weight_sender_y", value = 3>, #ttnn.kernel_named_arg<name = "weight_mcast_rects", value = 1>, #ttnn.kernel_named_arg<name = "weight_mcast0_x0", value = 5>, #ttnn.kernel_named_arg<name = "weight_mcast0_y0", value = 3>, #ttnn.kernel_named_arg<name = "weight_mcast0_x1", value = 5>, #ttnn.kernel_named_arg<name = "weight_mcast0_y1", value = 3>, #ttnn.kernel_named_arg<name = "weight_mcast_cores", value = 1>]>]>
 // WIDTH-SAME: semaphores = []>}

@@ -10,11 +10,11 @@
 // CHECK-LABEL: func.func @two_convs
 // CHECK-NEXT: %[[DEV:.*]] = "ttnn.get_device"()
 // CHECK-NOT: "ttnn.get_device"
-// CHECK: %[[OUT0:.*]] = "ttnn.empty"(%[[DEV]]) <{shape = #ttnn.shape<1x16x16x32>}>
-// CHECK-NEXT: "ttnn.generic"(%arg0, %{{.*}}, %[[OUT0]]) <{operandSegmentSizes = array<i32: 3, 0>, program = #ttnn.program<kernels = [#ttnn.read_kernel<symbol_ref = @depthwise_pool_reader,
+// CHECK: %[[OUT0:.*]] = "ttnn.empty"(%[[DEV]]) {shape = #ttnn.shape<1x16x16x32>}
+// CHECK-NEXT: "ttnn.generic"(%arg0, %{{.*}}, %[[OUT0]]) {operandSegmentSizes = array<i32: 3, 0>, program = #ttnn.program<kernels = [#ttnn.read_kernel<symbol_ref = @depthwise_pool_reader,
 // The second conv (stride 2: 8x8 = 64 output pixels) reads the first one's output.
-// CHECK: %[[OUT1:.*]] = "ttnn.empty"(%[[DEV]]) <{shape = #ttnn.shape<1x8x8x32>}>
-// CHECK-NEXT: "ttnn.generic"(%[[OUT0]], %{{.*}}, %[[OUT1]]) <{operandSegmentSizes = array<i32: 3, 0>, program = #ttnn.program<kernels = [#ttnn.read_kernel<symbol_ref = @depthwise_pool_reader,
+// CHECK: %[[OUT1:.*]] = "ttnn.empty"(%[[DEV]]) {shape = #ttnn.shape<1x8x8x32>}
+// CHECK-NEXT: "ttnn.generic"(%[[OUT0]], %{{.*}}, %[[OUT1]]) {operandSegmentSizes = array<i32: 3, 0>, program = #ttnn.program<kernels = [#ttnn.read_kernel<symbol_ref = @depthwise_pool_reader,
 // CHECK: return %[[OUT1]]
 func.func @two_convs(%x: tensor<1x16x16x32xbf16>, %w0: tensor<32x1x3x3xbf16>, %w1: tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
   %0 = "ttir.conv2d"(%x, %w0) <{stride = array<i32: 1, 1>, padding = array<i32: 1, 1, 1, 1>, dilation = array<i32: 1, 1>, groups = 32 : i32}> : (tensor<1x16x16x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x16x16x32xbf16>

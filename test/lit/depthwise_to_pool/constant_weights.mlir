@@ -10,7 +10,7 @@
 // rows 9-31 are zero: 9*32 = 288 values 0x4000 then 23*32 = 736 zeros.
 // CHECK-LABEL: func.func @splat_ttir_constant
 // CHECK-NOT: tensor<32x1x3x3xbf16>
-// CHECK: %[[W:.*]] = "ttir.constant"() <{value = dense<{{"0x(0040){144}(0040){144}(0000){245}(0000){245}(0000){246}"}}> : tensor<1x1x32x32xbf16>}> : () -> tensor<1x1x32x32xbf16>
+// CHECK: %[[W:.*]] = "ttir.constant"() {value = dense<{{"0x(0040){144}(0040){144}(0000){245}(0000){245}(0000){246}"}}> : tensor<1x1x32x32xbf16>} : () -> tensor<1x1x32x32xbf16>
 // CHECK-NOT: prepare_depthwise_pool_weights
 // CHECK: "ttnn.depthwise_pool_conv"(%arg0, %[[W]])
 // BFP8-LABEL: func.func @splat_ttir_constant
@@ -18,7 +18,7 @@
 // BFP8-SAME: dtype = "bf16"
 // BFP8-SAME: weight_layout = #ttnn.depthwise_weight_layout<{{.*}}dtype = "bfp8_b"
 // NOFOLD-LABEL: func.func @splat_ttir_constant
-// NOFOLD: %[[C:.*]] = "ttir.constant"() <{value = dense<2.000000e+00> : tensor<32x1x3x3xbf16>}>
+// NOFOLD: %[[C:.*]] = "ttir.constant"() {value = dense<2.000000e+00> : tensor<32x1x3x3xbf16>}
 // NOFOLD: "ttnn.prepare_depthwise_pool_weights"(%[[C]])
 func.func @splat_ttir_constant(%x: tensor<1x8x8x32xbf16>) -> tensor<1x8x8x32xbf16> {
   %w = "ttir.constant"() <{value = dense<2.0> : tensor<32x1x3x3xbf16>}> : () -> tensor<32x1x3x3xbf16>
@@ -33,9 +33,9 @@ func.func @splat_ttir_constant(%x: tensor<1x8x8x32xbf16>) -> tensor<1x8x8x32xbf1
 // 4.0, so bfp8_b's 7 magnitude bits step by 4/64 = 0.0625 and 1.03125 (16.5
 // steps, a tie) rounds to even: 1.0. bf16 keeps 1.03125 (0x3F84).
 // CHECK-LABEL: func.func @quantised_values
-// CHECK: "ttir.constant"() <{value = dense<"0x8040843F0000
+// CHECK: "ttir.constant"() {value = dense<"0x8040843F0000
 // BFP8-LABEL: func.func @quantised_values
-// BFP8: "ttir.constant"() <{value = dense<"0x8040803F0000
+// BFP8: "ttir.constant"() {value = dense<"0x8040803F0000
 func.func @quantised_values(%x: tensor<1x8x8x32xbf16>) -> tensor<1x8x7x32xbf16> {
   %w = "ttir.constant"() <{value = dense<[[[[4.0, 0.0]]], [[[1.03125, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]], [[[0.0, 0.0]]]]> : tensor<32x1x1x2xbf16>}> : () -> tensor<32x1x1x2xbf16>
   %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 0 : i32, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x8x8x32xbf16>, tensor<32x1x1x2xbf16>) -> tensor<1x8x7x32xbf16>
@@ -50,8 +50,8 @@ func.func @quantised_values(%x: tensor<1x8x8x32xbf16>) -> tensor<1x8x7x32xbf16> 
 // CHECK-LABEL: func.func @dense_resource_and_arith_bias
 // CHECK-NOT: arith.constant
 // CHECK-NOT: dense_resource
-// CHECK: %[[W:.*]] = "ttir.constant"() <{value = dense<{{"0x(803F4040){16}(00408040){16}(0000){245}(0000){245}(0000){245}(0000){225}"}}> : tensor<1x1x32x32xbf16>}> : () -> tensor<1x1x32x32xbf16>
-// CHECK: %[[B:.*]] = "ttir.constant"() <{value = dense<{{"0x(803F){32}(0000){248}(0000){248}(0000){248}(0000){248}"}}> : tensor<1x1x32x32xbf16>}> : () -> tensor<1x1x32x32xbf16>
+// CHECK: %[[W:.*]] = "ttir.constant"() {value = dense<{{"0x(803F4040){16}(00408040){16}(0000){245}(0000){245}(0000){245}(0000){225}"}}> : tensor<1x1x32x32xbf16>} : () -> tensor<1x1x32x32xbf16>
+// CHECK: %[[B:.*]] = "ttir.constant"() {value = dense<{{"0x(803F){32}(0000){248}(0000){248}(0000){248}(0000){248}"}}> : tensor<1x1x32x32xbf16>} : () -> tensor<1x1x32x32xbf16>
 // CHECK: "ttnn.depthwise_pool_conv"(%arg0, %[[W]], %[[B]])
 func.func @dense_resource_and_arith_bias(%x: tensor<1x8x8x32xbf16>) -> tensor<1x8x7x32xbf16> {
   %w = "ttir.constant"() <{value = dense_resource<dw_weight> : tensor<32x1x1x2xf32>}> : () -> tensor<32x1x1x2xf32>
@@ -71,8 +71,8 @@ func.func @dense_resource_and_arith_bias(%x: tensor<1x8x8x32xbf16>) -> tensor<1x
 
 // A constant with another user is folded for the conv and kept for the other user.
 // CHECK-LABEL: func.func @constant_with_other_user
-// CHECK-DAG: %[[ORIG:.*]] = "ttir.constant"() <{value = dense<1.000000e+00> : tensor<32x1x3x3xbf16>}>
-// CHECK-DAG: "ttir.constant"() <{value = dense<"0x{{[0-9A-F]+}}"> : tensor<1x1x32x32xbf16>}> : () -> tensor<1x1x32x32xbf16>
+// CHECK-DAG: %[[ORIG:.*]] = "ttir.constant"() {value = dense<1.000000e+00> : tensor<32x1x3x3xbf16>}
+// CHECK-DAG: "ttir.constant"() {value = dense<"0x{{[0-9A-F]+}}"> : tensor<1x1x32x32xbf16>} : () -> tensor<1x1x32x32xbf16>
 // CHECK: return %{{.*}}, %[[ORIG]]
 func.func @constant_with_other_user(%x: tensor<1x8x8x32xbf16>) -> (tensor<1x8x8x32xbf16>, tensor<32x1x3x3xbf16>) {
   %w = "ttir.constant"() <{value = dense<1.0> : tensor<32x1x3x3xbf16>}> : () -> tensor<32x1x3x3xbf16>

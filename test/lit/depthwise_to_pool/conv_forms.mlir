@@ -27,7 +27,7 @@ func.func @array_attrs_with_bias(%x: tensor<1x56x56x64xbf16>, %w: tensor<64x1x3x
 // Scalar shorthand, no bias: no bias prepare op, two operands.
 // CHECK-LABEL: func.func @scalar_attrs_no_bias
 // CHECK-NOT: prepare_depthwise_pool_bias
-// CHECK: "ttnn.depthwise_pool_conv"(%{{.*}}, %{{[^,]*}}) <{
+// CHECK: "ttnn.depthwise_pool_conv"(%{{.*}}, %{{[^,]*}}) {
 // CHECK-SAME: dilation = array<i32: 1, 1>
 // CHECK-SAME: padding = array<i32: 1, 1, 1, 1>, pixels_per_pass = {{[0-9]+}} : i32, stride = array<i32: 2, 2>
 // CHECK-SAME: (tensor<1x112x112x96xbf16>, tensor<1x3x32x32xbf16>) -> tensor<1x56x56x96xbf16>

@@ -6,7 +6,7 @@
 // CHECK-NOT: ttir.add
 // CHECK: %[[PB:.*]] = "ttnn.prepare_depthwise_pool_bias"(%arg2)
 // CHECK-SAME: (tensor<1x1x1x32xbf16>) -> tensor<1x1x32x32xbf16>
-// CHECK: %[[Y:.*]] = "ttnn.depthwise_pool_conv"(%arg0, %{{[^,]*}}, %[[PB]]) <{activation = "none"
+// CHECK: %[[Y:.*]] = "ttnn.depthwise_pool_conv"(%arg0, %{{[^,]*}}, %[[PB]]) {activation = "none"
 // CHECK-NEXT: return %[[Y]]
 func.func @add_bias_4d(%x: tensor<1x16x16x32xbf16>, %w: tensor<32x1x3x3xbf16>, %b: tensor<1x1x1x32xbf16>) -> tensor<1x16x16x32xbf16> {
   %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 1 : i32, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x16x16x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x16x16x32xbf16>
@@ -29,7 +29,7 @@ func.func @add_bias_1d_lhs(%x: tensor<1x16x16x32xbf16>, %w: tensor<32x1x3x3xbf16
 // CHECK-LABEL: func.func @add_then_relu
 // CHECK-NOT: ttir.add
 // CHECK-NOT: ttir.relu
-// CHECK: "ttnn.depthwise_pool_conv"(%arg0, %{{[^,]*}}, %{{[^)]*}}) <{activation = "relu"
+// CHECK: "ttnn.depthwise_pool_conv"(%arg0, %{{[^,]*}}, %{{[^)]*}}) {activation = "relu"
 func.func @add_then_relu(%x: tensor<1x16x16x32xbf16>, %w: tensor<32x1x3x3xbf16>, %b: tensor<1x1x1x32xbf16>) -> tensor<1x16x16x32xbf16> {
   %0 = "ttir.conv2d"(%x, %w) <{stride = 1 : i32, padding = 1 : i32, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x16x16x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x16x16x32xbf16>
   %1 = "ttir.add"(%0, %b) : (tensor<1x16x16x32xbf16>, tensor<1x1x1x32xbf16>) -> tensor<1x16x16x32xbf16>
@@ -42,7 +42,7 @@ func.func @add_then_relu(%x: tensor<1x16x16x32xbf16>, %w: tensor<32x1x3x3xbf16>,
 // CHECK-LABEL: func.func @add_after_biased_conv
 // CHECK: %[[S:.*]] = "ttir.add"(%arg2, %arg3) : (tensor<1x1x1x32xbf16>, tensor<1x1x1x32xbf16>) -> tensor<1x1x1x32xbf16>
 // CHECK: %[[PB:.*]] = "ttnn.prepare_depthwise_pool_bias"(%[[S]])
-// CHECK: %[[Y:.*]] = "ttnn.depthwise_pool_conv"(%arg0, %{{[^,]*}}, %[[PB]]) <{activation = "none"
+// CHECK: %[[Y:.*]] = "ttnn.depthwise_pool_conv"(%arg0, %{{[^,]*}}, %[[PB]]) {activation = "none"
 // CHECK-NEXT: return %[[Y]]
 func.func @add_after_biased_conv(%x: tensor<1x16x16x32xbf16>, %w: tensor<32x1x3x3xbf16>, %b: tensor<1x1x1x32xbf16>, %b2: tensor<1x1x1x32xbf16>) -> tensor<1x16x16x32xbf16> {
   %0 = "ttir.conv2d"(%x, %w, %b) <{stride = 1 : i32, padding = 1 : i32, dilation = 1 : i32, groups = 32 : i32}> : (tensor<1x16x16x32xbf16>, tensor<32x1x3x3xbf16>, tensor<1x1x1x32xbf16>) -> tensor<1x16x16x32xbf16>
@@ -219,7 +219,7 @@ func.func @biased_conv_add_relu(%x: tensor<1x16x16x32xbf16>, %w: tensor<32x1x3x3
 // CHECK-NOT: ttir.add
 // CHECK: %[[R:.*]] = "ttir.reshape"(%arg2)
 // CHECK: %[[PB:.*]] = "ttnn.prepare_depthwise_pool_bias"(%[[R]])
-// CHECK: %[[Y:.*]] = "ttnn.depthwise_pool_conv"(%arg0, %{{[^,]*}}, %[[PB]]) <{activation = "relu6"
+// CHECK: %[[Y:.*]] = "ttnn.depthwise_pool_conv"(%arg0, %{{[^,]*}}, %[[PB]]) {activation = "relu6"
 // CHECK-NEXT: return %[[Y]]
 func.func @reshape_broadcast_add(%x: tensor<1x16x16x32xbf16>, %w: tensor<32x1x3x3xbf16>, %b: tensor<32xbf16>) -> tensor<1x16x16x32xbf16> {
   %0 = "ttir.conv2d"(%x, %w) <{stride = array<i32: 1, 1>, padding = array<i32: 1, 1, 1, 1>, dilation = array<i32: 1, 1>, groups = 32 : i32}> : (tensor<1x16x16x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x16x16x32xbf16>
@@ -245,7 +245,7 @@ func.func @nchw_broadcast_add(%x: tensor<1x32x16x16xbf16>, %w: tensor<32x1x3x3xb
 
 // Negative: the broadcast has another user, so it and the add stay.
 // CHECK-LABEL: func.func @broadcast_with_other_user
-// CHECK: %[[Y:.*]] = "ttnn.depthwise_pool_conv"(%arg0, %{{[^,)]*}}) <{activation = "none"
+// CHECK: %[[Y:.*]] = "ttnn.depthwise_pool_conv"(%arg0, %{{[^,)]*}}) {activation = "none"
 // CHECK: %[[BC:.*]] = "ttir.broadcast"
 // CHECK: "ttir.add"(%[[Y]], %[[BC]])
 func.func @broadcast_with_other_user(%x: tensor<1x16x16x32xbf16>, %w: tensor<32x1x3x3xbf16>, %b: tensor<1x1x1x32xbf16>) -> (tensor<1x16x16x32xbf16>, tensor<1x16x16x32xbf16>) {

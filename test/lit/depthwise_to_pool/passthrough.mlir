@@ -10,7 +10,7 @@
 // CHECK: "ttnn.prepare_depthwise_pool_weights"(%arg1)
 // CHECK: %[[Y:.*]] = "ttnn.depthwise_pool_conv"(%arg0
 // CHECK: %[[O:.*]] = "other.op"(%[[Y]]) {foo = #other.thing<1, "x">, note = "kept"} : (tensor<1x8x8x32xbf16>) -> tensor<1x8x8x32xbf16>
-// CHECK: %[[M:.*]] = "ttir.max_pool2d"(%[[O]]) <{kernel = array<i32: 2, 2>}> : (tensor<1x8x8x32xbf16>) -> tensor<1x4x4x32xbf16>
+// CHECK: %[[M:.*]] = "ttir.max_pool2d"(%[[O]]) {kernel = array<i32: 2, 2>} : (tensor<1x8x8x32xbf16>) -> tensor<1x4x4x32xbf16>
 // CHECK: return %[[M]]
 module attributes {ttcore.system_desc = #ttcore.system_desc<{grid = 8x8}>} {
   func.func @args(%x: tensor<1x8x8x32xbf16> {ttcore.argument_type = #ttcore.argument_type<input>}, %w: tensor<32x1x3x3xbf16> {ttcore.argument_type = #ttcore.argument_type<constant>}) -> tensor<1x4x4x32xbf16> {

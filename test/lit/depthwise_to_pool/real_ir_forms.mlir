@@ -8,7 +8,7 @@
 // unclosed operand list, which must not be taken for the op.
 // CHECK-LABEL: func.func @multiline_properties
 // CHECK: "ttnn.prepare_depthwise_pool_bias"(%arg2)
-// CHECK: "ttnn.depthwise_pool_conv"(%arg0, %{{.*}}, %{{.*}}) <{{{.*}}padding = array<i32: 0, 0, 0, 0>{{.*}}}> : {{.*}} -> tensor<2x14x14x64xbf16>
+// CHECK: "ttnn.depthwise_pool_conv"(%arg0, %{{.*}}, %{{.*}}) {{{.*}}padding = array<i32: 0, 0, 0, 0>{{.*}}} : {{.*}} -> tensor<2x14x14x64xbf16>
 // CHECK-NOT: ttir.conv2d
 func.func @multiline_properties(%arg0: tensor<2x16x16x64xbf16>, %arg1: tensor<64x1x3x3xbf16>, %arg2: tensor<1x1x1x64xbf16>) -> tensor<2x14x14x64xbf16> {
   // looks like an op: "ttir.conv2d"(%arg0,
@@ -48,7 +48,7 @@ func.func @unmodelled_ttir_ops(%arg0: tensor<1x8x8x32xf32>, %arg1: tensor<32x1x3
 // After ttir-flatten-sliding-window the input is [1, 1, N*H*W, C] and the true sizes sit
 // in a #ttir<flattened_compat ...> attribute: valid, printed back as written, not converted.
 // CHECK-LABEL: func.func @flattened
-// CHECK: "ttir.conv2d"(%arg0, %arg1) <{dilation = 1 : i32, flattened_compat_info = #ttir<flattened_compat batch_size = 1, input_height = 8, input_width = 8>, groups = 32 : i32, padding = 1 : i32, stride = 1 : i32}>
+// CHECK: "ttir.conv2d"(%arg0, %arg1) {dilation = 1 : i32, flattened_compat_info = #ttir<flattened_compat batch_size = 1, input_height = 8, input_width = 8>, groups = 32 : i32, operandSegmentSizes = array<i32: 1, 1, 0, 0>, padding = 1 : i32, stride = 1 : i32}
 // REMARK: real_ir_forms.mlir:[[@LINE+3]]:8: remark: depthwise-to-pool: conv not converted: flattened conv (flattened_compat_info): run this pass before ttir-flatten-sliding-window
 // REMARK-NOT: remark
 func.func @flattened(%arg0: tensor<1x1x64x32xbf16>, %arg1: tensor<32x1x3x3xbf16>) -> tensor<1x1x64x32xbf16> {
@@ -59,15 +59,16 @@ func.func @flattened(%arg0: tensor<1x1x64x32xbf16>, %arg1: tensor<32x1x3x3xbf16>
 // -----
 
 // tt-xla dumps wrap the device code in ttcore.device_module (custom assembly, ttcore is
-// not loaded): the conv inside is converted and the wrapper is printed as it was written.
+// not loaded): the conv inside is converted and the wrapper is printed in generic form
+// (read back as it is, by this tool and by tt-mlir).
 // CHECK: module @graph attributes {tt_dw.device = {{.*}}, ttcore.meshes = #ttcore.meshes<[<"mesh" = 1x1>]>} {
-// CHECK-NEXT: ttcore.device_module {
+// CHECK-NEXT: "ttcore.device_module"() ({
 // CHECK-NEXT: builtin.module @graph
 // CHECK: "ttnn.depthwise_pool_conv"
 // CHECK: return
 // CHECK-NEXT: }
 // CHECK-NEXT: }
-// CHECK-NEXT: }
+// CHECK-NEXT: }) : () -> ()
 // CHECK-NEXT: }
 module @graph attributes {ttcore.meshes = #ttcore.meshes<[<"mesh" = 1x1>]>} {
   ttcore.device_module {

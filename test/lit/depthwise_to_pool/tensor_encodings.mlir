@@ -13,7 +13,7 @@
 // CHECK: #dram = #ttnn.buffer_type<dram>
 // CHECK-LABEL: func.func @encoded_nhwc
 // CHECK: "ttnn.prepare_depthwise_pool_weights"(%arg1) {{.*}} : (tensor<32x1x3x3xbf16, #ttnn.ttnn_layout<{{.*}}system_memory{{.*}}>) -> tensor<1x1x32x32xbf16>
-// CHECK: %[[Y:.*]] = "ttnn.depthwise_pool_conv"(%arg0, %{{.*}}) <{activation = "relu"{{.*}} -> tensor<1x16x16x32xbf16, #ttnn.ttnn_layout<(d0, d1, d2, d3) -> (d0 * 256 + d1 * 16 + d2, d3), <1x1>, memref<8x1x!ttcore.tile<32x32, bf16>, #dram>, <interleaved>>>
+// CHECK: %[[Y:.*]] = "ttnn.depthwise_pool_conv"(%arg0, %{{.*}}) {activation = "relu"{{.*}} -> tensor<1x16x16x32xbf16, #ttnn.ttnn_layout<(d0, d1, d2, d3) -> (d0 * 256 + d1 * 16 + d2, d3), <1x1>, memref<8x1x!ttcore.tile<32x32, bf16>, #dram>, <interleaved>>>
 // CHECK-NEXT: return %[[Y]]
 // REPARSE: #dram = #ttnn.buffer_type<dram>
 // REPARSE: "ttnn.depthwise_pool_conv"{{.*}}#dram>

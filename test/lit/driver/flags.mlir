@@ -6,8 +6,8 @@
 // Large elements attributes are elided, small ones kept.
 // RUN: tt-dw-opt %s --mlir-elide-elementsattrs-if-larger=4 | FileCheck %s --check-prefix=ELIDE
 // ELIDE-LABEL: func.func @constants
-// ELIDE: "ttir.constant"() <{value = dense_resource<__elided__> : tensor<2x3xbf16>}>
-// ELIDE: "ttir.constant"() <{value = dense<[1.000000e+00, 2.000000e+00]> : tensor<2xbf16>}>
+// ELIDE: "ttir.constant"() {value = dense_resource<__elided__> : tensor<2x3xbf16>}
+// ELIDE: "ttir.constant"() {value = dense<[1.000000e+00, 2.000000e+00]> : tensor<2xbf16>}
 // RUN: not tt-dw-opt %s --mlir-elide-elementsattrs-if-larger=-1 2>&1 | FileCheck %s --check-prefix=ELIDE-BAD
 // ELIDE-BAD: error: --mlir-elide-elementsattrs-if-larger needs N >= 0
 
