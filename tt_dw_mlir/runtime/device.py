@@ -32,7 +32,7 @@ from typing import Any
 import torch
 
 from ..conv_config import TILE
-from ..program import KernelProgram
+from ..program import L1_SHARDED_OPERANDS, KernelProgram
 from ..sharding import scheme_splits
 from ._tensors import (bias_grid, bias_tiles, output_from_rows, pixel_rows, selector_tiles,
                        weight_grid, weight_tiles, window_planes)
@@ -89,7 +89,6 @@ def open_device(device_id: int = 0) -> Any:
 MEMORY_LAYOUTS = {"height_sharded": "HEIGHT_SHARDED", "width_sharded": "WIDTH_SHARDED",
                   "block_sharded": "BLOCK_SHARDED"}
 TTNN_DTYPES = {"bf16": "bfloat16", "bfp8_b": "bfloat8_b", "bfp4_b": "bfloat4_b"}
-SHARDED_ROLES = ("activation", "output")  # L1, sharded as planned; the rest DRAM interleaved
 
 
 @dataclass(frozen=True)
@@ -179,7 +178,7 @@ def operation_operands(program: KernelProgram, x_nhwc: Any, prepared_weights: An
     conv = program.conv
 
     def operand(name, role, host, dtype):
-        shard = shard_plan(program, host.shape[0], host.shape[1]) if role in SHARDED_ROLES \
+        shard = shard_plan(program, host.shape[0], host.shape[1]) if name in L1_SHARDED_OPERANDS \
             else None
         return DeviceOperand(name, role, host, dtype, shard)
 
