@@ -78,7 +78,7 @@ OPERANDS = ("windows", "weights", "bias", "selectors", "out")
 # The kernels' dataflow buffers in creation order; the id is the buffer index.
 BUFFER_NAMES = ("in", "selector", "weight_stage", "weight", "bias_stage", "bias", "acc", "out")
 CB_IDS = {name: i for i, name in enumerate(BUFFER_NAMES)}
-# Operands in L1, sharded as planned (runtime/device.py); the others are DRAM, interleaved.
+# Operands that can live in L1, sharded as planned (l1_sharded_operands); others are DRAM.
 L1_SHARDED_OPERANDS = ("windows", "out")
 # The operation's pipe nets, one multicast each (the reader captures both, with or
 # without a bias); tt-lang gives every pipe net two semaphores.
@@ -292,13 +292,30 @@ class KernelProgram:
         }
 
     # ---- L1 and checks ----
-    def l1_operand_bytes(self) -> dict[str, int]:
-        """Per core, the bytes of each L1-sharded operand's shard: the core's pixel tiles
-        (x window positions for the window planes) x its shard's channel tiles."""
+    def _shard_bytes(self) -> dict[str, int]:
+        """Per core, the bytes of the output's and the window planes' shards: the core's
+        pixel tiles (x window positions for the planes) x its shard's channel tiles."""
         tiles = {"windows": self.tiles_per_group * self.conv.window * self.layout.channel_tiles,
                  "out": self.tiles_per_group * self.layout.channel_tiles}
         dtypes = operand_dtypes(self.conv)
         return {name: tiles[name] * TILE_BYTES[dtypes[name]] for name in L1_SHARDED_OPERANDS}
+
+    def l1_sharded_operands(self) -> tuple[str, ...]:
+        """The operands in L1, sharded as planned (runtime/device.py places them so): the
+        output always; the window planes too when they fit next to it and the circular
+        buffers, else they stay in DRAM, interleaved, and each reader fetches its planes
+        from there (they are the window size times the input: they bound the layer size
+        when in L1)."""
+        shards = self._shard_bytes()
+        cbs = sum(c.total_bytes for c in self.circular_buffers)
+        if cbs + sum(shards.values()) <= self.device.l1_usable_bytes:
+            return L1_SHARDED_OPERANDS
+        return ("out",)
+
+    def l1_operand_bytes(self) -> dict[str, int]:
+        """Per core, the bytes of each L1-sharded operand's shard."""
+        shards = self._shard_bytes()
+        return {name: shards[name] for name in self.l1_sharded_operands()}
 
     def l1_bytes_per_core(self) -> int:
         return sum(c.total_bytes for c in self.circular_buffers) + \

@@ -275,7 +275,9 @@ class DepthwisePoolToGeneric:
         for op in ops_named(module_op, "ttnn.depthwise_pool_conv"):
             self._report(op, "remark", "depthwise-pool-to-generic: 'ttnn.depthwise_pool_conv' has no "
                          "kernel program yet; run --tt-depthwise-pool-to-kernels first")
-        devices: dict = {}      # function -> its ttnn.get_device value
+        # Keyed by id() of the binding objects, which the values keep alive: an id is
+        # only unique while its object lives (a collected wrapper's id is reused).
+        devices: dict = {}      # function -> (function, its ttnn.get_device value)
         declared: dict = {}     # (module, symbol) -> True once declared
         programs: dict = {}     # KernelProgram -> (program attribute, symbols)
         for op in ops_named(module_op, PROGRAM_OP):
@@ -317,7 +319,7 @@ class DepthwisePoolToGeneric:
                                  f"symbol @{symbol} already names something other than the "
                                  f"declaration of kernel {path}")
                     return False
-                declared[key] = True
+                declared[key] = module
                 continue
             with ir.InsertionPoint(block), ir.Location.unknown():
                 ir.Operation.create("func.func", regions=1, attributes={
@@ -328,14 +330,14 @@ class DepthwisePoolToGeneric:
                     "ttkernel.thread": ir.Attribute.parse(f"#ttkernel.thread<{thread}>"),
                     KERNEL_SOURCE_ATTR: ir.StringAttr.get(path),
                 })
-            declared[key] = True
+            declared[key] = module
         return True
 
     def _device(self, op, devices):
         func = _enclosing(op, "func.func")
         key = id(func) if func is not None else None
         if key in devices:
-            return devices[key]
+            return devices[key][1]
         entry = func.regions[0].blocks[0] if func is not None else op.parent.regions[0].blocks[0]
         name = foreign_op_name("ttnn.get_device")
         found = next((o for o in entry.operations if o.name == name), None)
@@ -345,8 +347,8 @@ class DepthwisePoolToGeneric:
                 found = ir.Operation.create(name, results=[foreign_type("!ttnn.device")], attributes={
                     "mesh_offset": foreign_attribute("#ttnn<mesh_offset 0x0>"),
                     "mesh_shape": foreign_attribute("#ttnn<mesh_shape 1x1>")})
-        devices[key] = found.results[0]
-        return devices[key]
+        devices[key] = (func, found.results[0])
+        return devices[key][1]
 
     def _lower(self, op, program_attribute, devices) -> None:
         device = self._device(op, devices)

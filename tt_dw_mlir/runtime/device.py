@@ -6,11 +6,12 @@
    the simulator gets, each with a role;
 2. to the device (`to_device`): `ttnn.from_torch(..., layout=ttnn.TILE_LAYOUT)`
    (tt-lang 1.1.1 accepts only tilized L1 / DRAM tensors: ttl_api.py
-   `_validate_ttnn_tensors`), the activation and the output in L1 with the
+   `_validate_ttnn_tensors`), the output, and the activation's window planes when
+   they fit (`KernelProgram.l1_sharded_operands`), in L1 with the
    sharded memory config the plan chose (`shard_plan` -> `ttnn.MemoryConfig(
    TensorMemoryLayout.*_SHARDED, BufferType.L1, ttnn.ShardSpec(CoreRangeSet,
-   [shard height, shard width], ShardOrientation.ROW_MAJOR))`), weights, bias
-   and constants in DRAM, interleaved (the weight sender reads them from DRAM and
+   [shard height, shard width], ShardOrientation.ROW_MAJOR))`), the rest in
+   DRAM, interleaved (the weight sender reads them from DRAM and
    multicasts them);
 3. compile and launch (`compile_operation`): the kernels' `@ttl.operation`, built
    by the TT-Lang compiler (the `tt-lang` wheel, Python 3.12, `ttnn==0.69.0`) and
@@ -32,7 +33,7 @@ from typing import Any
 import torch
 
 from ..conv_config import TILE
-from ..program import L1_SHARDED_OPERANDS, KernelProgram
+from ..program import KernelProgram
 from ..sharding import scheme_splits
 from ._tensors import (bias_grid, bias_tiles, output_from_rows, pixel_rows, selector_tiles,
                        weight_grid, weight_tiles, window_planes)
@@ -176,10 +177,10 @@ def operation_operands(program: KernelProgram, x_nhwc: Any, prepared_weights: An
     """The operands of the kernels' operation, in parameter order, as the simulator gets
     them (`runtime.sim.run_sim`; tensor forms in tt_dw_mlir/kernels/depthwise_pool_op.py)."""
     conv = program.conv
+    in_l1 = program.l1_sharded_operands()
 
     def operand(name, role, host, dtype):
-        shard = shard_plan(program, host.shape[0], host.shape[1]) if name in L1_SHARDED_OPERANDS \
-            else None
+        shard = shard_plan(program, host.shape[0], host.shape[1]) if name in in_l1 else None
         return DeviceOperand(name, role, host, dtype, shard)
 
     out = torch.zeros(pixel_rows(program).numel(), program.layout.padded_channels)
