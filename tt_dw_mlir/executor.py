@@ -7,9 +7,9 @@ float32 and store their result in the element type the IR gives it: a bf16
 result is rounded to bf16 (nearest even), as the device computes in its fp32
 destination registers and packs the tile to bf16; bf16 function arguments are
 rounded on entry. Ops that only move or select values (permute, reshape, slice,
-concat, max pool) need no rounding. A lowered `ttnn.depthwise_pool_program` runs on a `tt_dw_mlir.runtime`
-backend ("reference", "sim", "ttnn") from the plan the op carries
-(`dialect.ttnn.program_of`), with its prepared weights and bias.
+concat, max pool) need no rounding. A lowered `ttnn.depthwise_pool_program` runs
+on a `tt_dw_mlir.runtime` backend ("reference", "sim", "ttnn") from the plan the
+op carries (`dialect.ttnn.program_of`), with its prepared weights and bias.
 
     executor = Executor(module, backend="reference")
     (y,) = executor.call("main", [x_nchw])
