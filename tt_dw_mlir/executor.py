@@ -123,6 +123,9 @@ class _Step:
     run: Callable[[list], Any]
     operands: list[int]
     result: int  # slot of the (single) result, -1 for none
+    # slots read for the last time here (or a result nobody reads): dropped after the
+    # step, so a run holds only the live activations, not every one of the network
+    release: tuple[int, ...] = ()
 
 
 @dataclass
@@ -131,6 +134,24 @@ class _Plan:
     steps: list[_Step]
     returns: list[int]
     slots: int
+
+
+def _mark_releases(steps: list[_Step], returns: list[int]) -> None:
+    """Set each step's `release`: the slots it reads last, and its result if unread."""
+    last_read: dict[int, int] = {}
+    for i, step in enumerate(steps):
+        for slot in step.operands:
+            last_read[slot] = i
+    kept = set(returns)
+    release: dict[int, list[int]] = {}
+    for i, step in enumerate(steps):
+        if step.result >= 0 and step.result not in last_read:
+            last_read[step.result] = i
+    for slot, i in last_read.items():
+        if slot not in kept:
+            release.setdefault(i, []).append(slot)
+    for i, slots in release.items():
+        steps[i].release = tuple(slots)
 
 
 @dataclass
@@ -190,6 +211,7 @@ class Executor:
                     slots[op.results[0]] = len(slots)
                     result = slots[op.results[0]]
                 steps.append(_Step(name, _where(op), run, [slot(v) for v in used], result))
+        _mark_releases(steps, returns)
         plan = _Plan(args, steps, returns, len(slots))
         self._plans[name] = plan
         return plan
@@ -412,6 +434,8 @@ class Executor:
                 env[step.result] = y
             if trace and step.name in trace:
                 self.traced[step.where] = (xs, y)
+            for i in step.release:
+                env[i] = None
         return [env[i] for i in plan.returns]
 
 

@@ -163,6 +163,33 @@ def test_output_permuted_back_when_4d():
     assert mod.convs[0].activation == "relu"
 
 
+def test_executor_drops_each_value_after_its_last_use():
+    """A run holds the live activations only, not every value of the network."""
+    import weakref
+
+    class Chain(nn.Module):
+        def forward(self, x):
+            for _ in range(12):
+                x = torch.neg(torch.relu(x))
+            return x
+
+    x = torch.randn(1, 4, 6, 6)
+    mod = torch_to_ttir(Chain(), (x,), dtype="f32")
+    seen: list = []
+    most_alive = 0
+
+    def watch(op, where, xs):
+        nonlocal most_alive
+        seen.extend(weakref.ref(t) for t in xs if isinstance(t, torch.Tensor) and t is not x)
+        most_alive = max(most_alive, sum(r() is not None for r in seen))
+        return None  # run the op itself
+
+    (out,), _ = run_ttir(mod, [x], override=watch)
+    torch.testing.assert_close(out, Chain()(x))
+    assert len(seen) >= 23  # every op after the first reads its predecessor's result
+    assert most_alive <= 2, most_alive  # kept all: one more per op
+
+
 # ----------------------------------------------------------------------------- numerics
 
 

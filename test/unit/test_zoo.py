@@ -8,6 +8,8 @@ the zoo writes runs in onnxruntime and agrees with the torch module.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import onnxruntime
 import pytest
@@ -62,11 +64,40 @@ def test_builds_calibrated(name):
     assert torch.isfinite(out).all() and 1e-3 < float(out.std()) < 1e3
 
 
+def _forget(name: str) -> None:
+    for key in [k for k in zoo._BUILT if k[:2] == (name, 0)]:
+        del zoo._BUILT[key]
+
+
+# The deepest zoo models, at an input size other than the calibration's. With statistics
+# from 4 images at 96x96 their last stage blew up on a fresh image (a batch norm's output
+# at rms 100-500, not ~1) and rounding the weights to bf16 alone moved the logits to PCC
+# 0.91 against the fp32 module: no compiler can meet the bf16 target on such weights.
+@pytest.mark.parametrize("name", ["timm.efficientnetv2_rw_t", "torchvision.efficientnet_b3"])
+def test_calibrated_scale_holds_on_a_fresh_input(name):
+    model, x = zoo.build(name, resolution=96)
+    scales = {}
+    for path, module in model.named_modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.register_forward_hook(
+                lambda m, i, out, path=path: scales.__setitem__(path, float(out.pow(2).mean().sqrt())))
+    rounded = copy.deepcopy(model)
+    with torch.no_grad():
+        expected = model(x)
+        for p in rounded.parameters():
+            p.copy_(p.to(torch.bfloat16).float())
+        got = rounded(x)
+    worst = max(scales, key=scales.get)
+    assert scales[worst] < 4.0, f"{worst}: rms {scales[worst]:.1f}"
+    # the torch module itself with bf16 weights: what the 0.99 end-to-end target assumes
+    assert _pcc(got, expected) >= 0.995
+
+
 @pytest.mark.parametrize("name", ["torchvision.mnasnet0_5", "timm.lcnet_050"])
 def test_deterministic_and_independent_copies(name):
-    zoo._BUILT.pop((name, 0), None)  # rebuilt from the seed, not copied from the cache
+    _forget(name)  # rebuilt from the seed, not copied from the cache
     model, x = zoo.build(name, resolution=32)
-    zoo._BUILT.pop((name, 0))
+    _forget(name)
     again, y = zoo.build(name, resolution=32)
     assert torch.equal(x, y)
     state, other = model.state_dict(), again.state_dict()

@@ -54,6 +54,11 @@ def _attrs(node: onnx.NodeProto) -> dict[str, Any]:
     return found
 
 
+def _key(node) -> str:
+    """A node's identity within its graph: its first output (unique, ONNX graphs are SSA)."""
+    return node.output[0] if len(node.output) else f"<no output>:{node.name}"
+
+
 def _node_name(node: onnx.NodeProto, index: int) -> str:
     return node.name or f"{node.op_type}_{index}"
 
@@ -329,8 +334,10 @@ class _OnnxLowering:
             for name in node.input:
                 self.consumers.setdefault(name, []).append(node)
         self.graph_outputs = [o.name for o in self.graph.output]
-        self.skipped: set[int] = set()
-        self.silu_of: dict[int, str] = {}
+        # nodes keyed by `_key` (their first output), never by id(): protobuf may hand out
+        # a fresh wrapper object per access, and ids are reused after garbage collection
+        self.skipped: set[str] = set()  # batch norms folded into their conv
+        self.silu_of: dict[str, str] = {}  # the Mul of x * sigmoid(x) -> x
         self.later_uses: dict[str, int] = {}
 
     # -- values ---------------------------------------------------------------
@@ -453,7 +460,7 @@ class _OnnxLowering:
         input_names = [n for n, _ in self.inputs]
         self.on_host.update(input_names)
         for index, node in enumerate(self.graph.node):
-            if id(node) in self.skipped:
+            if _key(node) in self.skipped:
                 continue
             name = _node_name(node, index)
             a = _attrs(node)
@@ -504,8 +511,8 @@ class _OnnxLowering:
             loc = module_path_of(node) if op == "Conv" else f"{module_path_of(node)}/{name}"
         get = self.get
 
-        if id(node) in self.silu_of:  # the Mul of x * sigmoid(x)
-            return [b.unary("silu", get(self.silu_of[id(node)]), loc)]
+        if _key(node) in self.silu_of:  # the Mul of x * sigmoid(x)
+            return [b.unary("silu", get(self.silu_of[_key(node)]), loc)]
         if op in ("Identity", "Dropout"):
             return [get(ins[0]), None]
         if op == "Constant":
@@ -558,7 +565,7 @@ class _OnnxLowering:
                 mul = self._single_consumer(node.output[0])
                 if mul is not None and mul.op_type == "Mul" and sorted(mul.input) == sorted(
                         [ins[0], node.output[0]]):
-                    self.silu_of[id(mul)] = ins[0]  # x * sigmoid(x)
+                    self.silu_of[_key(mul)] = ins[0]  # x * sigmoid(x)
                     return [None]
             return [b.unary(_UNARY[op], x, loc)]
         if op == "Gelu":
@@ -733,7 +740,7 @@ class _OnnxLowering:
             eps = float(_attrs(bn).get("epsilon", 1e-5))
             w, bias = fold_batch_norm(w, bias, gamma, beta, mean, var, eps)
             bn_folded = True
-            self.skipped.add(id(bn))
+            self.skipped.add(_key(bn))
             # the conv's value is the batch norm's output tensor
             self.region_outputs_order.append(bn.output[0])
         y = self.b.conv2d(x, w, bias, stride=stride, padding=pads, dilation=dilation, groups=groups,
