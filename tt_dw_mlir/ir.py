@@ -707,7 +707,6 @@ def write_module(module, out, *, generic: bool = False, debug_info: bool = False
 
 
 def _write_module(module, out, generic: bool, debug_info: bool, elide: int | None) -> None:
-    import mmap
     import os
     import tempfile
 
@@ -717,30 +716,42 @@ def _write_module(module, out, generic: bool, debug_info: bool, elide: int | Non
         size = os.path.getsize(path) if path else 0
         with open(path or os.devnull, "rb") as printed:
             header = printed.readline()
+            printed.seek(size - 2 if size >= 2 else 0)
+            if not header.startswith(b"// -----// IR Dump") or printed.read(2) != b"\n\n":
+                # not the instrumentation's layout: the bindings' own (slower) printer
+                text = module.operation.get_asm(print_generic_op_form=generic, enable_debug_info=debug_info,
+                                                assume_verified=False, large_elements_limit=elide)
+                out.write(_with_foreign_aliases(_unshadowed(text), aliases).encode("utf-8"))
+                return
             body = size - len(header) - 2
-            mapped = mmap.mmap(printed.fileno(), 0, access=mmap.ACCESS_READ) if size else None
-            try:
-                if not header.startswith(b"// -----// IR Dump") or mapped[size - 2:] != b"\n\n":
-                    # not the instrumentation's layout: the bindings' own (slower) printer
-                    text = module.operation.get_asm(print_generic_op_form=generic, enable_debug_info=debug_info,
-                                                    assume_verified=False, large_elements_limit=elide)
-                    out.write(_with_foreign_aliases(_unshadowed(text), aliases).encode("utf-8"))
-                    return
-                if aliases or (not USING_TTMLIR and (mapped.find(b"TTIR", len(header)) >= 0 or
-                                                     mapped.find(b"TTNN", len(header)) >= 0)):
-                    text = mapped[len(header):size - 2].decode("utf-8", errors="replace")
-                    out.write(_with_foreign_aliases(_unshadowed(text), aliases).encode("utf-8"))
-                    return
+            if aliases or (not USING_TTMLIR and _has_shadow_names(printed, len(header), body)):
                 printed.seek(len(header))
-                while body > 0:
-                    chunk = printed.read(min(body, 1 << 22))
-                    if not chunk:
-                        break
-                    out.write(chunk)
-                    body -= len(chunk)
-            finally:
-                if mapped is not None:
-                    mapped.close()
+                text = printed.read(body).decode("utf-8", errors="replace")
+                out.write(_with_foreign_aliases(_unshadowed(text), aliases).encode("utf-8"))
+                return
+            printed.seek(len(header))
+            while body > 0:
+                chunk = printed.read(min(body, 1 << 22))
+                if not chunk:
+                    break
+                out.write(chunk)
+                body -= len(chunk)
+
+
+def _has_shadow_names(printed, start: int, length: int) -> bool:
+    """Whether the printed module holds `TTIR`/`TTNN` (a shadow name, or text that looks like
+    one: then `unshadow` decides), read in chunks (not mapped: that would count as resident)."""
+    printed.seek(start)
+    tail = b""
+    while length > 0:
+        chunk = printed.read(min(length, 1 << 22))
+        if not chunk:
+            return False
+        window = tail + chunk
+        if b"TTIR" in window or b"TTNN" in window:
+            return True
+        tail, length = chunk[-3:], length - len(chunk)
+    return False
 
 
 def _print_to_file(module, directory: str, generic: bool, debug_info: bool, elide: int | None) -> str | None:

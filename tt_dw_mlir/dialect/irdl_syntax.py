@@ -98,11 +98,22 @@ def _after_operands(text: str, i: int) -> int:
     return -1 if close < 0 else close + 1
 
 
+# A dictionary without nested braces, strings or comments (most properties) ends at its
+# first '}': found by the regex engine; others are scanned by `_matching_brace`.
+_FLAT_DICT = re.compile(r'\{[^{}"/]*\}')
+
+
+def _dict_end(text: str, i: int) -> int:
+    """Index of the '}' closing the '{' at text[i], or -1."""
+    flat = _FLAT_DICT.match(text, i)
+    return flat.end() - 1 if flat else _matching_brace(text, i)
+
+
 def properties_to_attributes(text: str) -> str:
     """`"ttir.x"(...) <{a}> {b}` -> `"ttir.x"(...)  {a,    b}`, same length, same lines."""
-    out = list(text)
+    pieces, last = [], 0
     for match in _OP_START.finditer(text):
-        if _in_comment(text, match.start()):
+        if match.start() < last or _in_comment(text, match.start()):
             continue
         j = _after_operands(text, match.end() - 1)
         if j < 0:
@@ -112,25 +123,23 @@ def properties_to_attributes(text: str) -> str:
             j += 1
         if not text.startswith("<{", j):
             continue
-        close = _matching_brace(text, j + 1)
+        close = _dict_end(text, j + 1)
         if close < 0 or close + 1 >= len(text) or text[close + 1] != ">":
             continue
-        empty = text[j + 2:close].strip() == ""
         k = close + 2
         while k < len(text) and text[k] in _BLANK:
             k += 1
-        has_dict = k < len(text) and text[k] == "{"
-        if empty:  # `<{}>` disappears
-            out[j:close + 2] = [" "] * (close + 2 - j)
-        elif has_dict:  # merge into the following attribute dictionary
-            out[j:j + 2] = [" ", "{"]
-            out[close] = ","
-            out[close + 1] = " "
-            out[k] = " "
+        if not text[j + 2:close].strip():  # `<{}>` disappears
+            pieces += [text[last:j], " " * (close + 2 - j)]
+            last = close + 2
+        elif k < len(text) and text[k] == "{":  # merge into the following attribute dictionary
+            pieces += [text[last:j], " {", text[j + 2:close], ", ", text[close + 2:k], " "]
+            last = k + 1
         else:
-            out[j:j + 2] = [" ", "{"]
-            out[close + 1] = " "
-    return "".join(out)
+            pieces += [text[last:j], " {", text[j + 2:close + 1], " "]
+            last = close + 2
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 _CUSTOM_EMPTY = re.compile(r"\bttir\.empty\(\)\s*:\s*(tensor<[^>]*>)")
@@ -258,6 +267,7 @@ def module_wrappers_to_generic(text: str) -> str:
 
 
 _CONV2D = re.compile(r'"ttir\.conv2d"\(([^)\n]*)\)')  # not across lines: from a CHECK line into the op
+_SIGNATURE = re.compile(r"\s*:\s*\((.*)\)\s*->\s*(.*)$")
 
 
 def _top_level_split(text: str) -> list[str]:
@@ -297,19 +307,18 @@ def conv2d_operand_segments(text: str) -> str:
         j = match.end()
         while j < len(text) and text[j] in _BLANK:
             j += 1
-        attrs_end = _matching_brace(text, j) if j < len(text) and text[j] == "{" else -1
+        attrs_end = _dict_end(text, j) if j < len(text) and text[j] == "{" else -1
         if attrs_end >= 0 and "operandSegmentSizes" in text[j:attrs_end]:
             continue  # printed by us (IRDL's form) and read back: the segments are given
         start = attrs_end + 1 if attrs_end >= 0 else j
         while start < len(text) and text[start] in _BLANK:  # `}>` alone on its line, types below
             start += 1
-        line_end = text.find("\n", start)
-        signature = text[start:line_end if line_end >= 0 else len(text)]
-        types_match = re.match(r"\s*:\s*\((.*)\)\s*->\s*(.*)$", signature)
         bias, destination = 0, 0
         if len(operands) >= 4:
             bias, destination = 1, len(operands) - 3
         elif len(operands) == 3:
+            line_end = text.find("\n", start)
+            types_match = _SIGNATURE.match(text[start:line_end if line_end >= 0 else len(text)])
             types = _top_level_split(types_match.group(1)) if types_match else []
             result = types_match.group(2).strip() if types_match else ""
             if len(types) == 3 and not _is_bias_like(types[2], result):

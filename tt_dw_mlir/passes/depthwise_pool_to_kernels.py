@@ -35,6 +35,8 @@ class DepthwisePoolToKernels:
         self.source_name = source_name
         self._programs: dict = {}  # a model repeats a few layer shapes many times
         self._layouts: dict = {}  # LayoutRecord.from_attr's memo
+        # The op's operand count and attributes -> (the program op's attributes, problems)
+        self._lowered: dict = {}
 
     def run(self, module_op) -> None:
         with module_op.context:
@@ -48,30 +50,16 @@ class DepthwisePoolToKernels:
             self.diagnostics.append(at(module_op, "error", f"depthwise-pool-to-kernels: {problem}",
                                        self.source_name))
             return
-        program_attributes = {}
         for op in convs:
-            conv, record = ttnn.conv_from_attributes(op, self._layouts)
-            # The plan the legalisation made, carried by the op: its sharding (weight_layout)
-            # and its pixels per pass; derived here only for IR written without the latter.
-            pixels = op.attributes[ttnn.PIXELS_PER_PASS].value \
-                if ttnn.PIXELS_PER_PASS in op.attributes else None
-            key = (conv, record, pixels)
-            if key not in self._programs:
-                self._programs[key] = build_program(conv, record.sharding(conv), device, pixels)
-            program = self._programs[key]
-            problems = list(ttnn.program_problems(program))
-            if program.layout != record.layout:
-                problems.append(f"the program's layout {program.layout} differs from the op's {record.layout}")
+            attributes = op.attributes
+            key = (len(op.operands), *((name, attributes[name]) for name in attributes))
+            if key not in self._lowered:
+                self._lowered[key] = self._lower(op, device)
+            attributes, problems = self._lowered[key]
             if problems:
                 self.diagnostics.append(at(op, "error", "'ttnn.depthwise_pool_conv' op cannot be "
                                            "lowered: " + "; ".join(problems), self.source_name))
                 continue
-            # the program attribute now holds the pixels per pass
-            attributes = {name: op.attributes[name] for name in op.attributes
-                          if name != ttnn.PIXELS_PER_PASS}
-            if program not in program_attributes:
-                program_attributes[program] = to_attribute(program.to_attributes())
-            attributes["program"] = program_attributes[program]
             with ir.InsertionPoint(op), op.location:
                 new = ir.Operation.create("ttnn.depthwise_pool_program", results=[op.results[0].type],
                                           operands=list(op.operands), attributes=attributes)
@@ -79,3 +67,25 @@ class DepthwisePoolToKernels:
             op.erase()
         if convs and not recorded:
             ttnn.record_device(module_op, device)
+
+    def _lower(self, op, device) -> tuple[dict, list[str]]:
+        """(the attributes of the program op replacing `op`, problems refusing it): a pure
+        function of `op`'s attributes and operand count, made once for each distinct one."""
+        conv, record = ttnn.conv_from_attributes(op, self._layouts)
+        # The plan the legalisation made, carried by the op: its sharding (weight_layout)
+        # and its pixels per pass; derived here only for IR written without the latter.
+        pixels = op.attributes[ttnn.PIXELS_PER_PASS].value \
+            if ttnn.PIXELS_PER_PASS in op.attributes else None
+        key = (conv, record, pixels)
+        if key not in self._programs:
+            self._programs[key] = build_program(conv, record.sharding(conv), device, pixels)
+        program = self._programs[key]
+        problems = list(ttnn.program_problems(program))
+        if program.layout != record.layout:
+            problems.append(f"the program's layout {program.layout} differs from the op's {record.layout}")
+        if problems:
+            return {}, problems
+        # the program attribute now holds the pixels per pass
+        attributes = {name: op.attributes[name] for name in op.attributes if name != ttnn.PIXELS_PER_PASS}
+        attributes["program"] = to_attribute(program.to_attributes())
+        return attributes, []

@@ -95,6 +95,11 @@ class DepthwiseToPool:
         self._plans: dict = {}
         self._layout_attrs: dict = {}
         self._conv_facts: dict = {}  # ttir.Conv2d's memo: signature -> ConvFacts
+        # The decisions a conv's facts determine (match, cost-model path, plan), made once per
+        # distinct conv: ConvFacts -> DepthwiseConv | NotConverted, and (facts, bias?,
+        # activation) -> (DepthwiseConv, LayoutRecord, pixels per pass) | NotConverted.
+        self._described: dict = {}
+        self._decided: dict = {}
 
     # ------------------------------------------------------------------ run
     def run(self, module_op) -> None:
@@ -197,11 +202,29 @@ class DepthwiseToPool:
     # ------------------------------------------------------------ rewriting
     def _convert(self, conv: Conv2d) -> None:
         """Read and check everything, then build: a refused conv leaves the IR as it was."""
-        description = self._describe(conv)
-        fusion = self._fusion(conv, description.channels)
-        description = description.with_(has_bias=bool(fusion.biases), activation=fusion.activation)
-        self._check_path(description)
-        record, pixels_per_pass = self._choose_layout(description)
+        described = self._described.get(conv.facts)
+        if described is None:
+            try:
+                described = self._describe(conv)
+            except NotConverted as reason:
+                described = reason
+            self._described[conv.facts] = described
+        if isinstance(described, NotConverted):
+            raise NotConverted(str(described))
+        fusion = self._fusion(conv, described.channels)
+        key = (conv.facts, bool(fusion.biases), fusion.activation)
+        decided = self._decided.get(key)
+        if decided is None:
+            try:
+                description = described.with_(has_bias=key[1], activation=key[2])
+                self._check_path(description)
+                decided = (description, *self._choose_layout(description))
+            except NotConverted as reason:
+                decided = reason
+            self._decided[key] = decided
+        if isinstance(decided, NotConverted):
+            raise NotConverted(str(decided))
+        description, record, pixels_per_pass = decided
         weight_values = self._constant_values(conv.weight, "weight")
         bias_values = [self._constant_values(b, "bias") for b in fusion.biases]
         op = conv.op
