@@ -18,10 +18,15 @@ project's llvm/lib on LD_LIBRARY_PATH, which holds the same libLLVM). Measured i
     (`gen_module.generate_inverted_residual`: bias adds, relu6, DPS destinations) and on
     the MobileNetV2 TTIR that `tt-dw compile --model mobilenetv2` writes,
   * whole-process wall time (min and median of --repeats runs, interleaved) and peak
-    resident memory of each run (GNU time's %M), output to /dev/null.
+    resident memory of each run (GNU time's %M), output to /dev/null,
+  * and, for reference, mlir-opt parsing and printing the pipeline's OUTPUT (a lowered
+    op carries its whole kernel program, so the output is ~4x the input): the floor for
+    printing what the pipeline must print.
 
 Targets (issue 12): pipeline <= 4x mlir-opt's time and <= 2.5x its peak memory on 10k
-blocks and on MobileNetV2; time linear to 50k blocks.
+blocks and on MobileNetV2; time linear to 50k blocks (the pipeline's seconds per 1,000
+blocks stay flat from the smallest size to the largest). The load average is printed
+beside the figures: the machine may be shared, ratios within one run are what counts.
 """
 
 from __future__ import annotations
@@ -99,7 +104,8 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None, repeats: int 
         raise NotAvailable(f"C++ mlir-opt not found at {mlir_opt} (see this script's docstring)")
     env = dict(os.environ, LD_LIBRARY_PATH=f"{_llvm_lib()}:{os.environ.get('LD_LIBRARY_PATH', '')}")
     sizes = sizes or ((1000,) if quick else (1000, 10000, 50000))
-    rows, verdicts = [], []
+    rows, verdicts, per_block = [], [], {}
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         inputs = [(f"{n:,} blocks", Path(tmp) / f"blocks{n}.mlir", n) for n in sizes]
         for _, path, n in inputs:
@@ -107,12 +113,20 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None, repeats: int 
         if mobilenet and not quick:
             inputs.append(("MobileNetV2 TTIR", _mobilenet_ttir(tool.parent, Path(tmp) / "mbv2"), 0))
         for label, path, n in inputs:
+            output = Path(tmp) / f"{path.stem}.out.mlir"
+            done = subprocess.run([str(tool), str(path), "--tt-depthwise-pool-pipeline", "-o", str(output)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if done.returncode:
+                raise NotAvailable(f"the pipeline failed on {label}")
             commands = {
                 "mlir-opt": ([str(mlir_opt), "--allow-unregistered-dialect", str(path), "-o", "/dev/null"], env),
                 "tt-dw-opt": ([str(tool), str(path), "-o", "/dev/null"], None),
                 "pipeline": ([str(tool), str(path), "--tt-depthwise-pool-pipeline", "-o", "/dev/null"], None),
+                "mlir-opt (output)": ([str(mlir_opt), "--allow-unregistered-dialect", str(output),
+                                       "-o", "/dev/null"], env),
             }
             found = _measure(commands, repeats if n <= 10000 else 1)
+            output.unlink()
             floor = found["mlir-opt"]
             row = [label, f"{path.stat().st_size / 1e6:.1f} MB"]
             for name in ("mlir-opt", "tt-dw-opt", "pipeline"):
@@ -121,8 +135,10 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None, repeats: int 
             time_ratio = found["pipeline"]["median"] / floor["median"]
             rss_ratio = found["pipeline"]["rss"] / floor["rss"]
             row += [f"{found['tt-dw-opt']['median'] / floor['median']:.1f}x", f"{time_ratio:.1f}x",
-                    f"{rss_ratio:.1f}x"]
+                    f"{rss_ratio:.1f}x", f"{found['mlir-opt (output)']['median']:.2f}"]
             rows.append(row)
+            if n:
+                per_block[n] = found["pipeline"]["median"] / n * 1000
             if n in (0, 10000):
                 verdicts.append(f"{label}: pipeline {time_ratio:.1f}x mlir-opt's time (target <= "
                                 f"{TIME_TARGET:.0f}x: {'meets' if time_ratio <= TIME_TARGET else 'MISSES'}), "
@@ -130,11 +146,21 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None, repeats: int 
                                 f"{'meets' if rss_ratio <= MEMORY_TARGET else 'MISSES'})")
             print(f"  measured {label}", file=sys.stderr, flush=True)
     out = [table(["input", "size", "mlir-opt s min/med", "MiB", "tt-dw-opt s", "MiB",
-                  "pipeline s", "MiB", "tt-dw-opt/floor", "pipeline/floor", "pipeline RSS/floor"], rows)]
+                  "pipeline s", "MiB", "tt-dw-opt/floor", "pipeline/floor", "pipeline RSS/floor",
+                  "mlir-opt on output s"], rows)]
     out.append("floor = C++ mlir-opt --allow-unregistered-dialect (parse+verify+print); tt-dw-opt = no "
                "pass; pipeline = --tt-depthwise-pool-pipeline; whole processes, output to /dev/null; "
-               "ratios of medians; MiB = peak resident memory of a run.")
+               "ratios of medians; MiB = peak resident memory of a run; mlir-opt on output = the same "
+               "floor on the pipeline's output file (median).")
     out += verdicts
+    if len(per_block) > 1:
+        smallest, largest = min(per_block), max(per_block)
+        growth = per_block[largest] / per_block[smallest]
+        out.append(f"linearity: pipeline {', '.join(f'{per_block[n]:.2f} s per 1k blocks at {n:,}' for n in sorted(per_block))}"
+                   f"; {largest:,} vs {smallest:,} blocks: {growth:.2f}x per block (linear: ~1x)")
+    load_after = os.getloadavg()
+    out.append(f"load average (1/5/15 min) before: {' '.join(f'{x:.2f}' for x in load_before)}, "
+               f"after: {' '.join(f'{x:.2f}' for x in load_after)} on {os.cpu_count()} cores")
     return "\n".join(out)
 
 
