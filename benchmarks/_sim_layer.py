@@ -29,10 +29,8 @@ def unbatched(program):
     """One pixel and one channel tile per pass, same sharding and layout."""
     single = program_mod.build_program(program.conv, program.sharding, program.device,
                                        pixels_per_pass=1)
-    if single.block_channel_tiles == 1 or not hasattr(program_mod, "_circular_buffers"):
-        return single
-    cbs = program_mod._circular_buffers(single.conv, single.sharding, single.layout, 1, 1)
-    return dataclasses.replace(single, block_channel_tiles=1, circular_buffers=cbs)
+    # the circular buffers follow block_channel_tiles (program.dataflow_buffers)
+    return dataclasses.replace(single, block_channel_tiles=1)
 
 
 def main() -> None:

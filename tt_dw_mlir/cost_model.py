@@ -57,7 +57,7 @@ from typing import Any
 
 from . import sharding as _sharding
 from .conv_config import TILE, DepthwiseConv, round_up
-from .program import TILE_BYTES, KernelProgram, plan_program
+from .program import TILE_BYTES, KernelProgram, operand_dtypes, plan_program
 
 TILE_ELEMS = TILE * TILE
 FACE_ROWS_PER_TILE_ROW = 2  # a 32-wide tile row spans two 16-wide faces
@@ -510,18 +510,20 @@ def program_counts(program: KernelProgram) -> ProgramCounts:
     (block_channel_tiles tiles) and one selector tile row (row_chunks tiles) per kernel
     position; the product goes straight into the accumulating store and the window
     sum makes one round trip through the `acc` DFB before bias and activation."""
-    conv, lay = program.conv, program.layout
+    conv = program.conv
     cores = program.sharding.num_cores
-    blocks, ctb, rc = program.channel_blocks, program.block_channel_tiles, lay.row_chunks
-    pixel_tiles = -(-program.sharding.pixels_per_core // TILE)
+    blocks, pixel_tiles = program.channel_blocks, program.tiles_per_group
+    # tiles per block of each dataflow buffer (program.py's table, which the kernels read)
+    block = {b.name: b.shape[0] * b.shape[1] for b in program.dataflow_buffers}
+    weight_block = block["weight"] + (block["bias"] if conv.has_bias else 0)
     positions = cores * blocks * pixel_tiles * conv.window
-    planes, selectors = positions * ctb, positions * rc
-    weights = cores * blocks * (rc * ctb + (ctb if conv.has_bias else 0))
-    sums = out = cores * blocks * pixel_tiles * ctb
-    gather = planes * TILE_BYTES[conv.dtype] + selectors * TILE_BYTES["bf16"]
+    planes, selectors = positions * block["in"], positions * block["selector"]
+    weights = cores * blocks * weight_block
+    sums = out = cores * blocks * pixel_tiles * block["out"]
+    dtypes = operand_dtypes(conv)
+    gather = planes * TILE_BYTES[dtypes["windows"]] + selectors * TILE_BYTES[dtypes["selectors"]]
     # the sender reads a block's weights (and bias) from DRAM once per multicast pipe
-    wtile = TILE_BYTES[conv.weight_dtype]
-    wdram = len(program.multicast) * blocks * (rc * ctb + (ctb if conv.has_bias else 0)) * wtile
+    wdram = len(program.multicast) * blocks * weight_block * TILE_BYTES[dtypes["weights"]]
     return ProgramCounts(planes, planes + selectors + weights, sums, out, weights, gather, wdram)
 
 

@@ -8,39 +8,46 @@ the weight-multicast sender / receivers of every shard. `plan_program` picks
 the first sharding candidate whose CBs fit L1; `to_attributes` /
 `from_attributes` is the nested record the MLIR op stores.
 
-Circular buffers (per core; `Pp` pixels per pass, `RC` row chunks,
-`CTb` channel tiles per pass):
+Circular buffers are the dataflow buffers of the kernels in kernels/, declared
+once here (`dataflow_buffers`, in the order the operation creates them) and
+read by both sides: `kernels/depthwise_pool_op.py` makes one
+`ttl.make_dataflow_buffer_like(operand, shape=(rows, cols), block_count=n)`
+per entry, and `circular_buffers` turns each into the circular buffer the
+TT-Lang compiler allocates for it (tt-lang 1.1.1 `ttl/kernel_runner.py`,
+`build_cb_descriptors`): buffer index = creation order, one page per tile of
+the operand's data format, rows * cols * block_count pages. Per core
+(`CTb` channel tiles per block, `RC` row chunks of the weight tiles):
 
-=====  ============  =========================================  ==========
- id    name          page                                       pages
-=====  ============  =========================================  ==========
-  0    in            Pp*RC*CTb input tiles (window rows x ch)   2 (double buffer)
-  1    stick         one input stick of CTb*32 bf16             2
-  2    clear_value   one stick of the clear value (zeros)       1
-  3    weight_stage  RC*CTb weight tiles (sender's DRAM read)   1
-  4    weight        RC*CTb weight tiles (multicast target)     1, 2 if channel blocks > 1
-  5    bias_stage    CTb bias tiles                             1 (bias only)
-  6    bias          CTb bias tiles                             1 / 2 (bias only)
-  7    in_window     Pp*RC*R sticks: the window rows            1
- 16    out           Pp*CTb output tiles                        2
- 24    mul           Pp*RC*CTb product tiles                    1
- 30    in_shard      the core's input sticks incl. halo (L1)    1
- 31    out_shard     the core's output sticks (L1)              1
-=====  ============  =========================================  ==========
+=====  ============  ==========  ==============  ======  =====================================
+ id    name          like        block (tiles)   blocks  holds
+=====  ============  ==========  ==============  ======  =====================================
+  0    in            windows     1 x CTb         2       window plane of one kernel position
+  1    selector      selectors   1 x RC          2       the position's selector tile row
+  2    weight_stage  weights     RC x CTb        1       sender's DRAM read of a weight block
+  3    weight        weights     RC x CTb        1 / 2   the multicast weight block
+  4    bias_stage    bias        1 x CTb         1       sender's DRAM read of the bias
+  5    bias          bias        1 x CTb         1 / 2   the multicast bias
+  6    acc           out         1 x CTb         2       window sum of 32 pixels
+  7    out           out         1 x CTb         2       + bias, activation: 32 output sticks
+=====  ============  ==========  ==============  ======  =====================================
 
-The input CB grows with the kernel: RC = ceil(kH*kW / R) with R = 16 rows
-for windows up to 16 positions and 32 beyond. A 16-row window tile is a
-partial tile of two faces (half a tile's bytes, as pool2d sizes its input CB
-for kernels up to 16 positions), so 3x3 takes half tiles, 5x5 (25) a full
-32-row tile, i.e. twice the input / mul CB, and 7x7 (49) two full tiles.
-More than 256 channels per core (a wide reduction) is run as several channel
-blocks of at most 8 tiles (tt-metal's MAX_TILES_PER_REDUCTION), never as one
-oversized pass. CB page counts are the `block_count`s the kernels in kernels/
-give their dataflow buffers (see kernels/README.md for the simulator mapping).
+`weight` and `bias` take a second block when there are several channel
+blocks (the next block's weights arrive while this one is computed). Without
+a bias the threads still capture `bias_stage` / `bias` (their `has_bias`
+branch names them) and tt-lang allocates every captured buffer, so they stay,
+one tile each, never touched. More than 256 channels per core (a wide
+reduction) run as several channel blocks of at most 8 tiles (tt-metal's
+MAX_TILES_PER_REDUCTION), never as one oversized pass. The window planes and
+the output are tensors, not circular buffers (the ttnn backend's placement is
+runtime/device.py's); `l1_bytes_per_core` counts the circular buffers, as
+tt-lang's own budget check does (`build_cb_descriptors`, "static CB backing
+store only").
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
@@ -56,18 +63,78 @@ KERNELS = {
     "compute": "kernels/depthwise_pool_compute.py",
     "writer": "kernels/depthwise_pool_writer.py",
 }
+# The factory each kernel file builds its thread with; its parameters are what the thread
+# captures (compile_args reads them from the source).
+KERNEL_FACTORIES = {"reader": "make_reader", "compute": "make_compute", "writer": "make_writer"}
 MAX_TILES_PER_PASS = 8  # pool2d MAX_TILES_PER_REDUCTION; also the DST tiles of one pass
 MAX_PIXELS_PER_PASS = 8
-STICK_BYTES_PER_VALUE = 2  # row-major sticks are bf16 (block float needs tiles) or f16 ...
-STICK_BYTES = {"f32": 4}     # ... or f32: an f32 conv keeps f32 activations end to end
 
 # Bytes of one 32x32 tile: bf16 2048; bfp8_b 1024 mantissas + 64 exponents;
-# bfp4_b 512 + 64 (tt-metal tt_metal/common/tile.hpp / tt_backend_api_types).
+# bfp4_b 512 + 64 (tt-metal tt_metal/common/tile.hpp; tt-lang 1.1.1
+# ttl/dtype_utils.py tile_bytes_from_dtype gives the same sizes).
 TILE_BYTES = {"bf16": 2048, "bfp8_b": 1088, "bfp4_b": 576, "f32": 4096, "f16": 2048}
-CB_IDS = {"in": 0, "stick": 1, "clear_value": 2, "weight_stage": 3, "weight": 4,
-          "bias_stage": 5, "bias": 6, "in_window": 7, "out": 16, "mul": 24,
-          "in_shard": 30, "out_shard": 31}
+# The `@ttl.operation`'s tensors, in parameter order (kernels/depthwise_pool_op.py).
+OPERANDS = ("windows", "weights", "bias", "selectors", "out")
+# The kernels' dataflow buffers in creation order; the id is the buffer index.
+BUFFER_NAMES = ("in", "selector", "weight_stage", "weight", "bias_stage", "bias", "acc", "out")
+CB_IDS = {name: i for i, name in enumerate(BUFFER_NAMES)}
+# Operands that can live in L1, sharded as planned (l1_sharded_operands); others are DRAM.
+L1_SHARDED_OPERANDS = ("windows", "out")
+# The operation's pipe nets, one multicast each (the reader captures both, with or
+# without a bias); tt-lang gives every pipe net two semaphores.
+PIPE_NETS = ("weight", "bias")
 ACTIVATION_CODES = {name: i for i, name in enumerate(ACTIVATIONS)}
+
+
+@dataclass(frozen=True)
+class DataflowBuffer:
+    """One `ttl.make_dataflow_buffer_like(<like>, shape=shape, block_count=block_count)`."""
+
+    name: str
+    like: str                 # the operand (OPERANDS) whose data format it takes
+    shape: tuple[int, int]    # tiles per block: (rows, cols)
+    block_count: int
+
+
+def dataflow_buffers(conv: DepthwiseConv, layout: WeightLayout,
+                     block_tiles: int) -> tuple[DataflowBuffer, ...]:
+    """The kernels' dataflow buffers, in the order the operation creates them (module
+    docstring's table)."""
+    rc, ctb = layout.row_chunks, block_tiles
+    weight_blocks = 2 if layout.channel_tiles // ctb > 1 else 1
+    bias, bias_blocks = ((1, ctb), weight_blocks) if conv.has_bias else ((1, 1), 1)
+    buffers = (
+        DataflowBuffer("in", "windows", (1, ctb), 2),
+        DataflowBuffer("selector", "selectors", (1, rc), 2),
+        DataflowBuffer("weight_stage", "weights", (rc, ctb), 1),
+        DataflowBuffer("weight", "weights", (rc, ctb), weight_blocks),
+        DataflowBuffer("bias_stage", "bias", bias, 1),
+        DataflowBuffer("bias", "bias", bias, bias_blocks),
+        DataflowBuffer("acc", "out", (1, ctb), 2),
+        DataflowBuffer("out", "out", (1, ctb), 2),
+    )
+    assert tuple(b.name for b in buffers) == BUFFER_NAMES
+    return buffers
+
+
+def operand_dtypes(conv: DepthwiseConv) -> dict[str, str]:
+    """Data format of each operand: activations and output in the conv's dtype, weights
+    and bias in the weight dtype, the 0/1 selectors in bf16 (exact)."""
+    return {"windows": conv.dtype, "weights": conv.weight_dtype, "bias": conv.weight_dtype,
+            "selectors": "bf16", "out": conv.dtype}
+
+
+@functools.lru_cache(maxsize=None)
+def factory_parameters(path: str, factory: str) -> tuple[str, ...]:
+    """Parameter names of a kernel file's factory, read from its source (the file imports
+    `ttl`, so it cannot be imported without a TT-Lang namespace)."""
+    from .kernels import kernel_file
+
+    tree = ast.parse(kernel_file(path).read_text())
+    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == factory), None)
+    if fn is None:
+        raise ValueError(f"{path} has no factory '{factory}'")
+    return tuple(a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs)
 
 
 @dataclass(frozen=True)
@@ -101,7 +168,6 @@ class KernelProgram:
     pixels_per_pass: int
     block_channel_tiles: int
     kernels: tuple[tuple[str, str], ...] = tuple(KERNELS.items())
-    circular_buffers: tuple[CircularBuffer, ...] = field(default=())
     multicast: tuple[WeightMulticast, ...] = field(default=())
     # The reference backend's weights unlaid from the prepared tensors run with this
     # program (runtime/reference.py): owned here so they live as long as the program.
@@ -122,8 +188,22 @@ class KernelProgram:
         return self.pixels_per_pass * self.layout.row_chunks * self.block_channel_tiles
 
     @property
+    def tiles_per_group(self) -> int:
+        """Tiles of 32 output pixels per core (its pixel group, padded to whole tiles)."""
+        return -(-self.sharding.pixels_per_core // TILE)
+
+    @property
     def grid(self) -> tuple[int, int]:
         return tuple(self.sharding.grid)
+
+    @property
+    def dataflow_buffers(self) -> tuple[DataflowBuffer, ...]:
+        return dataflow_buffers(self.conv, self.layout, self.block_channel_tiles)
+
+    @property
+    def circular_buffers(self) -> tuple[CircularBuffer, ...]:
+        """The circular buffer of each dataflow buffer, as tt-lang 1.1.1 allocates it."""
+        return _circular_buffers(self.conv, self.layout, self.block_channel_tiles)
 
     def cb(self, name: str) -> CircularBuffer | None:
         return next((c for c in self.circular_buffers if c.name == name), None)
@@ -157,41 +237,35 @@ class KernelProgram:
         return [rc for rc in self.cores() if self.core_shard(*rc) == shard]
 
     def compile_args(self) -> dict[str, dict[str, int]]:
-        """Compile-time arguments per kernel (ints, as tt-metal passes them)."""
-        conv, lay = self.conv, self.layout
-        pt, _, pl, _ = conv.padding
-        cb = CB_IDS
-        bias_tiles = self.block_channel_tiles if conv.has_bias else 0
-        common = {
-            "num_shards": lay.num_shards, "channels_per_shard": lay.channels_per_shard,
-            "window_size": conv.window, "rows_per_tile": lay.rows_per_tile,
-            "row_chunks": lay.row_chunks, "block_channel_tiles": self.block_channel_tiles,
-            "channel_blocks": self.channel_blocks, "pixels_per_pass": self.pixels_per_pass,
-            "passes_per_core": self.passes_per_core, "has_bias": int(conv.has_bias),
-            "bias_ntiles": bias_tiles,
-        }
-        reader = dict(common, in_cb_id=cb["in"], stick_cb_id=cb["stick"],
-                      clear_value_cb_id=cb["clear_value"], weight_stage_cb_id=cb["weight_stage"],
-                      weight_cb_id=cb["weight"], bias_stage_cb_id=cb["bias_stage"],
-                      bias_cb_id=cb["bias"], in_window_cb_id=cb["in_window"],
-                      in_h=conv.in_h, in_w=conv.in_w, kernel_h=conv.kernel[0],
-                      kernel_w=conv.kernel[1], stride_h=conv.stride[0], stride_w=conv.stride[1],
-                      dilation_h=conv.dilation[0], dilation_w=conv.dilation[1],
-                      pad_top=pt, pad_left=pl, out_h=conv.out_h, out_w=conv.out_w,
-                      pixels_per_core=self.sharding.pixels_per_core)
-        compute = dict(common, in_cb_id=cb["in"], weight_cb_id=cb["weight"], mul_cb_id=cb["mul"],
-                       bias_cb_id=cb["bias"], out_cb_id=cb["out"],
-                       tiles_per_pass=self.tiles_per_pass,
-                       activation=ACTIVATION_CODES[conv.activation])
-        writer = dict(common, out_cb_id=cb["out"], out_w=conv.out_w,
-                      pixels_per_core=self.sharding.pixels_per_core)
-        return {"reader": reader, "compute": compute, "writer": writer}
+        """Per kernel, the ints its factory in kernels/ binds (the compiler folds them into
+        the kernel) and, as `<name>_cb_id`, the index of each dataflow buffer it captures.
+
+        Read from the factories' parameters: a DFB parameter is `<buffer name>_cb`, a
+        tensor one of OPERANDS, a pipe net `*_net`, every other one a `kernel_args` int."""
+        values = self.kernel_args()
+        out: dict[str, dict[str, int]] = {}
+        for role, path in self.kernels:
+            args: dict[str, int] = {}
+            for name in factory_parameters(path, KERNEL_FACTORIES[role]):
+                if name.endswith("_cb") and name[:-3] in CB_IDS:
+                    args[f"{name}_id"] = CB_IDS[name[:-3]]
+                elif name in OPERANDS or name.endswith("_net"):
+                    continue
+                elif isinstance(values.get(name), int):
+                    args[name] = values[name]
+                else:
+                    raise ValueError(f"{role} kernel {path}: factory parameter '{name}' is "
+                                     f"neither a dataflow buffer, an operand, a pipe net nor "
+                                     f"an int of KernelProgram.kernel_args()")
+            out[role] = args
+        return out
 
     def kernel_args(self) -> dict[str, Any]:
         """What `tt_dw_mlir/kernels/depthwise_pool_op.py:build_operation` builds the TT-Lang
-        operation from: ints (tt-lang 1.1.1 threads capture nothing else), plus the weight
+        operation from: ints (tt-lang 1.1.1 threads capture nothing else), the weight
         pipes as (sender x, sender y, x0, x1, y0, y1) with x = column, y = row and
-        half-open receiver ranges that include the sender (multicast with loopback).
+        half-open receiver ranges that include the sender (multicast with loopback), and
+        the dataflow buffers as (name, operand, rows, cols, block_count), in creation order.
 
         A core at (x, y) is linear core y * grid_cols + x; its channel shard is
         shard_per_col * x + shard_per_core * core and its pixel group
@@ -201,8 +275,6 @@ class KernelProgram:
         rows, cols = self.grid
         block, width, height = (sh.scheme == s for s in ("block_sharded", "width_sharded",
                                                          "height_sharded"))
-        weight_pages = self.cb("weight").num_pages if self.cb("weight") else 1
-        in_pages = self.cb("in").num_pages if self.cb("in") else 2
         return {
             "grid_cols": cols, "grid_rows": rows, "num_cores": sh.num_cores,
             "shard_per_col": int(block), "shard_per_core": int(width),
@@ -210,17 +282,44 @@ class KernelProgram:
             "num_shards": lay.num_shards, "channel_tiles": lay.channel_tiles,
             "block_channel_tiles": self.block_channel_tiles, "channel_blocks": self.channel_blocks,
             "window": conv.window, "rows_per_tile": lay.rows_per_tile, "row_chunks": lay.row_chunks,
-            "tiles_per_group": -(-sh.pixels_per_core // TILE),
+            "tiles_per_group": self.tiles_per_group,
             "has_bias": int(conv.has_bias), "activation": ACTIVATION_CODES[conv.activation],
-            "in_blocks": in_pages, "weight_blocks": weight_pages,
+            "dataflow_buffers": tuple((b.name, b.like, *b.shape, b.block_count)
+                                      for b in self.dataflow_buffers),
             "weight_pipes": tuple((m.sender[1], m.sender[0], m.receivers[0][1],
                                    m.receivers[1][1] + 1, m.receivers[0][0], m.receivers[1][0] + 1)
                                   for m in self.multicast),
         }
 
     # ---- L1 and checks ----
+    def _shard_bytes(self) -> dict[str, int]:
+        """Per core, the bytes of the output's and the window planes' shards: the core's
+        pixel tiles (x window positions for the planes) x its shard's channel tiles."""
+        tiles = {"windows": self.tiles_per_group * self.conv.window * self.layout.channel_tiles,
+                 "out": self.tiles_per_group * self.layout.channel_tiles}
+        dtypes = operand_dtypes(self.conv)
+        return {name: tiles[name] * TILE_BYTES[dtypes[name]] for name in L1_SHARDED_OPERANDS}
+
+    def l1_sharded_operands(self) -> tuple[str, ...]:
+        """The operands in L1, sharded as planned (runtime/device.py places them so): the
+        output always; the window planes too when they fit next to it and the circular
+        buffers, else they stay in DRAM, interleaved, and each reader fetches its planes
+        from there (they are the window size times the input: they bound the layer size
+        when in L1)."""
+        shards = self._shard_bytes()
+        cbs = sum(c.total_bytes for c in self.circular_buffers)
+        if cbs + sum(shards.values()) <= self.device.l1_usable_bytes:
+            return L1_SHARDED_OPERANDS
+        return ("out",)
+
+    def l1_operand_bytes(self) -> dict[str, int]:
+        """Per core, the bytes of each L1-sharded operand's shard."""
+        shards = self._shard_bytes()
+        return {name: shards[name] for name in self.l1_sharded_operands()}
+
     def l1_bytes_per_core(self) -> int:
-        return sum(c.total_bytes for c in self.circular_buffers)
+        return sum(c.total_bytes for c in self.circular_buffers) + \
+            sum(self.l1_operand_bytes().values())
 
     def l1_budget(self) -> int:
         return self.device.l1_usable_bytes
@@ -232,8 +331,8 @@ class KernelProgram:
         budget = self.l1_budget()
         used = self.l1_bytes_per_core()
         if used > budget:
-            problems.append(f"circular buffers need {used} B of L1 per core, {self.device.name} has "
-                            f"{budget} B usable")
+            problems.append(f"circular buffers and L1 shards need {used} B of L1 per core, "
+                            f"{self.device.name} has {budget} B usable")
         if sh.grid[0] > self.device.rows or sh.grid[1] > self.device.cols:
             problems.append(f"grid {sh.grid[0]}x{sh.grid[1]} exceeds {self.device.name}'s "
                             f"{self.device.rows}x{self.device.cols}")
@@ -243,12 +342,9 @@ class KernelProgram:
         ids = [c.id for c in self.circular_buffers]
         if len(set(ids)) != len(ids):
             problems.append(f"duplicate CB ids {sorted(ids)}")
-        needed = {"in", "stick", "clear_value", "weight_stage", "weight", "in_window", "out", "mul"}
-        if conv.has_bias:
-            needed |= {"bias_stage", "bias"}
-        missing = needed - {c.name for c in self.circular_buffers}
-        if missing:
-            problems.append(f"missing CBs: {', '.join(sorted(missing))}")
+        if tuple(c.name for c in self.circular_buffers) != BUFFER_NAMES:
+            problems.append(f"circular buffers {[c.name for c in self.circular_buffers]} are not "
+                            f"the kernels' dataflow buffers {list(BUFFER_NAMES)}")
         if (lay.num_shards, lay.channels_per_shard, lay.scheme) != (
                 sh.num_shards, sh.channels_per_shard, sh.scheme):
             problems.append(f"layout {lay.scheme} {lay.num_shards}x{lay.channels_per_shard} does not "
@@ -261,9 +357,6 @@ class KernelProgram:
         if self.block_channel_tiles < 1 or lay.channel_tiles % self.block_channel_tiles:
             problems.append(f"{self.block_channel_tiles} channel tiles per pass do not divide "
                             f"{lay.channel_tiles}")
-        if self.pixels_per_pass * self.block_channel_tiles > MAX_TILES_PER_PASS:
-            problems.append(f"{self.pixels_per_pass} pixels x {self.block_channel_tiles} channel tiles "
-                            f"per pass exceed the {MAX_TILES_PER_PASS} output tiles of one pass (DST)")
         if self.block_channel_tiles > MAX_TILES_PER_PASS:
             problems.append(f"{self.block_channel_tiles} channel tiles per pass exceed "
                             f"{MAX_TILES_PER_PASS}")
@@ -274,7 +367,7 @@ class KernelProgram:
             problems.append(f"{groups} x {sh.pixels_per_core} pixels do not cover "
                             f"{conv.output_pixels} output pixels")
         args = self.compile_args()
-        if args["compute"]["window_size"] != conv.window:
+        if args["compute"]["window"] != conv.window:
             problems.append("compute window size does not match the kernel")
         if bool(args["compute"]["has_bias"]) != conv.has_bias:
             problems.append("has_bias does not match the op")
@@ -346,7 +439,11 @@ class KernelProgram:
                       for m in d["weight_multicast"])
         kernels = tuple((k["name"], k["path"]) for k in d["kernels"])
         program = KernelProgram(conv, sharding, layout, device, d["pixels_per_pass"],
-                                d["block_channel_tiles"], kernels, cbs, mcast)
+                                d["block_channel_tiles"], kernels, mcast)
+        if cbs != program.circular_buffers:
+            diff = sorted({c.name for c in set(cbs) ^ set(program.circular_buffers)})
+            raise ValueError(f"circular buffers do not match the kernels' dataflow buffers: "
+                             f"{', '.join(diff)}")
         stored = {k["name"]: k["compile_args"] for k in d["kernels"]}
         rebuilt = program.compile_args()
         if stored != rebuilt:
@@ -370,63 +467,19 @@ class KernelProgram:
 
 # ---- planning ----
 
-def _input_sticks_per_core(conv: DepthwiseConv, sharding: Sharding) -> int:
-    """Input sticks (with halo) behind one core's output pixels, for the L1 input shard."""
-    total = conv.batch * conv.in_h * conv.in_w
-    if sharding.scheme == "width_sharded":
-        return total
-    out_rows = min(-(-sharding.pixels_per_core // conv.out_w) + 1, conv.batch * conv.out_h)
-    rows = (out_rows - 1) * conv.stride[0] + conv.dilation[0] * (conv.kernel[0] - 1) + 1
-    return min(total, rows * conv.in_w)
-
-
 def _block_channel_tiles(channel_tiles: int) -> int:
     return max(d for d in range(1, min(channel_tiles, MAX_TILES_PER_PASS) + 1)
                if channel_tiles % d == 0)
 
 
-def _circular_buffers(conv: DepthwiseConv, sharding: Sharding, layout: WeightLayout,
-                      pixels_per_pass: int, block_tiles: int) -> tuple[CircularBuffer, ...]:
-    act_tile, w_tile = TILE_BYTES[conv.dtype], TILE_BYTES[conv.weight_dtype]
-    rc, rows = layout.row_chunks, layout.rows_per_tile
-    window_tile = act_tile * rows // TILE  # a 16-row window tile is 2 of 4 faces
-    channel_blocks = layout.channel_tiles // block_tiles
-    # Row-major sticks hold activations in the conv's dtype (bf16 for block-float activations).
-    stick_dtype = conv.dtype if conv.dtype in ("f32", "f16") else "bf16"
-    stick_value = STICK_BYTES.get(stick_dtype, STICK_BYTES_PER_VALUE)
-    stick = block_tiles * TILE * stick_value
-    weight_pages = 2 if channel_blocks > 1 else 1
-    cbs = [
-        CircularBuffer(CB_IDS["in"], "in", pixels_per_pass * rc * block_tiles * window_tile, 2,
-                       conv.dtype),
-        CircularBuffer(CB_IDS["stick"], "stick", stick, 2, stick_dtype),
-        CircularBuffer(CB_IDS["clear_value"], "clear_value", stick, 1, stick_dtype),
-        CircularBuffer(CB_IDS["weight_stage"], "weight_stage", rc * block_tiles * w_tile, 1,
-                       conv.weight_dtype),
-        CircularBuffer(CB_IDS["weight"], "weight", rc * block_tiles * w_tile, weight_pages,
-                       conv.weight_dtype),
-    ]
-    if conv.has_bias:
-        cbs += [
-            CircularBuffer(CB_IDS["bias_stage"], "bias_stage", block_tiles * w_tile, 1,
-                           conv.weight_dtype),
-            CircularBuffer(CB_IDS["bias"], "bias", block_tiles * w_tile, weight_pages,
-                           conv.weight_dtype),
-        ]
-    cbs += [
-        CircularBuffer(CB_IDS["in_window"], "in_window",
-                       pixels_per_pass * rc * rows * stick, 1, stick_dtype),
-        CircularBuffer(CB_IDS["out"], "out", pixels_per_pass * block_tiles * act_tile, 2, conv.dtype),
-        CircularBuffer(CB_IDS["mul"], "mul", pixels_per_pass * rc * block_tiles * window_tile, 1,
-                       conv.dtype),
-        CircularBuffer(CB_IDS["in_shard"], "in_shard",
-                       layout.channels_per_shard * stick_value,
-                       _input_sticks_per_core(conv, sharding), stick_dtype),
-        CircularBuffer(CB_IDS["out_shard"], "out_shard",
-                       layout.channels_per_shard * stick_value,
-                       sharding.pixels_per_core, stick_dtype),
-    ]
-    return tuple(cbs)
+def _circular_buffers(conv: DepthwiseConv, layout: WeightLayout,
+                      block_tiles: int) -> tuple[CircularBuffer, ...]:
+    """tt-lang 1.1.1 `build_cb_descriptors`: buffer index = creation order, page = one tile
+    of the operand's data format, rows * cols * block_count pages."""
+    dtypes = operand_dtypes(conv)
+    return tuple(CircularBuffer(i, b.name, TILE_BYTES[dtypes[b.like]],
+                                b.shape[0] * b.shape[1] * b.block_count, dtypes[b.like])
+                 for i, b in enumerate(dataflow_buffers(conv, layout, block_tiles)))
 
 
 def _multicast(program: KernelProgram) -> tuple[WeightMulticast, ...]:
@@ -455,35 +508,32 @@ def _multicast(program: KernelProgram) -> tuple[WeightMulticast, ...]:
 def _program(conv: DepthwiseConv, sharding: Sharding, device: Device, layout: WeightLayout,
              pixels_per_pass: int) -> KernelProgram:
     block_tiles = _block_channel_tiles(layout.channel_tiles)
-    cbs = _circular_buffers(conv, sharding, layout, pixels_per_pass, block_tiles)
-    program = KernelProgram(conv, sharding, layout, device, pixels_per_pass, block_tiles,
-                            circular_buffers=cbs)
+    program = KernelProgram(conv, sharding, layout, device, pixels_per_pass, block_tiles)
     return replace(program, multicast=_multicast(program))
 
 
 def build_program(conv: DepthwiseConv, sharding: Sharding, device: str | Device,
                   pixels_per_pass: int | None = None) -> KernelProgram:
-    """The program for one sharding. Without `pixels_per_pass`, the most pixels per pass
-    (at most 8, and at most 8 output tiles) whose CBs fit L1, down to 1; a plan that does
-    not fit even then is returned as it is and `verify()` names the L1 overflow.
-    `plan_program` and the lowering pass both come here, so they agree on the plan."""
+    """The program for one sharding; a plan that does not fit L1 is returned as it is and
+    `verify()` names the overflow. `plan_program` and the lowering pass both come here, so
+    they agree on the plan.
+
+    `pixels_per_pass` is the pool2d-style batching the IR records
+    (`ttnn.depthwise_pool_conv`'s `pixels_per_pass`; default: at most 8 pixels and 8
+    output tiles). The kernels in kernels/ take 32 pixels per tile whatever it is: it
+    changes no dataflow buffer."""
     device = get_device(device)
     layout = make_layout(conv, sharding.scheme, sharding.num_shards)
-    if pixels_per_pass is not None:
-        return _program(conv, sharding, device, layout, pixels_per_pass)
-    block_tiles = _block_channel_tiles(layout.channel_tiles)
-    pp = max(1, min(MAX_PIXELS_PER_PASS, MAX_TILES_PER_PASS // block_tiles,
-                    sharding.pixels_per_core))
-    while True:
-        program = _program(conv, sharding, device, layout, pp)
-        if pp == 1 or program.l1_bytes_per_core() <= device.l1_usable_bytes:
-            return program
-        pp -= 1
+    if pixels_per_pass is None:
+        block_tiles = _block_channel_tiles(layout.channel_tiles)
+        pixels_per_pass = max(1, min(MAX_PIXELS_PER_PASS, MAX_TILES_PER_PASS // block_tiles,
+                                     sharding.pixels_per_core))
+    return _program(conv, sharding, device, layout, pixels_per_pass)
 
 
 def plan_program(conv: DepthwiseConv, device: str | Device,
                  scheme: str | None = None) -> KernelProgram | Refusal:
-    """First sharding candidate whose CBs fit L1 (with the most pixels per pass that fit).
+    """First sharding candidate whose circular buffers fit L1.
     Splits of at most 256 channels per core come first; wider ones run as channel blocks.
     Otherwise a Refusal naming the limit and the numbers."""
     device = get_device(device)
@@ -502,15 +552,16 @@ def plan_program(conv: DepthwiseConv, device: str | Device,
         if best is None or program.l1_bytes_per_core() < best.l1_bytes_per_core():
             best = program
     assert best is not None
-    biggest = max(best.circular_buffers, key=lambda c: c.total_bytes)
+    parts = {f"circular buffer '{c.name}'": c.total_bytes for c in best.circular_buffers}
+    parts.update({f"'{name}' shard": size for name, size in best.l1_operand_bytes().items()})
+    biggest = max(parts, key=parts.get)
     return Refusal(
         "l1",
         f"no sharding fits L1: the smallest plan ({best.sharding.scheme}, grid "
         f"{best.sharding.grid[0]}x{best.sharding.grid[1]}, {best.layout.channels_per_shard} channels "
-        f"and {best.sharding.pixels_per_core} pixels per core, 1 pixel per pass) needs "
+        f"and {best.sharding.pixels_per_core} pixels per core) needs "
         f"{best.l1_bytes_per_core()} B of L1 per core, {device.name} has "
-        f"{device.l1_usable_bytes} B usable; largest CB '{biggest.name}' "
-        f"{biggest.num_pages} x {biggest.page_size} B")
+        f"{device.l1_usable_bytes} B usable; largest: {biggest}, {parts[biggest]} B")
 
 
 class ProgramCache:

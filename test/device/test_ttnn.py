@@ -227,6 +227,21 @@ def test_width_sharded_plan_splits_channels_over_every_core():
     assert len(_cores(x.shard_spec.grid)) == 30
 
 
+def test_window_planes_that_do_not_fit_l1_stay_in_dram():
+    # 56x56x32 width sharded: one channel shard on one core with all 3136 pixels = 98
+    # tiles; the planes (98 x 9 tiles x 2048 B = 1.8 MB) do not fit n150's L1 beside the
+    # output shard, so the plan keeps them in DRAM and only the output is sharded.
+    conv = dw(1, 56, 56, 32, 3)
+    program, ttnn, _, _ = _run_with_stand_in(conv, scheme="width_sharded")
+    assert program.l1_sharded_operands() == ("out",)
+    assert set(program.l1_operand_bytes()) == {"out"}
+    t = _by_name(program, ttnn)
+    assert t["windows"].memory_config is ttnn.DRAM_MEMORY_CONFIG
+    out = t["out"].memory_config
+    assert (out.memory_layout, out.buffer_type) == ("WIDTH_SHARDED", "L1")
+    assert out.shard_spec.shape == (98 * 32, 32)
+
+
 # --------------------------------------------------------------------------- #
 # Launch and read-back
 # --------------------------------------------------------------------------- #

@@ -68,38 +68,79 @@ def test_from_attributes_rejects_edited_compile_args():
     program = plan(*PROGRAMS[0][1:])
     attrs = program.to_attributes()
     compute = next(k for k in attrs["kernels"] if k["name"] == "compute")
-    compute["compile_args"]["window_size"] = 25
-    with pytest.raises(ValueError, match="compute.window_size"):
+    compute["compile_args"]["window"] = 25
+    with pytest.raises(ValueError, match="compute.window"):
         KernelProgram.from_attributes(attrs, program.conv, program.sharding, program.layout)
 
 
-def test_compile_args_name_the_cbs_and_the_op():
+def test_compile_args_are_what_each_kernel_factory_binds():
     program = plan(dw(c=96, bias=True, act="silu"), "n150", "height_sharded")
     args = program.compile_args()
-    cbs = {c.name: c.id for c in program.circular_buffers}
-    assert args["compute"]["weight_cb_id"] == cbs["weight"]
-    assert args["compute"]["mul_cb_id"] == cbs["mul"]
-    assert args["compute"]["bias_cb_id"] == cbs["bias"]
-    assert args["reader"]["clear_value_cb_id"] == cbs["clear_value"]
-    assert args["compute"]["has_bias"] == 1 and args["compute"]["bias_ntiles"] == 3
-    assert args["compute"]["window_size"] == 9 and args["reader"]["num_shards"] == 1
-    assert args["compute"]["tiles_per_pass"] == program.pixels_per_pass * 1 * 3
+    ids = {c.name: c.id for c in program.circular_buffers}
+    captured = {role: {k[:-len("_cb_id")] for k in a if k.endswith("_cb_id")}
+                for role, a in args.items()}
+    # the DFBs each thread of kernels/ captures, with the plan's ids
+    assert captured == {"reader": {"in", "selector", "weight_stage", "weight", "bias_stage", "bias"},
+                        "compute": {"in", "selector", "weight", "bias", "acc", "out"},
+                        "writer": {"out"}}
+    assert all(args[role][f"{n}_cb_id"] == ids[n] for role in args for n in captured[role])
+    assert args["compute"]["window"] == 9 and args["compute"]["has_bias"] == 1
+    assert args["compute"]["activation"] == 3  # silu
+    assert args["reader"]["row_chunks"] == 1 and args["reader"]["channel_tiles"] == 3
+    assert "activation" not in args["reader"] and "window" not in args["writer"]
+
+
+def test_a_factory_parameter_the_plan_cannot_bind_is_refused(monkeypatch):
+    import tt_dw_mlir.program as program_module
+
+    program = plan(*PROGRAMS[0][1:])
+    real = program_module.factory_parameters
+    monkeypatch.setattr(program_module, "factory_parameters",
+                        lambda path, factory: real(path, factory) + ("halo_rows",))
+    with pytest.raises(ValueError, match="parameter 'halo_rows'"):
+        program.compile_args()
+
+
+def test_circular_buffers_are_the_kernels_dataflow_buffers():
+    # 96 channels = 3 tiles in one block; a bias: every buffer one tile per block column
+    program = plan(dw(c=96, bias=True), "n150", "height_sharded")
+    assert [(c.id, c.name, c.num_pages, c.page_size) for c in program.circular_buffers] == [
+        (0, "in", 3 * 2, 2048),            # 1 x 3 tiles, double buffered
+        (1, "selector", 1 * 2, 2048),      # 1 x RC (3x3: one 16-row chunk)
+        (2, "weight_stage", 3, 2048),      # RC x 3
+        (3, "weight", 3, 2048),            # one channel block: one weight block
+        (4, "bias_stage", 3, 2048),
+        (5, "bias", 3, 2048),
+        (6, "acc", 3 * 2, 2048),
+        (7, "out", 3 * 2, 2048)]
+    # L1: the buffers, plus the core's shards of the window planes and the output
+    # (196 pixels / 64 cores -> 4 per core = 1 tile of 32; 3 channel tiles; 9 positions)
+    assert program.l1_operand_bytes() == {"windows": 1 * 9 * 3 * 2048, "out": 1 * 3 * 2048}
+    assert program.l1_bytes_per_core() == (6 + 2 + 3 + 3 + 3 + 3 + 6 + 6 + 27 + 3) * 2048
+    # without a bias the threads still capture the bias buffers: one tile each
     no_bias = plan(dw(c=96, bias=False), "n150", "height_sharded")
-    assert no_bias.compile_args()["compute"]["bias_ntiles"] == 0
-    assert no_bias.cb("bias") is None
+    assert [(c.name, c.num_pages) for c in no_bias.circular_buffers][4:6] == [
+        ("bias_stage", 1), ("bias", 1)]
+    # bfp8 activations, bfp4 weights: page = one tile of the operand's format; the
+    # selectors stay bf16
+    mixed = plan(dw(c=64, dtype="bfp8_b", wdtype="bfp4_b"), "n150", "height_sharded")
+    assert {c.name: (c.dtype, c.page_size) for c in mixed.circular_buffers} == {
+        "in": ("bfp8_b", 1088), "selector": ("bf16", 2048), "weight_stage": ("bfp4_b", 576),
+        "weight": ("bfp4_b", 576), "bias_stage": ("bfp4_b", 576), "bias": ("bfp4_b", 576),
+        "acc": ("bfp8_b", 1088), "out": ("bfp8_b", 1088)}
 
 
-def test_input_cb_grows_with_the_kernel():
-    # one channel tile, one pixel per pass: the input CB page is the window tile(s)
+def test_weight_and_selector_buffers_grow_with_the_kernel():
+    # one channel tile: the selector row and the weight block are RC tiles, RC = row
+    # chunks of the weight tiles (16 rows up to 16 positions, 32 beyond)
     pages = {}
     for k in (3, 5, 7):
         conv = dw(c=32, hw=9, k=k)
         sharding = candidates(conv, "n150", "width_sharded")[0]
-        program = build_program(conv, sharding, "n150", pixels_per_pass=1)
-        pages[k] = program.cb("in").page_size
-    # 3x3: 9 positions fit 16 rows = 2 faces of 16x16 bf16 = 1024 B; 5x5: 25 rows, a full
-    # 32x32 tile = 2048 B; 7x7: 49 rows, two tiles
-    assert pages == {3: 1024, 5: 2048, 7: 4096}
+        program = build_program(conv, sharding, "n150")
+        pages[k] = (program.cb("selector").num_pages, program.cb("weight").num_pages)
+    # 3x3: 9 rows, one 16-row chunk; 5x5: 25 rows, one 32-row chunk; 7x7: 49, two
+    assert pages == {3: (2, 1), 5: (2, 1), 7: (4, 2)}
 
 
 def test_wide_reduction_runs_in_channel_blocks():
@@ -107,17 +148,19 @@ def test_wide_reduction_runs_in_channel_blocks():
     assert program.layout.channels_per_shard == 512
     assert program.block_channel_tiles == 8 and program.channel_blocks == 2
     assert program.compile_args()["compute"]["channel_blocks"] == 2
+    # the next block's weights and bias arrive while this one is computed
+    assert program.cb("weight").num_pages == program.cb("bias").num_pages == 2 * 8
 
 
 def test_oversized_config_refused_with_numbers():
-    tiny = {"base": "n150", "name": "tiny", "l1_bytes": 160_000, "l1_unreserved_base": 100_000}
+    tiny = {"base": "n150", "name": "tiny", "l1_bytes": 110_000, "l1_unreserved_base": 100_000}
     conv = dw(c=640, hw=20, k=7, act="silu")
     refusal = plan_program(conv, tiny)
     assert isinstance(refusal, Refusal)
     assert refusal.limit == "l1"
-    assert "60000 B usable" in refusal.message
+    assert "10000 B usable" in refusal.message
     needed = int(re.search(r"needs (\d+) B of L1", refusal.message).group(1))
-    assert needed > 60_000
+    assert needed > 10_000
     # the same plan on the real device fits
     assert isinstance(plan_program(conv, "n150"), KernelProgram)
 
@@ -125,11 +168,11 @@ def test_oversized_config_refused_with_numbers():
 def test_verify_reports_l1_and_mismatches():
     conv = dw(c=640, hw=20, k=7)
     sharding = candidates(conv, "n150", "width_sharded")[0]
-    tiny = get_device({"base": "n150", "name": "tiny", "l1_bytes": 160_000,
+    tiny = get_device({"base": "n150", "name": "tiny", "l1_bytes": 110_000,
                        "l1_unreserved_base": 100_000})
     program = build_program(conv, sharding, tiny)
     problems = program.verify()
-    assert any("of L1 per core" in p and "60000 B usable" in p for p in problems)
+    assert any("of L1 per core" in p and "10000 B usable" in p for p in problems)
     ok = build_program(conv, sharding, "n150")
     assert ok.verify() == []
     wrong = dataclasses.replace(ok, layout=dataclasses.replace(ok.layout, dtype="bfp4_b"))
@@ -191,13 +234,20 @@ def test_bf16_fast_path_matches_blockfloat():
     assert np.array_equal(fast.view(np.uint32), quantize(x, "bf16").view(np.uint32))
 
 
-def test_build_program_and_plan_program_agree_near_the_l1_limit():
-    # 281x281x256 3x3: the default 8 pixels per pass overflows n150's L1 by a few KiB
-    conv = DepthwiseConv(1, 281, 281, 256, (3, 3), (1, 1), (1, 1, 1, 1))
+def test_pixels_per_pass_changes_no_buffer():
+    # the kernels take 32 pixels per tile; the IR's pixels_per_pass changes no buffer
+    conv = DepthwiseConv(1, 56, 56, 144, (3, 3), (1, 1), (1, 1, 1, 1))
     program = plan_program(conv, "n150")
     assert isinstance(program, KernelProgram)
     rebuilt = build_program(conv, program.sharding, "n150")
     assert rebuilt == program and rebuilt.verify() == []
-    assert program.pixels_per_pass < 8
-    too_many = build_program(conv, program.sharding, "n150", pixels_per_pass=program.pixels_per_pass + 1)
-    assert too_many.l1_bytes_per_core() > get_device("n150").l1_usable_bytes
+    one = build_program(conv, program.sharding, "n150", pixels_per_pass=1)
+    assert one.circular_buffers == program.circular_buffers
+
+
+def test_from_attributes_rejects_edited_circular_buffers():
+    program = plan(*PROGRAMS[0][1:])
+    attrs = json.loads(json.dumps(program.to_attributes()))
+    attrs["circular_buffers"][0]["num_pages"] = 8
+    with pytest.raises(ValueError, match="circular buffers do not match .* in"):
+        KernelProgram.from_attributes(attrs, program.conv, program.sharding, program.layout)

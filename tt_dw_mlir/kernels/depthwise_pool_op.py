@@ -1,7 +1,9 @@
 """The depthwise pool2d operation: grid, dataflow buffers, weight pipes, three kernels.
 
 `build_operation(args)` builds one `@ttl.operation` from
-`KernelProgram.kernel_args()` (ints, plus the weight pipes as int tuples). The
+`KernelProgram.kernel_args()` (ints, the weight pipes as int tuples and the
+dataflow buffers as (name, operand, rows, cols, block_count), the table
+`tt_dw_mlir/program.py` declares for both sides). The
 operation takes five tiled 2-D tensors (shapes in elements; `T` = pixel tiles
 of all pixel groups, `Cp` = padded channels, `S` shards, `RC` row chunks, `CT`
 channel tiles per shard, `W` = kH*kW); `tt_dw_mlir.runtime._tensors` builds
@@ -55,18 +57,17 @@ def build_operation(args):
 
     @ttl.operation(grid=(grid_cols, grid_rows))
     def depthwise_pool_conv(windows, weights, bias, selectors, out):
-        in_cb = ttl.make_dataflow_buffer_like(windows, shape=(1, ctb),
-                                              block_count=args["in_blocks"])
-        selector_cb = ttl.make_dataflow_buffer_like(selectors, shape=(1, rc),
-                                                    block_count=args["in_blocks"])
-        weight_stage_cb = ttl.make_dataflow_buffer_like(weights, shape=(rc, ctb), block_count=1)
-        weight_cb = ttl.make_dataflow_buffer_like(weights, shape=(rc, ctb),
-                                                  block_count=args["weight_blocks"])
-        bias_stage_cb = ttl.make_dataflow_buffer_like(bias, shape=(1, ctb), block_count=1)
-        bias_cb = ttl.make_dataflow_buffer_like(bias, shape=(1, ctb),
-                                                block_count=args["weight_blocks"])
-        acc_cb = ttl.make_dataflow_buffer_like(out, shape=(1, ctb), block_count=2)
-        out_cb = ttl.make_dataflow_buffer_like(out, shape=(1, ctb), block_count=2)
+        # The plan's buffer table (KernelProgram.dataflow_buffers), in its order: tt-lang
+        # numbers dataflow buffers in creation order, and that order is the plan's CB ids.
+        operands = {"windows": windows, "weights": weights, "bias": bias,
+                    "selectors": selectors, "out": out}
+        dfb = {}
+        for name, like, rows, cols, count in args["dataflow_buffers"]:
+            dfb[name] = ttl.make_dataflow_buffer_like(operands[like], shape=(rows, cols),
+                                                      block_count=count)
+        in_cb, selector_cb, acc_cb, out_cb = dfb["in"], dfb["selector"], dfb["acc"], dfb["out"]
+        weight_stage_cb, weight_cb = dfb["weight_stage"], dfb["weight"]
+        bias_stage_cb, bias_cb = dfb["bias_stage"], dfb["bias"]
         weight_net = ttl.PipeNet(weight_pipes(args))
         bias_net = ttl.PipeNet(weight_pipes(args))
 

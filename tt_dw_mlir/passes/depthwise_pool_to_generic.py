@@ -14,48 +14,52 @@ After (one `ttnn.get_device` per function, one declaration per kernel per module
     %device = "ttnn.get_device"() <{mesh_offset = #ttnn<mesh_offset 0x0>, mesh_shape = #ttnn<mesh_shape 1x1>}>
     %out = "ttnn.empty"(%device) <{shape = #ttnn.shape<1x14x14x64>}> : (!ttnn.device) -> tensor<1x14x14x64xbf16>
     "ttnn.generic"(%x, %pw, %pb, %out) <{operandSegmentSizes = array<i32: 4, 0>, program = #ttnn.program<
-        kernels = [#ttnn.read_kernel<symbol_ref = @depthwise_pool_reader, core_ranges = <[...]>,
-                     ct_args = [#ttnn.kernel_arg_cb_buffer_index<0>, ..., #ttnn.kernel_arg_semaphore_at<0>,
-                                #ttnn.kernel_arg_tensor_accessor_args<0>, ...],
+        kernels = [#ttnn.read_kernel<symbol_ref = @depthwise_pool_reader, core_ranges = <[#ttnn.core_range<(0,0), (7,6)>]>,
+                     ct_args = [#ttnn.kernel_arg_cb_buffer_index<0>, ..., <7>,
+                                #ttnn.kernel_arg_tensor_accessor_args<0>, ..., <3>],
                      common_rt_args = [#ttnn.kernel_arg_address_of_tensor<0>, ...,
-                                       #ttnn.kernel_named_arg<name = "in_h", value = 14>, ...],
-                     rt_args = [#ttnn.core_runtime_args<core_coord = #ttnn.core_coord<0, 0>, args = [...]>, ...]>,
+                                       #ttnn.kernel_named_arg<name = "window", value = 9>, ...],
+                     rt_args = []>,
                    #ttnn.compute_kernel<...>, #ttnn.write_kernel<...>],
-        cbs = [<total_size = 4096, core_ranges = <[...]>, formats = [<buffer_index = 0, dtype = bf16, page_size = 2048>]>, ...],
-        semaphores = [<id = 0, core_type = worker, core_ranges = <[...]>, initial_value = 0>, ...]>}> : (...) -> ()
+        cbs = [<total_size = 8192, core_ranges = <[...]>, formats = [<buffer_index = 0, dtype = bf16, page_size = 2048>]>, ...],
+        semaphores = [<id = 0, core_type = worker, core_ranges = <[...]>, initial_value = 0>, ... <id = 3 ...>]>}> : (...) -> ()
     func.func private @depthwise_pool_reader() attributes {tt.function_type = "kernel",
         tt_dw.tt_lang_kernel = "kernels/depthwise_pool_reader.py", ttkernel.thread = #ttkernel.thread<noc>}
 
-How the plan maps onto the generic form:
+The kernels are TT-Lang (kernels/*.py), so the program is the one the TT-Lang
+compiler builds for them, in the form tt-mlir's own TT-Lang lowering
+(`--ttnn-lower-tt-lang-to-generic`, TTNNLowerTTLangToGeneric.cpp) gives it, from
+tt-lang 1.1.1's launcher (ttl/kernel_runner.py, ttl/ttl_api.py):
 
+* one core range, the operation's grid, for every kernel, CB and semaphore;
+* `cbs`: the plan's circular buffers (`KernelProgram.circular_buffers`: the
+  kernels' dataflow buffers, buffer index = creation order, one page per tile);
+* `ct_args`: every kernel gets the CB index of every buffer, in index order (a
+  compiled kernel finds buffer i at compile-time argument i); data-movement
+  kernels then get a `kernel_arg_tensor_accessor_args` marker per io tensor;
+* `common_rt_args`: the address of each io tensor the kernel touches (reader:
+  input, weights, bias; writer: output). The ints the kernel's factory binds
+  (`KernelProgram.compile_args`) follow as `kernel_named_arg`s, sorted by name:
+  the compiler folds them into the kernel, so a compiled kernel reads nothing
+  past the addresses; they record what the kernels must be compiled with.
+  tt-mlir accepts only CB indices, scalars, semaphores and tensor-accessor
+  markers as `ct_args` (`verifyCompileTimeArgs`, TTNNOpsAttrs.cpp);
+* no per-core `rt_args`: a core finds its channel shard, pixel group and
+  weight pipe from its node coordinates;
+* `semaphores`: two per pipe net (the weight multicast and the bias
+  multicast), ids 0..3, initial value 0;
 * io tensors are `[input, prepared weights, (prepared bias,) output]`; the output
   is a `ttnn.empty` the generic writes in place (it has no results), and the
   program op's result is replaced by it, as `--ttnn-lower-tt-lang-to-generic`
-  (TTNNLowerTTLangToGeneric.cpp) does with its "out" operand.
-* every circular buffer of the plan is one `#ttnn.kernel_cb` on all cores in use
-  (ids, page sizes, page counts and dtypes unchanged); each kernel's `ct_args`
-  start with the CB indices its compile-time arguments name (`*_cb_id`).
-* tensors are reached the way tt-lang's generated kernels reach them: a
-  `kernel_arg_tensor_accessor_args<i>` compile-time marker plus a
-  `kernel_arg_address_of_tensor<i>` common runtime argument for each io tensor a
-  data-movement kernel touches (reader: input, weights, bias; writer: output).
-* the plan's integer compile-time arguments (`KernelProgram.compile_args`) cannot
-  be literal `ct_args`: tt-mlir accepts only CB indices, scalars, semaphores and
-  tensor-accessor markers there (`verifyCompileTimeArgs`, TTNNOpsAttrs.cpp). They
-  travel as `kernel_named_arg` common runtime arguments, which tt-mlir documents
-  for exactly this ("dynamic loop bounds"), sorted by name.
-* the per-core split (channel shard, pixel group, the weight multicast sender and
-  receiver rectangle) is `rt_args`, one `core_runtime_args` per core in use.
-* the weight multicast gets tt-metal's two multicast semaphores (sender /
-  receiver, initial value 0) on all cores, passed to the reader as
-  `kernel_arg_semaphore_at<0>` / `<1>`, when some shard spans more than one core.
-* kernel bodies: the kernels are TT-Lang (kernels/*.py). tt-mlir needs C++ or a
-  TTKernel function for each one, which only the TT-Lang compiler produces (the
-  tt-lang 1.1.1 wheel: Python 3.12 and ttnn). The kernel symbols are therefore
-  body-less `func.func private` declarations carrying `tt_dw.tt_lang_kernel`
-  (the source to compile), and each lowered op gets a remark saying so: a
-  flatbuffer translation stops at the missing bodies rather than launching empty
-  kernels.
+  does with its "out" operand. The TT-Lang operation itself takes the window
+  planes and selector tiles the host builds from these (kernels/README.md,
+  "Fallbacks"), which this form does not build: the remark says so.
+* kernel bodies: tt-mlir needs C++ or a TTKernel function for each kernel, which
+  only the TT-Lang compiler produces (the tt-lang 1.1.1 wheel: Python 3.12 and
+  ttnn). The kernel symbols are therefore body-less `func.func private`
+  declarations carrying `tt_dw.tt_lang_kernel` (the source to compile), and each
+  lowered op gets a remark saying so: a flatbuffer translation stops at the
+  missing bodies rather than launching empty kernels.
 
 Attributes are built from this module's records in tt-mlir's assembly form (each
 helper mirrors the attribute's `assemblyFormat`, as tt-mlir prints it) and parsed
@@ -76,15 +80,16 @@ from pathlib import Path
 
 from tt_dw_mlir.dialect import ttnn
 from tt_dw_mlir.ir import USING_TTMLIR, Diagnostic, at, ir, ops_named
-from tt_dw_mlir.program import KernelProgram
+from tt_dw_mlir.program import PIPE_NETS, KernelProgram
 
 PROGRAM_OP = "ttnn.depthwise_pool_program"
 KERNEL_SOURCE_ATTR = "tt_dw.tt_lang_kernel"
 UINT32_MAX = 2**32 - 1
 # `#ttnn.kernel_cb_format` dtype: ttcore::DataType mnemonics (TTCoreOpsEnums.td).
-CB_DTYPES = {"bf16": "bf16", "bfp8_b": "bfp_bf8", "bfp4_b": "bfp_bf4", "f32": "f32"}
-# tt-metal's multicast handshake: the sender waits on one, receivers on the other.
-MULTICAST_SEMAPHORES = ("weight_mcast_sender", "weight_mcast_receiver")
+CB_DTYPES = {"bf16": "bf16", "bfp8_b": "bfp_bf8", "bfp4_b": "bfp_bf4", "f32": "f32", "f16": "f16"}
+# tt-lang 1.1.1 (ttl/kernel_runner.py run_kernel_on_device): "Each PipeNet uses 2
+# semaphores: sender_sem and receiver_sem", ids 2 * net and 2 * net + 1.
+SEMAPHORES_PER_PIPE_NET = 2
 THREADS = {"reader": "noc", "writer": "noc", "compute": "compute"}
 KERNEL_ATTRS = {"reader": "read_kernel", "writer": "write_kernel", "compute": "compute_kernel"}
 
@@ -106,10 +111,6 @@ def core_range_set_body(ranges) -> str:
     return "<[" + ", ".join(core_range(*r) for r in ranges) + "]>"
 
 
-def core_coord(x: int, y: int) -> str:
-    return f"#ttnn.core_coord<{x}, {y}>"
-
-
 def named_arg(name: str, value: int) -> str:
     if not 0 <= value <= UINT32_MAX:
         raise CannotExpress(f"argument '{name}' = {value} is not a uint32 "
@@ -119,10 +120,6 @@ def named_arg(name: str, value: int) -> str:
 
 def cb_arg(index: int) -> str:
     return f"#ttnn.kernel_arg_cb_buffer_index<{index}>"
-
-
-def semaphore_arg(index: int) -> str:
-    return f"#ttnn.kernel_arg_semaphore_at<{index}>"
 
 
 def address_arg(tensor: int) -> str:
@@ -180,76 +177,50 @@ def kernel_symbol(path: str) -> str:
     return Path(path).stem
 
 
-def needs_multicast_semaphores(program: KernelProgram) -> bool:
-    """A shard on one core multicasts to itself: no handshake needed."""
-    return any((r1 - r0 + 1) * (c1 - c0 + 1) > 1
-               for m in program.multicast for (r0, c0), (r1, c1) in [m.receivers])
-
-
-def _core_args(program: KernelProgram, role: str) -> tuple[str, ...]:
-    """Per-core runtime arguments: the channel shard and pixel group a core computes; for
-    the reader also its shard's weight sender, and for a sender every receiver rectangle
-    of its multicast ((x, y) = (column, row), inclusive corners)."""
-    rects: dict[int, list] = {}
-    for m in program.multicast:
-        rects.setdefault(m.shard, []).append(m)
-    out = []
-    for row, col in program.cores():
-        shard, group = program.core_shard(row, col), program.core_pixel_group(row, col)
-        args = [named_arg("channel_shard", shard), named_arg("pixel_group", group)]
-        if role == "reader":
-            sender = rects[shard][0].sender
-            is_sender = (row, col) == sender
-            args += [named_arg("is_weight_sender", int(is_sender)),
-                     named_arg("weight_sender_x", sender[1]), named_arg("weight_sender_y", sender[0])]
-            if is_sender:
-                reached = 0
-                args.append(named_arg("weight_mcast_rects", len(rects[shard])))
-                for i, m in enumerate(rects[shard]):
-                    (r0, c0), (r1, c1) = m.receivers
-                    reached += (r1 - r0 + 1) * (c1 - c0 + 1)
-                    args += [named_arg(f"weight_mcast{i}_x0", c0), named_arg(f"weight_mcast{i}_y0", r0),
-                             named_arg(f"weight_mcast{i}_x1", c1), named_arg(f"weight_mcast{i}_y1", r1)]
-                args.append(named_arg("weight_mcast_cores", reached))
-        out.append(f"#ttnn.core_runtime_args<core_coord = {core_coord(col, row)}, args = {arg_list(args)}>")
-    return tuple(out)
+def operation_range(program: KernelProgram) -> tuple[int, int, int, int]:
+    """The operation's grid as one inclusive (x0, y0, x1, y1) rectangle: tt-lang launches
+    every kernel and allocates every CB and semaphore on `grid` (cores past the plan's
+    `num_cores` skip the work)."""
+    rows, cols = program.grid
+    return (0, 0, cols - 1, rows - 1)
 
 
 def generic_program(program: KernelProgram) -> tuple[str, list[tuple[str, str]]]:
     """(`#ttnn.program<...>` text, [(kernel symbol, source path, thread)]) for a verified plan.
 
     Raises CannotExpress for a plan the generic form cannot carry."""
-    ranges = [tuple(r) for r in program.core_ranges()]
+    for role, _ in program.kernels:
+        if role not in KERNEL_ATTRS:
+            raise CannotExpress(f"kernel role '{role}' is not a reader, compute or writer kernel")
+    ranges = [operation_range(program)]
     has_bias = program.conv.has_bias
     io = {"input": 0, "weights": 1, "bias": 2 if has_bias else None, "output": 3 if has_bias else 2}
     touches = {"reader": ["input", "weights"] + (["bias"] if has_bias else []),
                "compute": [], "writer": ["output"]}
-    present = {cb.id for cb in program.circular_buffers}
-    semaphores = list(range(len(MULTICAST_SEMAPHORES))) if needs_multicast_semaphores(program) else []
+    io_count = len([t for t in io.values() if t is not None])
+    cbs = program.circular_buffers
+    if [cb.id for cb in cbs] != list(range(len(cbs))):
+        raise CannotExpress(f"circular buffer ids {[cb.id for cb in cbs]} are not the buffer "
+                            f"indices 0..{len(cbs) - 1} tt-lang gives its dataflow buffers")
+    semaphores = range(SEMAPHORES_PER_PIPE_NET * len(PIPE_NETS))
     compile_args = program.compile_args()
     kernels, symbols = [], []
     for role, path in program.kernels:
-        if role not in KERNEL_ATTRS:
-            raise CannotExpress(f"kernel role '{role}' is not a reader, compute or writer kernel")
         values = compile_args[role]
-        cb_ids = sorted({v for k, v in values.items() if k.endswith("_cb_id") and v in present})
+        ct = [cb_arg(cb.id) for cb in cbs]
+        if THREADS[role] == "noc":
+            ct += [accessor_arg(t) for t in range(io_count)]
         tensors = [io[t] for t in touches[role]]
-        ct = [cb_arg(i) for i in cb_ids]
-        if role == "reader":
-            ct += [semaphore_arg(i) for i in semaphores]
-        ct += [accessor_arg(t) for t in tensors]
         common = [address_arg(t) for t in tensors]
         common += [named_arg(k, int(values[k])) for k in sorted(values) if not k.endswith("_cb_id")]
         symbol = kernel_symbol(path)
-        kernels.append(Kernel(role, symbol, tuple(ranges), tuple(ct), tuple(common),
-                              _core_args(program, role)))
+        kernels.append(Kernel(role, symbol, tuple(ranges), tuple(ct), tuple(common), ()))
         symbols.append((symbol, path, THREADS[role]))
-    bad = sorted({cb.dtype for cb in program.circular_buffers} - set(CB_DTYPES))
+    bad = sorted({cb.dtype for cb in cbs} - set(CB_DTYPES))
     if bad:
         raise CannotExpress(f"circular buffer dtype {', '.join(bad)} has no ttcore data type")
-    cbs = [cb_syntax(cb, ranges) for cb in program.circular_buffers]
-    sems = [semaphore_syntax(i, ranges) for i in semaphores]
-    return program_syntax(kernels, cbs, sems), symbols
+    return (program_syntax(kernels, [cb_syntax(cb, ranges) for cb in cbs],
+                           [semaphore_syntax(i, ranges) for i in semaphores]), symbols)
 
 
 # --------------------------------------------------------------------------- #
@@ -304,7 +275,9 @@ class DepthwisePoolToGeneric:
         for op in ops_named(module_op, "ttnn.depthwise_pool_conv"):
             self._report(op, "remark", "depthwise-pool-to-generic: 'ttnn.depthwise_pool_conv' has no "
                          "kernel program yet; run --tt-depthwise-pool-to-kernels first")
-        devices: dict = {}      # function -> its ttnn.get_device value
+        # Keyed by id() of the binding objects, which the values keep alive: an id is
+        # only unique while its object lives (a collected wrapper's id is reused).
+        devices: dict = {}      # function -> (function, its ttnn.get_device value)
         declared: dict = {}     # (module, symbol) -> True once declared
         programs: dict = {}     # KernelProgram -> (program attribute, symbols)
         for op in ops_named(module_op, PROGRAM_OP):
@@ -322,7 +295,9 @@ class DepthwisePoolToGeneric:
                 continue
             self._report(op, "remark", "depthwise-pool-to-generic: kernel bodies need the TT-Lang "
                          "compiler: " + ", ".join(f"@{s} <- {p}" for s, p, _ in symbols)
-                         + " are declarations without bodies")
+                         + " are declarations without bodies; the compiled operation takes the "
+                         "window planes and selector tiles the host builds from the input "
+                         "(kernels/README.md, Fallbacks), which this form does not build")
             self._lower(op, attribute, devices)
 
     def _declare_kernels(self, op, module, symbols, declared) -> bool:
@@ -344,7 +319,7 @@ class DepthwisePoolToGeneric:
                                  f"symbol @{symbol} already names something other than the "
                                  f"declaration of kernel {path}")
                     return False
-                declared[key] = True
+                declared[key] = module
                 continue
             with ir.InsertionPoint(block), ir.Location.unknown():
                 ir.Operation.create("func.func", regions=1, attributes={
@@ -355,14 +330,14 @@ class DepthwisePoolToGeneric:
                     "ttkernel.thread": ir.Attribute.parse(f"#ttkernel.thread<{thread}>"),
                     KERNEL_SOURCE_ATTR: ir.StringAttr.get(path),
                 })
-            declared[key] = True
+            declared[key] = module
         return True
 
     def _device(self, op, devices):
         func = _enclosing(op, "func.func")
         key = id(func) if func is not None else None
         if key in devices:
-            return devices[key]
+            return devices[key][1]
         entry = func.regions[0].blocks[0] if func is not None else op.parent.regions[0].blocks[0]
         name = foreign_op_name("ttnn.get_device")
         found = next((o for o in entry.operations if o.name == name), None)
@@ -372,8 +347,8 @@ class DepthwisePoolToGeneric:
                 found = ir.Operation.create(name, results=[foreign_type("!ttnn.device")], attributes={
                     "mesh_offset": foreign_attribute("#ttnn<mesh_offset 0x0>"),
                     "mesh_shape": foreign_attribute("#ttnn<mesh_shape 1x1>")})
-        devices[key] = found.results[0]
-        return devices[key]
+        devices[key] = (func, found.results[0])
+        return devices[key][1]
 
     def _lower(self, op, program_attribute, devices) -> None:
         device = self._device(op, devices)

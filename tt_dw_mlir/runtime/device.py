@@ -6,11 +6,12 @@
    the simulator gets, each with a role;
 2. to the device (`to_device`): `ttnn.from_torch(..., layout=ttnn.TILE_LAYOUT)`
    (tt-lang 1.1.1 accepts only tilized L1 / DRAM tensors: ttl_api.py
-   `_validate_ttnn_tensors`), the activation and the output in L1 with the
+   `_validate_ttnn_tensors`), the output, and the activation's window planes when
+   they fit (`KernelProgram.l1_sharded_operands`), in L1 with the
    sharded memory config the plan chose (`shard_plan` -> `ttnn.MemoryConfig(
    TensorMemoryLayout.*_SHARDED, BufferType.L1, ttnn.ShardSpec(CoreRangeSet,
-   [shard height, shard width], ShardOrientation.ROW_MAJOR))`), weights, bias
-   and constants in DRAM, interleaved (the weight sender reads them from DRAM and
+   [shard height, shard width], ShardOrientation.ROW_MAJOR))`), the rest in
+   DRAM, interleaved (the weight sender reads them from DRAM and
    multicasts them);
 3. compile and launch (`compile_operation`): the kernels' `@ttl.operation`, built
    by the TT-Lang compiler (the `tt-lang` wheel, Python 3.12, `ttnn==0.69.0`) and
@@ -89,7 +90,6 @@ def open_device(device_id: int = 0) -> Any:
 MEMORY_LAYOUTS = {"height_sharded": "HEIGHT_SHARDED", "width_sharded": "WIDTH_SHARDED",
                   "block_sharded": "BLOCK_SHARDED"}
 TTNN_DTYPES = {"bf16": "bfloat16", "bfp8_b": "bfloat8_b", "bfp4_b": "bfloat4_b"}
-SHARDED_ROLES = ("activation", "output")  # L1, sharded as planned; the rest DRAM interleaved
 
 
 @dataclass(frozen=True)
@@ -177,10 +177,10 @@ def operation_operands(program: KernelProgram, x_nhwc: Any, prepared_weights: An
     """The operands of the kernels' operation, in parameter order, as the simulator gets
     them (`runtime.sim.run_sim`; tensor forms in tt_dw_mlir/kernels/depthwise_pool_op.py)."""
     conv = program.conv
+    in_l1 = program.l1_sharded_operands()
 
     def operand(name, role, host, dtype):
-        shard = shard_plan(program, host.shape[0], host.shape[1]) if role in SHARDED_ROLES \
-            else None
+        shard = shard_plan(program, host.shape[0], host.shape[1]) if name in in_l1 else None
         return DeviceOperand(name, role, host, dtype, shard)
 
     out = torch.zeros(pixel_rows(program).numel(), program.layout.padded_channels)

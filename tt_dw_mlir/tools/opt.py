@@ -306,8 +306,12 @@ def _option_help() -> list[tuple[str, str, str]]:
 
 
 def _with_option(element: str, option: str) -> str:
+    """`element` with `option` added when it is one of our passes or pipelines (all of
+    them share the options; upstream passes are left alone)."""
+    from tt_dw_mlir.passes import PASSES, PIPELINES
+
     name = element.split("{", 1)[0]
-    if name not in ("tt-depthwise-to-pool", "tt-depthwise-pool-pipeline"):
+    if name not in PASSES and name not in PIPELINES:
         return element
     if "{" in element:
         return element[:-1] + " " + option + "}"
