@@ -54,23 +54,26 @@ _BRACE_OR_QUOTE = re.compile(r'[{}"]|//')
 
 def _matching_brace(text: str, i: int) -> int:
     """Index of the '}' closing the '{' at text[i], or -1 (strings and comments are skipped)."""
-    depth, quoted, pos = 0, False, i
+    depth, pos = 0, i
     while True:
         match = _BRACE_OR_QUOTE.search(text, pos)
         if not match:
             return -1
         ch, at = match.group(), match.start()
         pos = match.end()
-        if quoted:
-            if ch == '"' and not _escaped(text, at):
-                quoted = False
-        elif ch == "//":  # `// CHECK: {{.*}}` lines must not count
+        if ch == "//":  # `// CHECK: {{.*}}` lines must not count
             newline = text.find("\n", at)
             if newline < 0:
                 return -1
             pos = newline
-        elif ch == '"':
-            quoted = True
+        elif ch == '"':  # to the closing quote (str.find: a dense hex string is megabytes long)
+            while True:
+                pos = text.find('"', pos)
+                if pos < 0:
+                    return -1
+                pos += 1
+                if not _escaped(text, pos - 1):
+                    break
         elif ch == "{":
             depth += 1
         elif ch == "}":
