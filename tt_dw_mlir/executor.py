@@ -2,10 +2,14 @@
 
 The executor walks the in-memory module once per function and turns every op
 into a closure over its attributes (read from the typed attributes, never from
-text); a call then runs the closures in order. TTIR ops run with torch in
-float32. A lowered `ttnn.depthwise_pool_program` runs on a `tt_dw_mlir.runtime`
-backend ("reference", "sim", "ttnn") from the plan the op carries
-(`dialect.ttnn.program_of`), with its prepared weights and bias.
+text); a call then runs the closures in order. TTIR ops compute with torch in
+float32 and store their result in the element type the IR gives it: a bf16
+result is rounded to bf16 (nearest even), as the device computes in its fp32
+destination registers and packs the tile to bf16; bf16 function arguments are
+rounded on entry. Ops that only move or select values (permute, reshape, slice,
+concat, max pool) need no rounding. A lowered `ttnn.depthwise_pool_program` runs
+on a `tt_dw_mlir.runtime` backend ("reference", "sim", "ttnn") from the plan the
+op carries (`dialect.ttnn.program_of`), with its prepared weights and bias.
 
     executor = Executor(module, backend="reference")
     (y,) = executor.call("main", [x_nchw])
@@ -107,6 +111,30 @@ _UNARY = ("relu", "relu6", "sigmoid", "silu", "gelu", "hardsigmoid", "tanh", "ex
           "sqrt", "rsqrt", "erf")
 
 
+# Results that are operand values moved or selected (or produced already rounded): no
+# rounding to the result's element type can change them.
+_VALUE_PRESERVING = ("ttir.constant", "arith.constant", "ttir.empty", "ttir.permute", "ttir.reshape",
+                     "ttir.transpose", "ttir.concat", "ttir.slice_static", "ttir.max_pool2d",
+                     "ttnn.depthwise_pool_program", "ttnn.prepare_depthwise_pool_weights",
+                     "ttnn.prepare_depthwise_pool_bias")
+
+
+def _is_bf16(type_) -> bool:
+    try:
+        return ir.ShapedType(type_).element_type.typeid == ir.BF16Type.static_typeid
+    except (ValueError, TypeError):  # not a shaped type
+        return False
+
+
+def _to_bf16(x):
+    """`x` rounded to bf16 (nearest even), kept as float32."""
+    return x.to(torch.bfloat16).float() if isinstance(x, torch.Tensor) and x.dtype == torch.float32 else x
+
+
+def _rounded(run: Callable) -> Callable:
+    return lambda xs: _to_bf16(run(xs))
+
+
 def _drop_destination(op, operands: list) -> list:
     """Without the trailing `ttir.empty` destination operand of older TTIR."""
     if len(operands) > 1:
@@ -131,6 +159,7 @@ class _Step:
 @dataclass
 class _Plan:
     args: list[int]
+    bf16_args: list[bool]  # arguments the function types bf16: rounded on entry
     steps: list[_Step]
     returns: list[int]
     slots: int
@@ -165,6 +194,9 @@ class Executor:
     trace: Sequence[str] = ()  # op names whose operands and result to keep, by location name
     traced: dict = field(default_factory=dict)  # location name -> (operands, result)
     layer_backends: dict = field(default_factory=dict)  # location name -> backend it ran on
+    # False: every op keeps its float32 result whatever the IR's element type (an
+    # idealised device, to separate the storage rounding from other error sources)
+    round_to_element_type: bool = True
     _plans: dict = field(default_factory=dict)
     _constants: dict = field(default_factory=dict)
     _resources: Any = None  # the module's dense_resource blobs, read on first use
@@ -206,13 +238,17 @@ class Executor:
                     raise ExecutionError(f"{_where(op)}: '{name}' has {len(op.results)} results")
                 operands = list(op.operands)
                 run, used = self._compile_op(op, name, operands)
+                if (self.round_to_element_type and len(op.results) and name not in _VALUE_PRESERVING
+                        and _is_bf16(op.results[0].type)):
+                    run = _rounded(run)
                 result = -1
                 if len(op.results):
                     slots[op.results[0]] = len(slots)
                     result = slots[op.results[0]]
                 steps.append(_Step(name, _where(op), run, [slot(v) for v in used], result))
         _mark_releases(steps, returns)
-        plan = _Plan(args, steps, returns, len(slots))
+        bf16_args = [self.round_to_element_type and _is_bf16(a.type) for a in block.arguments]
+        plan = _Plan(args, bf16_args, steps, returns, len(slots))
         self._plans[name] = plan
         return plan
 
@@ -414,9 +450,10 @@ class Executor:
         if len(inputs) != len(plan.args):
             raise ExecutionError(f"@{name} takes {len(plan.args)} arguments, got {len(inputs)}")
         env: list[Any] = [None] * plan.slots
-        for index, value in zip(plan.args, inputs):
-            env[index] = torch.as_tensor(np.asarray(value, np.float32)) if not isinstance(
+        for index, bf16, value in zip(plan.args, plan.bf16_args, inputs):
+            value = torch.as_tensor(np.asarray(value, np.float32)) if not isinstance(
                 value, torch.Tensor) else value.float()
+            env[index] = _to_bf16(value) if bf16 else value
         trace, override = self.trace, self.override
         for step in plan.steps:
             xs = [env[i] for i in step.operands]

@@ -152,6 +152,28 @@ def test_f32_and_argument_weights(tiny):
     torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-5)
 
 
+class _Affine(nn.Module):
+    def forward(self, x):
+        return torch.sigmoid(x * 3.0 + 0.1)
+
+
+def _bf16(t: torch.Tensor) -> torch.Tensor:
+    return t.to(torch.bfloat16).float()
+
+
+def test_results_stored_in_the_element_type_the_ir_gives():
+    """bf16 TTIR stores every op's result (and the input) as bf16, computed in fp32 and
+    rounded once, as the device does; f32 TTIR keeps float32. Data movement is exact."""
+    x = torch.randn(2, 257, generator=torch.Generator().manual_seed(0))
+    scale, shift = _bf16(torch.tensor(3.0)), _bf16(torch.tensor(0.1))
+    (bf16_out,), _ = run_ttir(torch_to_ttir(_Affine(), (x,), dtype="bf16"), [x])
+    expected = _bf16(torch.sigmoid(_bf16(_bf16(_bf16(x) * scale) + shift)))
+    assert torch.equal(bf16_out, expected)
+    (f32_out,), _ = run_ttir(torch_to_ttir(_Affine(), (x,), dtype="f32"), [x])
+    assert torch.equal(f32_out, torch.sigmoid(x * 3.0 + torch.tensor(0.1)))
+    assert not torch.equal(f32_out, bf16_out)
+
+
 def test_output_permuted_back_when_4d():
     model = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1, groups=4), nn.ReLU()).eval()
     x = torch.randn(1, 4, 6, 6)

@@ -584,7 +584,8 @@ def _flat(outputs) -> Any:
 
 def run_baseline(compiled: Compiled, inputs: list) -> list:
     """The same network with nothing converted: each lowered layer replaced by its torch
-    conv (fp32, on the bf16 weights the TTIR holds); every other op exactly as in the run."""
+    conv (computed in fp32 on the bf16 weights the TTIR holds, stored as the bf16 result
+    a `ttir.conv2d` has); every other op exactly as in the run."""
     import torch
 
     from tt_dw_mlir.executor import Executor, run_network
@@ -595,7 +596,8 @@ def run_baseline(compiled: Compiled, inputs: list) -> list:
         record = records.get(where) if op == "ttnn.depthwise_pool_program" else None
         if record is None:
             return None
-        return torch_depthwise(record, xs[0], record.activation, weight_dtype=torch.bfloat16)
+        out = torch_depthwise(record, xs[0], record.activation, weight_dtype=torch.bfloat16)
+        return out.to(torch.bfloat16).float()
 
     network = compiled.model.network
     executor = Executor(network.module, override=as_ttir_conv)
