@@ -22,6 +22,7 @@ below. Input that passes them is printed as IR that passes them again.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 
@@ -165,6 +166,17 @@ LARGE_STACK_BYTES = 256 << 20
 _on_large_stack = threading.local()
 _worker_lock = threading.Lock()
 _worker_requests: list = []  # [queue] once the worker runs
+
+
+def _forget_worker_after_fork() -> None:
+    """A forked child has no worker thread (fork copies only the calling thread): it starts
+    its own on first use instead of queueing requests nobody serves."""
+    global _worker_lock
+    _worker_lock = threading.Lock()
+    _worker_requests.clear()
+
+
+os.register_at_fork(after_in_child=_forget_worker_after_fork)
 
 
 def _large_stack_worker(requests) -> None:

@@ -5,11 +5,9 @@ fail with a located diagnostic (`file:line:col: error:`, line >= 1); it must
 never print "Traceback" or "internal error", never hang, never abort the
 process, and a valid input must never be rejected.
 
-The MLIR bindings can abort the whole process (a C++ assertion), so cases run
-in child processes (this file run as a script, `--runner`), a batch per child.
-The child reports each case before and after running it; a child that dies or
-stalls is charged to the case it was running, and the rest of the batch goes
-to a fresh child.
+The MLIR bindings can abort the whole process (a C++ assertion), so every case
+runs in a child process of its own: fuzzing.py's fork server, whose judge (one
+for `tt-dw-opt` and `tt-dw`) also checks the time and memory limits of issue 11.
 
 CI runs a small bounded sample; `TT_DW_FUZZ_EXAMPLES=N` runs N mutated cases
 (benchmarks/fuzz_long.py drives the long run).
@@ -17,33 +15,22 @@ CI runs a small bounded sample; `TT_DW_FUZZ_EXAMPLES=N` runs N mutated cases
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import io
-import json
 import os
 import random
 import re
 import shlex
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+import fuzzing
+from fuzzing import CASE_TIMEOUT_S, FORBIDDEN, LOCATED_ERROR, Outcome, roundtrip_problem  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
 LIT_DIR = REPO / "test" / "lit"
 OPT_BIN = Path(sys.executable).with_name("tt-dw-opt")
-
-LOCATED_ERROR = re.compile(r"^[^\n]*:([1-9]\d*):(\d+): error: ", re.M)
-# "Traceback (" is how a Python traceback starts; an input that merely holds the word
-# (echoed back in a diagnostic, e.g. "custom op 'Traceback' is unknown") is not one.
-FORBIDDEN = ("Traceback (", "internal error")
-CASE_TIMEOUT_S = 60.0  # one case (issue 11's limit); a healthy case takes well under a second
-MEMORY_CAP_BYTES = 2 << 30  # address space of a child running cases (issue 11's limit)
 
 ARG_SETS = (
     ("--tt-depthwise-to-pool",),
@@ -583,7 +570,7 @@ def generator_cases(count: int, seed: int = 0, kinds=tuple(GENERATORS)) -> list[
 
 
 # --------------------------------------------------------------------------- #
-# Running cases: in-process (child side) and through child processes
+# Running cases: fuzzing.py's fork server and judge (shared with test_cli_fuzz)
 # --------------------------------------------------------------------------- #
 @dataclass
 class Case:
@@ -593,212 +580,17 @@ class Case:
     valid: bool = False  # a valid input must never be rejected
     repeat: bool = False  # run twice: both runs must print the same IR
 
-    def to_json(self) -> dict:
-        return {"name": self.name, "data": base64.b64encode(self.data).decode(),
-                "args": list(self.args), "valid": self.valid, "repeat": self.repeat}
+    def request(self) -> dict:
+        """`tt-dw-opt input.mlir args...`; the output must parse back to itself."""
+        checked = "--split-input-file" not in self.args and "--mlir-print-ir-after-all" not in self.args
+        return fuzzing.request(self.name, "tt-dw-opt", ["@input.mlir", *self.args],
+                               {"input.mlir": self.data}, valid=self.valid, repeat=self.repeat,
+                               oracle="roundtrip" if checked else None,
+                               generic="--mlir-print-op-generic" in self.args)
 
 
-@dataclass
-class Outcome:
-    case: Case
-    rc: int | None
-    problem: str | None = None
-    detail: str = ""
-    seconds: float = 0.0
-    peak_bytes: int = 0  # peak resident memory of the case
-
-    @property
-    def rejected(self) -> bool:
-        return self.rc not in (0, None) and self.problem is None
-
-
-def check_result(rc: int, out: str, err: str, valid: bool, args: tuple[str, ...] = ()) -> str | None:
-    """The problem with one driver run, or None if the run behaved."""
-    for word in FORBIDDEN:
-        if word in out or word in err:
-            return f"printed '{word}'"
-    if rc not in (0, 1):
-        return f"exit code {rc}"
-    if rc != 0:
-        if valid:
-            return "valid input rejected"
-        if not LOCATED_ERROR.search(err):
-            return "failed without a located 'file:line:col: error:' diagnostic"
-        return None
-    if "--split-input-file" not in args and "--mlir-print-ir-after-all" not in args:
-        return roundtrip_problem(out, generic="--mlir-print-op-generic" in args)
-    return None
-
-
-AFFINE_ROUNDS = 8
-
-
-def roundtrip_problem(printed: str, generic: bool = False) -> str | None:
-    """print -> parse -> print must give the same text back."""
-    from tt_dw_mlir.api import parse_module
-    from tt_dw_mlir.ir import DiagnosticError, print_module
-
-    try:
-        again = print_module(parse_module(printed), generic=generic)
-    except DiagnosticError as error:
-        return f"output does not parse back: {error}"
-    rounds = 0
-    while again != printed and "affine_" in printed and rounds < AFFINE_ROUNDS:
-        # MLIR's affine printer does not always print a parse fixpoint (`+ e * -3` reads
-        # back as `- e * 3`, `+ -(e)` as `- e`, one nesting level per round; C++ mlir-opt
-        # alike): each round must parse, and the text must settle.
-        printed, again = again, print_module(parse_module(again), generic=generic)
-        rounds += 1
-    if again != printed:
-        return "print -> parse -> print changed the text"
-    return None
-
-
-def run_in_process(data: bytes, args: tuple[str, ...], workdir: str) -> tuple[int, str, str]:
-    """`tt-dw-opt <file> args...` in this process; (exit code, stdout, stderr)."""
-    from tt_dw_mlir.tools import opt
-
-    path = os.path.join(workdir, "input.mlir")
-    with open(path, "wb") as handle:
-        handle.write(data)
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            rc = opt.main([path, *args])
-        except SystemExit as leave:  # argparse
-            rc = leave.code if isinstance(leave.code, int) else 1
-        except BaseException:  # noqa: BLE001 - anything escaping main is the bug
-            import traceback
-
-            err.write("Traceback (escaped main)\n" + traceback.format_exc())
-            rc = 1
-    return rc, out.getvalue(), err.getvalue()
-
-
-def _reset_peak_rss() -> None:
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")  # resets VmHWM to the current resident set (Linux >= 4.0)
-    except OSError:
-        pass
-
-
-def _peak_rss_bytes() -> int:
-    try:
-        with open("/proc/self/status") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
-def _runner() -> None:
-    """Child side: cases as JSON lines on stdin; one 'start' and one 'done' line per case.
-
-    Memory: each case's peak resident set (VmHWM, reset before the case through
-    /proc/self/clear_refs) must stay under TT_DW_FUZZ_MEMORY_BYTES (default 2 GiB, the
-    limit of issue 11); the child's address space is capped at twice that, so a runaway
-    case fails inside the child instead of exhausting the machine. (Address space itself
-    is not the measure: thread stacks and malloc arenas reserve far more than they use.)
-    """
-    import resource
-
-    cap = int(os.environ.get("TT_DW_FUZZ_MEMORY_BYTES", MEMORY_CAP_BYTES))
-    resource.setrlimit(resource.RLIMIT_AS, (2 * cap, 2 * cap))
-    channel = os.fdopen(os.dup(1), "w", buffering=1)
-    os.dup2(2, 1)  # anything the C++ side prints goes to stderr, not into the protocol
-    workdir = tempfile.mkdtemp(prefix="tt-dw-fuzz-")
-    for line in sys.stdin:
-        item = json.loads(line)
-        channel.write(json.dumps({"start": item["name"]}) + "\n")
-        data, args = base64.b64decode(item["data"]), tuple(item["args"])
-        started = time.monotonic()
-        _reset_peak_rss()
-        rc, out, err = run_in_process(data, args, workdir)
-        peak = _peak_rss_bytes()
-        try:
-            problem = check_result(rc, out, err, item["valid"], args)
-            if not problem and peak > cap:
-                problem = f"peak resident memory {peak >> 20} MiB > {cap >> 20} MiB"
-            if not problem and item.get("repeat") and rc == 0:
-                again = run_in_process(data, args, workdir)
-                if again[:2] != (rc, out):
-                    problem = "a second run printed different IR"
-        except Exception as error:  # noqa: BLE001 - a crash in the round trip is a finding too
-            problem = f"round trip raised {type(error).__name__}: {error}"
-        channel.write(json.dumps({"done": item["name"], "rc": rc, "problem": problem,
-                                  "seconds": round(time.monotonic() - started, 3), "peak": peak,
-                                  "detail": (err[-600:] if problem else "")}) + "\n")
-
-
-def _run_batch(cases: list[Case], timeout: float) -> list[Outcome]:
-    """Run `cases` in child processes; one that aborts or stalls is charged to its case."""
-    outcomes: list[Outcome] = []
-    pending = list(cases)
-    while pending:
-        child = subprocess.Popen(
-            [sys.executable, __file__, "--runner"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, cwd=str(REPO))
-        err_chunks: list[str] = []
-        err_reader = threading.Thread(target=lambda err=child.stderr: err_chunks.append(err.read()),
-                                      daemon=True)
-        err_reader.start()
-        by_name = {c.name: c for c in pending}
-
-        def feed(batch=list(pending), stdin=child.stdin):  # bound now: `child` is rebound on restart
-            try:
-                for case in batch:
-                    stdin.write(json.dumps(case.to_json()) + "\n")
-                stdin.close()
-            except (BrokenPipeError, OSError, ValueError):
-                pass
-
-        threading.Thread(target=feed, daemon=True).start()
-        lines: list[str] = []
-        reader = threading.Thread(target=lambda out=child.stdout: lines.extend(iter(out.readline, "")),
-                                  daemon=True)
-        reader.start()
-        current, deadline, seen, killed = None, None, 0, False
-        while True:
-            reader.join(0.05)
-            while seen < len(lines):
-                message = json.loads(lines[seen])
-                seen += 1
-                if "start" in message:
-                    current, deadline = message["start"], time.monotonic() + timeout
-                else:
-                    case = by_name[message["done"]]
-                    outcomes.append(Outcome(case, message["rc"], message["problem"], message["detail"],
-                                            message["seconds"], message["peak"]))
-                    pending.remove(case)
-                    current = None
-            if not reader.is_alive() and seen == len(lines):
-                break
-            if current is not None and time.monotonic() > deadline:
-                child.kill()
-                reader.join()
-                outcomes.append(Outcome(by_name[current], None, f"hang: no result after {timeout:.0f} s"))
-                pending.remove(by_name[current])
-                current, killed = None, True
-                break
-        child.wait()
-        err_reader.join(5)
-        if current is not None:  # the child died inside this case
-            tail = "".join(err_chunks)[-800:]
-            outcomes.append(Outcome(by_name[current], child.returncode,
-                                    f"process died (exit {child.returncode})", tail))
-            pending.remove(by_name[current])
-        elif pending and not killed and child.returncode not in (0, None):
-            raise RuntimeError(f"fuzz runner failed outside a case (exit {child.returncode}, {len(pending)} left, seen {seen}): {''.join(err_chunks)[-2000:]}")
-    return outcomes
-
-
-def run_cases(cases: list[Case], workers: int = 2, timeout: float = CASE_TIMEOUT_S) -> list[Outcome]:
-    batches = [cases[i::workers] for i in range(workers) if cases[i::workers]]
-    with ThreadPoolExecutor(len(batches) or 1) as pool:
-        return [o for found in pool.map(lambda b: _run_batch(b, timeout), batches) for o in found]
+def run_cases(cases: list[Case], workers: int = 2) -> list[Outcome]:
+    return fuzzing.run_cases(cases, workers)
 
 
 def generated_cases(count: int, seed: int = 0) -> list[Case]:
@@ -900,20 +692,22 @@ def test_limits_are_consistent_on_printed_output() -> None:
 
 def test_runner_reports_abort_and_hang() -> None:
     """The harness itself: an aborting or stalling case is caught and named, the rest still run."""
-    code = "import os; os.abort()"
-    abort = Case("abort", b"", ("--tt-depthwise-to-pool",))
+    abort = Case("selftest:abort", b"", ("--tt-depthwise-to-pool",))
     ok = Case("ok", b"module {\n}\n", ("--tt-depthwise-to-pool",), valid=True)
-    env_case = [ok, abort, Case("ok2", b"module {\n}\n", valid=True)]
-    os.environ["TT_DW_FUZZ_SELFTEST"] = code
+    os.environ["TT_DW_FUZZ_SELFTEST"] = "import os; os.abort()"
     try:
-        found = {o.case.name: o for o in _run_batch(env_case, timeout=CASE_TIMEOUT_S)}
-        assert found["abort"].problem and "died" in found["abort"].problem
+        found = {o.case.name: o for o in run_cases([ok, abort, Case("ok2", b"module {\n}\n", valid=True)], 1)}
+        assert found["selftest:abort"].problem == "killed by signal 6 (SIGABRT)"
         assert found["ok"].problem is None and found["ok2"].problem is None
         os.environ["TT_DW_FUZZ_SELFTEST"] = "import time; time.sleep(600)"
-        # long enough for the healthy case on a loaded machine (2 s was not, at load 20)
-        found = {o.case.name: o for o in _run_batch([abort, ok], timeout=15)}
-        assert found["abort"].problem.startswith("hang")
+        # long enough for the healthy case on a loaded machine (2 s was not, at load 20);
+        # a case with the round-trip oracle gets twice the time
+        found = {o.case.name: o for o in fuzzing.run_cases([abort, ok], 1, timeout=6)}
+        assert found["selftest:abort"].problem.startswith("hang")
         assert found["ok"].problem is None
+        os.environ["TT_DW_FUZZ_SELFTEST"] = "x = bytearray(3 << 30); x[::4096] = b'1' * len(x[::4096])"
+        found = {o.case.name: o for o in run_cases([abort], 1)}
+        assert "resident memory" in found["selftest:abort"].problem
     finally:
         del os.environ["TT_DW_FUZZ_SELFTEST"]
 
@@ -952,13 +746,29 @@ def test_real_subprocess_runs(tmp_path) -> None:
             assert "error:" in err, f"{name}: no diagnostic"
 
 
-if __name__ == "__main__" and sys.argv[1:] == ["--runner"]:
-    sys.path.insert(0, str(REPO))
-    if os.environ.get("TT_DW_FUZZ_SELFTEST"):  # the harness test's misbehaving case
-        _original = run_in_process
 
-        def run_in_process(data, args, workdir):  # noqa: F811
-            if not data:
-                exec(os.environ["TT_DW_FUZZ_SELFTEST"])
-            return _original(data, args, workdir)
-    _runner()
+def test_mlir_work_survives_fork() -> None:
+    """A forked child (the fork server's, multiprocessing's) has no large-stack worker thread:
+    it must start its own, not queue work for the parent's thread that is not there."""
+    from tt_dw_mlir.api import parse_module
+    from tt_dw_mlir.ir import print_module
+
+    text = own_seeds()["array_bias_relu"]
+    print_module(parse_module(text))  # the worker thread now runs in this process
+    pid = os.fork()
+    if pid == 0:
+        ok = False
+        try:
+            ok = print_module(parse_module(text)) == print_module(parse_module(text))
+        finally:
+            os._exit(0 if ok else 1)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    raise AssertionError("the forked child hung on MLIR work")

@@ -652,6 +652,7 @@ def _conv_model(weight_shape=(4, 1, 3, 3), in_shape=(1, 4, 6, 6), weight_dtype=n
     (_conv_model(weight_shape=(4, 1, 0, 3)), "kernel must be at least 1x1, got [0, 3]"),
     (_conv_model(in_shape=(1, 4, 2, 2)), "larger than its padded input height 2 + 0 + 0"),
     (_conv_model(auto_pad="BOGUS"), "auto_pad 'BOGUS' is not one of"),
+    (_conv_model(auto_pad="SAME_UPPER", pads=[1, 1, 1, 1]), "has both auto_pad 'SAME_UPPER' and pads"),
     (_conv_model(kernel_shape=[5, 5]), "kernel_shape [5, 5] disagrees with the weight 'w'"),
     (_conv_model(weight_dtype=np.int8), "Conv weight 'w' is int8, the input is float"),
 ])
@@ -662,6 +663,45 @@ def test_invalid_onnx_conv_is_refused_naming_the_node(model, message):
         onnx_to_ttir(model)
     assert message in str(info.value)
     assert "the_conv" in str(info.value) or message == "empty input name"
+
+
+def _edited(change):
+    model = _conv_model()
+    change(model)
+    return model
+
+
+def _relu_after(input_name):
+    def change(model):
+        model.graph.node.append(helper.make_node("Relu", [input_name], ["z"], name="the_relu"))
+        model.graph.output[0].name = "z"
+    return change
+
+
+# Found by the model fuzzer (test_cli_fuzz.py): each was an internal error or accepted.
+@pytest.mark.parametrize("model, node, message", [
+    (_conv_model(pads=[2 ** 40, 0, 0, 0]), "the_conv", "'pads' [1099511627776, 0, 0, 0] do not fit in 32 bits"),
+    (_edited(lambda m: m.graph.node[0].attribute.__getitem__(0).CopyFrom(helper.make_attribute("group", [1.5]))),
+     "the_conv", "Conv attribute 'group' is FLOATS, not INT"),
+    (_edited(_relu_after("")), "the_relu", "Relu has an empty input name (input 0, 'X', is required)"),
+    (_edited(lambda m: m.graph.node.append(helper.make_node("Relu", ["y"], ["z"], name="the_conv"))),
+     "the_conv", "another node has the same name"),
+    (_edited(lambda m: setattr(m.graph.node[0], "op_type", "FancyConv")), "the_conv",
+     "'FancyConv' is not an op of ai.onnx opset 17"),
+    (_edited(lambda m: setattr(m.graph.node[0], "op_type", "")), "the_conv", "node has no op type"),
+    (_conv_model(kernel_shape=3), "the_conv", "Conv attribute 'kernel_shape' is INT, not INTS"),
+    (_conv_model(stride=[1, 1]), "the_conv", "Conv has no attribute 'stride'"),
+    (_edited(lambda m: setattr(m.opset_import[0], "version", 0)), "g", "imports opset 0 of ONNX"),
+    (_edited(lambda m: setattr(m.graph.input[0].type.tensor_type, "elem_type", TensorProto.INT32)), "x",
+     "input is of type INT32"),
+])
+def test_invalid_onnx_model_is_refused_naming_where(model, node, message):
+    from tt_dw_mlir.frontends import ModelError
+
+    with pytest.raises(ModelError) as info:
+        onnx_to_ttir(model)
+    assert message in str(info.value)
+    assert str(info.value).startswith(f"node '{node}': ")
 
 
 def test_empty_onnx_file_is_refused(tmp_path):

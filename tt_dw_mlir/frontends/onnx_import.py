@@ -127,6 +127,8 @@ def _ints(values, node: str, what: str, length: int | None = None) -> list[int]:
         raise ModelError(node, f"'{what}' must be integers, got {values!r}") from None
     if length is not None and len(out) != length:
         raise ModelError(node, f"'{what}' must have {length} values, got {out}")
+    if any(not -2 ** 31 <= v < 2 ** 31 for v in out):  # TTIR's window attributes are i32
+        raise ModelError(node, f"'{what}' {out} do not fit in 32 bits")
     return out
 
 
@@ -143,6 +145,8 @@ def _window(node: str, op: str, a: dict, in_hw: tuple[int, int], kernel: tuple[i
     auto_pad = a.get("auto_pad", "NOTSET") or "NOTSET"
     if auto_pad not in _AUTO_PAD:
         raise ModelError(node, f"{op} auto_pad '{auto_pad}' is not one of {', '.join(_AUTO_PAD)}")
+    if auto_pad != "NOTSET" and "pads" in a:  # ONNX: "can not be used simultaneously"
+        raise ModelError(node, f"{op} has both auto_pad '{auto_pad}' and pads")
     if auto_pad == "NOTSET":
         pads = _ints(a.get("pads", (0, 0, 0, 0)), node, "pads", 4)
         if any(p < 0 for p in pads):
@@ -166,9 +170,55 @@ def _window(node: str, op: str, a: dict, in_hw: tuple[int, int], kernel: tuple[i
     return tuple(strides), tuple(dilations), tuple(pads)
 
 
+def _check_ops(model: onnx.ModelProto) -> None:
+    """Every node is an op of the opset the model imports (ONNX's own schemas), with as
+    many inputs as the op takes: what onnxruntime would refuse later without our names."""
+    versions = {o.domain or "ai.onnx": o.version for o in model.opset_import}
+    newest = onnx.defs.onnx_opset_version()
+    if not 1 <= versions.get("ai.onnx", newest) <= newest:
+        raise ModelError(model.graph.name or "graph", f"imports opset {versions['ai.onnx']} of ONNX; "
+                                                      f"opsets 1 to {newest} exist")
+    for i, node in enumerate(model.graph.node):
+        name = _node_name(node, i)
+        domain = node.domain or "ai.onnx"
+        if not node.op_type:
+            raise ModelError(name, "node has no op type")
+        if domain not in ("ai.onnx", "ai.onnx.ml"):
+            continue  # another runtime's ops (com.microsoft, ...): onnxruntime decides on the host
+        if domain not in versions:
+            raise ModelError(name, f"{node.op_type} is of domain '{domain}', which the model does "
+                                   f"not import")
+        try:
+            schema = onnx.defs.get_schema(node.op_type, versions[domain], "" if domain == "ai.onnx" else domain)
+        except onnx.defs.SchemaError:
+            raise ModelError(name, f"'{node.op_type}' is not an op of {domain} opset "
+                                   f"{versions[domain]}") from None
+        if not schema.min_input <= len(node.input) <= schema.max_input:
+            raise ModelError(name, f"{node.op_type} takes {schema.min_input} to {schema.max_input} "
+                                   f"inputs, got {len(node.input)}")
+        for attribute in node.attribute:  # the types ONNX's schema gives (the checker's rule)
+            formal_attr = schema.attributes.get(attribute.name)
+            if formal_attr is None:
+                raise ModelError(name, f"{node.op_type} has no attribute '{attribute.name}'")
+            if attribute.type != formal_attr.type:
+                raise ModelError(name, f"{node.op_type} attribute '{attribute.name}' is "
+                                       f"{onnx.AttributeProto.AttributeType.Name(attribute.type)}, "
+                                       f"not {onnx.AttributeProto.AttributeType.Name(formal_attr.type)}")
+        optional = onnx.defs.OpSchema.FormalParameterOption.Optional
+        for i, tensor in enumerate(node.input):
+            formal = schema.inputs[min(i, len(schema.inputs) - 1)]
+            if not tensor and formal.option != optional:  # "" only stands for an omitted optional input
+                raise ModelError(name, f"{node.op_type} has an empty input name (input {i}, "
+                                       f"'{formal.name}', is required)")
+
+
 def _check_input_names(graph: onnx.GraphProto) -> None:
+    seen: set[str] = set()
     for i, node in enumerate(graph.node):
         name = _node_name(node, i)
+        if name in seen:  # ONNX IR: a name is unique within its namespace of a graph
+            raise ModelError(name, "another node has the same name; node names must be unique")
+        seen.add(name)
         if node.op_type in ("Conv", "ConvTranspose", "MaxPool", "AveragePool", "BatchNormalization",
                             "Gemm", "MatMul") and (not node.input or not node.input[0]):
             raise ModelError(name, f"{node.op_type} has an empty input name")
@@ -209,6 +259,11 @@ def _fix_input_shapes(model: onnx.ModelProto, input_shapes) -> tuple[onnx.ModelP
     for inp in inputs:
         if not inp.name:
             raise ModelError("graph", "a graph input has an empty name")
+        elem = inp.type.tensor_type.elem_type
+        if elem != onnx.TensorProto.FLOAT:
+            kind = onnx.TensorProto.DataType.Name(elem) if elem in onnx.TensorProto.DataType.values() else elem
+            raise ModelError(inp.name, f"input is of type {kind}; the network's inputs must be float "
+                                       f"(FLOAT)")
         dims = inp.type.tensor_type.shape.dim
         if input_shapes and inp.name in input_shapes:
             shape = tuple(int(d) for d in input_shapes[inp.name])
@@ -238,6 +293,7 @@ def onnx_to_ttir(path_or_model: str | os.PathLike | onnx.ModelProto, *, dtype: s
     """
     model = _load(path_or_model)
     _check_input_names(model.graph)
+    _check_ops(model)
     model, inputs = _fix_input_shapes(model, input_shapes)
     try:
         inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False)
@@ -381,14 +437,20 @@ class _OnnxLowering:
             import onnxruntime
             import torch
 
-            if not session:
-                options = onnxruntime.SessionOptions()
-                options.log_severity_level = 3
-                session.append(onnxruntime.InferenceSession(step_model.SerializeToString(), options,
-                                                            providers=["CPUExecutionProvider"]))
             feeds = {n: (v.detach().numpy() if isinstance(v, torch.Tensor) else np.asarray(v))
                      for n, v in zip(inputs, values)}
-            return [torch.from_numpy(np.asarray(r)) for r in session[0].run(outputs, feeds)]
+            try:
+                if not session:
+                    options = onnxruntime.SessionOptions()
+                    options.log_severity_level = 4  # its errors come back to us, named below
+                    session.append(onnxruntime.InferenceSession(step_model.SerializeToString(), options,
+                                                                providers=["CPUExecutionProvider"]))
+                results = session[0].run(outputs, feeds)
+            except Exception as problem:  # onnxruntime's own errors: this node is not valid for it
+                text = str(problem).strip().splitlines()
+                raise ModelError(name, f"{node.op_type} runs on the host, and onnxruntime cannot "
+                                       f"run it: {text[0] if text else type(problem).__name__}") from None
+            return [torch.from_numpy(np.asarray(r)) for r in results]
 
         self.steps.append(HostStep(node.op_type, name, reason, inputs, outputs, run))
         self.on_host.update(outputs)
@@ -478,7 +540,7 @@ class _OnnxLowering:
             w = self.constant(ins[1], name).astype(np.float32)
             bias = self.constant(ins[2], name) if len(ins) > 2 and ins[2] else None
             kernel = tuple(int(k) for k in w.shape[2:])
-            groups = int(a.get("group", 1))
+            groups = _ints([a.get("group", 1)], name, "group", 1)[0]
             if x.logical_shape[1] != w.shape[0]:
                 raise ModelError(name, f"ConvTranspose weight {list(w.shape)} does not fit "
                                        f"{x.logical_shape[1]} input channels")
@@ -661,7 +723,7 @@ class _OnnxLowering:
         if declared is not None and tuple(_ints(declared, name, "kernel_shape")) != kernel:
             raise ModelError(name, f"Conv kernel_shape {list(declared)} disagrees with the weight "
                                    f"'{ins[1]}' of shape {list(w.shape)}")
-        groups = int(a.get("group", 1))
+        groups = _ints([a.get("group", 1)], name, "group", 1)[0]
         channels = x.logical_shape[1]
         if groups < 1 or channels % groups or w.shape[1] * groups != channels or w.shape[0] % groups:
             raise ModelError(name, f"Conv weight {list(w.shape)} with group {groups} does not fit "

@@ -170,6 +170,9 @@ def resolve_onnx_shapes(graph_inputs: list, given: list, resolution: int | None,
     by_name.update(zip(free, unnamed))
     shapes = {}
     for inp in graph_inputs:
+        if inp.name not in by_name and not inp.type.tensor_type.HasField("shape"):
+            raise CliError(f"input '{inp.name}' of '{source}' declares no shape; give it with "
+                           f"--input-shape {inp.name}=...")
         declared = _declared_dims(inp)
         static = [isinstance(d, int) and d > 0 for d in declared]
         shown = "x".join(str(d) for d in declared) or "a scalar"
@@ -239,7 +242,7 @@ def _seeded_input(shape: Sequence[int], seed: int):
     import torch
 
     gen = torch.Generator().manual_seed(seed + 1)
-    return torch.randn(*shape, generator=gen).numpy()
+    return torch.randn(tuple(shape), generator=gen).numpy()
 
 
 def resolve_model(spec: str) -> tuple[str, str]:
@@ -332,26 +335,26 @@ def load_model(spec: str, resolution: int | None, seed: int, *, input_shapes: li
     inputs = [_seeded_input(shapes[i.name], seed) for i in graph_inputs] if need_inputs else []
 
     def reference() -> list:
-        return onnxruntime_outputs(proto, {i.name: x for i, x in zip(graph_inputs, inputs)})
+        return onnxruntime_outputs(proto, {i.name: x for i, x in zip(graph_inputs, inputs)}, source)
 
     return LoadedModel(Path(source).stem, kind, source, proto, None, shapes, inputs, reference,
                        "onnxruntime")
 
 
-def onnxruntime_outputs(proto, feeds: dict) -> list:
+def onnxruntime_outputs(proto, feeds: dict, source: str = "the model") -> list:
     """The ONNX model run by onnxruntime (CPU): the oracle nothing in this project wrote."""
     import numpy as np
     import onnxruntime
     import torch
 
     options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3  # its warnings are not ours to print
+    options.log_severity_level = 4  # its warnings and errors are not ours to print (we report)
     try:
         session = onnxruntime.InferenceSession(proto.SerializeToString(), options,
                                                providers=["CPUExecutionProvider"])
         outs = session.run(None, {k: np.asarray(v, dtype=np.float32) for k, v in feeds.items()})
     except Exception as problem:  # onnxruntime's own errors: the model is not valid for it
-        raise CliError(f"onnxruntime cannot run the model: {_first_line(problem)}") from None
+        raise CliError(f"onnxruntime (the reference) cannot run '{source}': {_first_line(problem)}") from None
     return [torch.from_numpy(np.asarray(o)) for o in outs]
 
 
@@ -613,7 +616,12 @@ def run_network(loaded: LoadedModel, compiled: Compiled, rows: list[LayerRow], a
     model = compiled.model
     progress.stage(f"running {loaded.name} ({args.backend})")
     t = time.monotonic()
-    ours = model.run(*loaded.inputs, trace=True)
+    from tt_dw_mlir.frontends import ModelError
+
+    try:
+        ours = model.run(*loaded.inputs, trace=True)
+    except ModelError as problem:  # a host op the runtime refused: named by its node
+        raise CliError(f"running '{loaded.source}' failed: {problem}") from None
     timings["network"] = time.monotonic() - t
     by_name = {row.name: row for row in rows}
     ran = 0
@@ -715,12 +723,16 @@ def format_table(rows: list[LayerRow], with_numerics: bool) -> str:
 # --------------------------------------------------------------------------- #
 def _weight_dtype(value: str) -> str:
     from tt_dw_mlir.blockfloat import canonical_dtype  # takes the ttnn names (bfloat8_b) too
-    from tt_dw_mlir.conv_config import DTYPES
 
     try:
-        return canonical_dtype(value.lower())
+        dtype = canonical_dtype(value.lower())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"choose from {', '.join(DTYPES)}") from None
+        dtype = None
+    # the weight formats of the bf16 network `tt-dw` builds (each has a PCC target below);
+    # f32 / f16 are a TTIR conv's own element types, not weight formats to choose here
+    if dtype not in LAYER_PCC_TARGET:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(LAYER_PCC_TARGET)}")
+    return dtype
 
 
 def _seed(value: str) -> int:
