@@ -301,6 +301,9 @@ def test_bf16_route_bit_identical(conv):
     program = plan_program(conv, "n150")
     assert isinstance(program, KernelProgram), program
     _, _, _, pw, pb = make_inputs(conv, program.layout, seed=conv.channels)
+    # oneDNN's kernel on weights packed once, where torch has oneDNN
+    packed = unlaid_for(program, pw, pb).bf16.packed
+    assert (packed is not None) == torch.backends.mkldnn.is_available()
     for seed in range(2):
         x = heavy_tailed((conv.batch, conv.in_h, conv.in_w, conv.channels), seed)
         assert route_taken(program, x, pw, pb)
@@ -391,6 +394,10 @@ def test_bf16_route_refused_when_the_probe_disagrees(kernel, monkeypatch):
         return acc.to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
 
     monkeypatch.setattr(torch.nn.functional, "conv2d", other_kernel)
+    # the bf16 route's kernel on weights packed ahead (oneDNN builds), the same sums
+    monkeypatch.setattr(reference_module, "_packed_conv",
+                        lambda x, packed, bias, stride, padding, dilation, groups: other_kernel(
+                            x, packed.to_dense(), bias, stride, padding, dilation, groups))
     program.reference_cache.clear()  # plan_program may hand out a program used before
     assert unlaid_for(program, pw, pb).bf16 is None
     assert_same_bits(execute(program, x, pw, pb, backend="reference"),

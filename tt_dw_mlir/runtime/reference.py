@@ -19,7 +19,8 @@ arithmetic, so both run the whole tensor at once.
     `_Bf16Conv.accepts` the input (nothing subnormal anywhere, which oneDNN's bf16
     kernel would flush) and, once per program, a probe on this machine showed the
     bf16 kernel adding in the fp32 kernel's order; a NaN in the output falls back
-    to the fp32 route.
+    to the fp32 route. Its bf16 weights are packed once into oneDNN's layout
+    (`_packed`), which F.conv2d would redo, with the call's setup, on every run.
   - everything else: the fp32 conv on the quantised input, the activation, the
     output quantised; the bf16 NaN scan runs once, on the output.
   Dilated convs and non-finite weights, where torch's conv adds in another order or
@@ -133,6 +134,7 @@ class _Bf16Conv:
     weight: torch.Tensor         # (C, 1, kh, kw) bf16
     bias: torch.Tensor | None    # (C,) bf16
     min_input_exponent: int      # nonzero |x| must be >= 2^this
+    packed: torch.Tensor | None  # `weight` in oneDNN's layout for this program (_packed)
 
     def accepts(self, xb: torch.Tensor) -> bool:
         """No nonzero |xb| (bf16) is below 2^min_input_exponent.
@@ -140,9 +142,16 @@ class _Bf16Conv:
         Read from the bit patterns in one pass: 2 * bits + 32766 (int16, wrapping)
         drops the sign and sends +-0 to the top (32766) and magnitude bits m >= 1 to
         2m - 32770, in order, so one amin gives the smallest nonzero magnitude."""
-        floor_bits = (self.min_input_exponent + 127) << 7
         mapped = torch.add(_TINY_MAP, xb.view(torch.int16), alpha=2)
-        return int(mapped.amin()) >= 2 * floor_bits - 32770
+        return int(mapped.amin()) >= self.min_mapped
+
+    @property
+    def min_mapped(self) -> int:
+        """2^min_input_exponent's bits (exponent field, zero mantissa), mapped as in `accepts`."""
+        return 2 * ((self.min_input_exponent + 127) << 7) - 32770
+
+    def conv(self, program: KernelProgram, xb: torch.Tensor) -> torch.Tensor:
+        return _bf16_conv(program, xb, self.weight, self.bias, self.packed)
 
 
 def _min_exponent(v: torch.Tensor) -> int | None:
@@ -175,7 +184,7 @@ def _bf16_route(program: KernelProgram, weight: torch.Tensor, bias: torch.Tensor
             and (bias is None or torch.equal(bias_bf16.float(), bias))):
         return None
     min_exponent = -126 if w_min is None else max(-126, -112 - w_min)
-    return _Bf16Conv(weight_bf16, bias_bf16, min_exponent)
+    return _Bf16Conv(weight_bf16, bias_bf16, min_exponent, _packed(program, weight_bf16))
 
 
 @dataclass(frozen=True)
@@ -253,8 +262,10 @@ def _bf16_conv_sums_as_fp32(program: KernelProgram) -> bool:
         bias = (values[torch.randint(len(values), (conv.channels,), generator=gen)]
                 if conv.has_bias else None)
         want = _fp32_conv(program, x, weight, bias, "none").to(torch.bfloat16)
-        got = _bf16_conv(program, x.to(torch.bfloat16), weight.to(torch.bfloat16),
-                         None if bias is None else bias.to(torch.bfloat16))
+        weight_bf16 = weight.to(torch.bfloat16)
+        got = _bf16_conv(program, x.to(torch.bfloat16), weight_bf16,
+                         None if bias is None else bias.to(torch.bfloat16),
+                         _packed(program, weight_bf16))
         got = got.permute(0, 2, 3, 1).reshape(want.shape)
         verdict = bool(torch.equal(got.view(torch.int16), want.view(torch.int16)))
         program.reference_cache["bf16 conv sums as fp32"] = verdict
@@ -281,11 +292,62 @@ def _conv(program: KernelProgram, x: torch.Tensor, weight: torch.Tensor,
                                       conv.dilation, groups=conv.channels)
 
 
+# oneDNN's convolution with its weights reordered once ahead (what torch.compile's CPU
+# backend calls for a frozen conv): F.conv2d reorders the weights and sets up the call
+# anew each time, ~25% of a 14x14x384 layer. Absent from builds without oneDNN.
+_POINTWISE_CONV = (torch.backends.mkldnn.is_available()
+                   and hasattr(torch.ops.mkldnn, "_convolution_pointwise")
+                   and hasattr(torch.ops.mkldnn, "_reorder_convolution_weight"))
+
+
+def _conv_args(program: KernelProgram) -> tuple[list[int], list[int], list[int], list[int]]:
+    """(padding, stride, dilation, NCHW input shape) of the conv `_conv` runs (kept on
+    the program: building the lists is ~1 us of a ~60 us layer)."""
+    args = program.reference_cache.get("conv args")
+    if args is None:
+        args = program.reference_cache["conv args"] = _new_conv_args(program)
+    return args
+
+
+def _new_conv_args(program: KernelProgram) -> tuple[list[int], list[int], list[int], list[int]]:
+    conv = program.conv
+    pt, pb, pl, pr = conv.padding
+    h, w = conv.in_h, conv.in_w
+    if pt == pb and pl == pr:
+        padding = [pt, pl]
+    else:  # `_padded` pads the input itself
+        padding, h, w = [0, 0], h + pt + pb, w + pl + pr
+    return padding, list(conv.stride), list(conv.dilation), [conv.batch, conv.channels, h, w]
+
+
+def _packed(program: KernelProgram, weight: torch.Tensor) -> torch.Tensor | None:
+    """`weight` reordered for oneDNN's conv of this program's shape, or None without it."""
+    if not _POINTWISE_CONV:
+        return None
+    padding, stride, dilation, shape = _conv_args(program)
+    return torch.ops.mkldnn._reorder_convolution_weight(weight, padding, stride, dilation,
+                                                        program.conv.channels, shape)
+
+
 def _bf16_conv(program: KernelProgram, xb: torch.Tensor, weight: torch.Tensor,
-               bias: torch.Tensor | None) -> torch.Tensor:
+               bias: torch.Tensor | None, packed: torch.Tensor | None) -> torch.Tensor:
     """The conv on bf16 NHWC `xb`, its fp32 sums rounded to bf16 by the conv itself
-    (NCHW, channels-last)."""
-    return _conv(program, xb, weight, bias)
+    (NCHW, channels-last); with `packed` (`_packed(program, weight)`), the same oneDNN
+    kernel without the per-call weight reorder (the per-program probe checks its sums)."""
+    if packed is None:
+        return _conv(program, xb, weight, bias)
+    x, _ = _padded(program, xb)
+    padding, stride, dilation, _ = _conv_args(program)
+    return _packed_conv(x.permute(0, 3, 1, 2), packed, bias, stride, padding, dilation,
+                        program.conv.channels)
+
+
+def _packed_conv(x: torch.Tensor, packed: torch.Tensor, bias: torch.Tensor | None,
+                 stride: list[int], padding: list[int], dilation: list[int],
+                 groups: int) -> torch.Tensor:
+    """F.conv2d(x, weight, bias, stride, padding, dilation, groups) on `_packed` weights."""
+    return torch.ops.mkldnn._convolution_pointwise(x, packed, bias, padding, stride, dilation,
+                                                   groups, "none", [], "")
 
 
 def _activate_in_place(y: torch.Tensor, activation: str) -> torch.Tensor:
@@ -339,7 +401,7 @@ def run_reference(program: KernelProgram, x_nhwc: Any, prepared_weights: Any,
     if route is not None and native_bf16():  # (tt-lang-sim may have rebound bf16 since)
         xb = x.to(torch.bfloat16, memory_format=torch.contiguous_format)
         if route.accepts(xb):
-            y = _bf16_conv(program, xb, route.weight, route.bias).to(torch.float32)
+            y = route.conv(program, xb).to(torch.float32)
             # the activation commutes with the rounding; a NaN output takes the fp32
             # route (oneDNN writes its own NaN pattern, quantized() keeps the sign)
             out = _activate_in_place(y.permute(0, 2, 3, 1), program.conv.activation)
