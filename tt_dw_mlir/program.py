@@ -5,7 +5,8 @@ A plan in the shape of tt-metal's pool2d program factory
 three kernels (reader / compute / writer), their compile-time arguments, the
 circular buffers with page sizes and counts, the cores per channel shard and
 the weight-multicast sender / receivers of every shard. `plan_program` picks
-the first sharding candidate whose CBs fit L1; `to_attributes` /
+the first sharding candidate whose circular buffers and L1 shards fit L1;
+`to_attributes` /
 `from_attributes` is the nested record the MLIR op stores.
 
 Circular buffers are the dataflow buffers of the kernels in kernels/, declared
@@ -37,11 +38,15 @@ a bias the threads still capture `bias_stage` / `bias` (their `has_bias`
 branch names them) and tt-lang allocates every captured buffer, so they stay,
 one tile each, never touched. More than 256 channels per core (a wide
 reduction) run as several channel blocks of at most 8 tiles (tt-metal's
-MAX_TILES_PER_REDUCTION), never as one oversized pass. The window planes and
-the output are tensors, not circular buffers (the ttnn backend's placement is
-runtime/device.py's); `l1_bytes_per_core` counts the circular buffers, as
-tt-lang's own budget check does (`build_cb_descriptors`, "static CB backing
-store only").
+MAX_TILES_PER_REDUCTION), never as one oversized pass.
+
+The window planes and the output are tensors, not circular buffers. The
+output lives in L1, sharded as the plan splits pixels and channels; the window
+planes too when they fit beside it, else in DRAM (`l1_sharded_operands`, which
+runtime/device.py follows); the rest in DRAM. `l1_bytes_per_core` counts the
+circular buffers and the L1 shards: tt-lang checks the circular buffers
+against the L1 its device has left after the tensors (`build_cb_descriptors`,
+`get_min_remaining_l1_for_device`).
 """
 
 from __future__ import annotations
@@ -179,6 +184,8 @@ class KernelProgram:
     def channel_blocks(self) -> int:
         return self.layout.channel_tiles // self.block_channel_tiles
 
+    # pool2d-style figures of `pixels_per_pass` (benchmarks print them); the kernels in
+    # kernels/ take a tile of 32 pixels at a time and use neither
     @property
     def passes_per_core(self) -> int:
         return -(-self.sharding.pixels_per_core // self.pixels_per_pass)

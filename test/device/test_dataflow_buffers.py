@@ -27,43 +27,65 @@ CASES = [
 ]
 
 
-def allocated(program: KernelProgram, monkeypatch) -> tuple[list, int]:
-    """(operand, shape, block_count) of every DFB the operation makes on the simulator, in
-    creation order, and the number of pipe nets."""
+class Recorded:
+    """What the operation made on the simulator: its operand tensors by name, every DFB
+    as (operand, shape, block_count) in creation order, the DFB and pipe-net objects,
+    and each thread's captured values (tt-lang reads them from the thread's closure)."""
+
+    def __init__(self) -> None:
+        self.operands: dict[int, str] = {}
+        self.made: list[tuple[str, tuple[int, ...], int]] = []
+        self.buffers: list = []
+        self.nets: list = []
+        self.captures: dict[str, dict] = {}
+
+
+def allocated(program: KernelProgram, monkeypatch) -> Recorded:
     ttl = sim.sim_ttl()
     from ttl.sim import ttnn
 
-    operands: dict[int, str] = {}
-    made: list[tuple[str, tuple[int, ...], int]] = []
-    nets: list = []
+    seen = Recorded()
     from_torch, make_dfb, pipe_net = ttnn.from_torch, ttl.make_dataflow_buffer_like, ttl.PipeNet
 
     def record_tensor(*args, **kwargs):  # run_sim converts the operands in parameter order
         tensor = from_torch(*args, **kwargs)
-        operands[id(tensor)] = OPERANDS[len(operands)]
+        seen.operands[id(tensor)] = OPERANDS[len(seen.operands)]
         return tensor
 
     def record_dfb(tensor, shape, block_count=2):
-        made.append((operands[id(tensor)], tuple(shape), block_count))
-        return make_dfb(tensor, shape=shape, block_count=block_count)
+        seen.made.append((seen.operands[id(tensor)], tuple(shape), block_count))
+        seen.buffers.append(make_dfb(tensor, shape=shape, block_count=block_count))
+        return seen.buffers[-1]
 
     def record_net(pipes):
-        nets.append(pipes)
-        return pipe_net(pipes)
+        seen.nets.append(pipe_net(pipes))
+        return seen.nets[-1]
+
+    def record_thread(decorator):
+        def factory(*args, **kwargs):
+            def decorate(fn):
+                seen.captures[fn.__name__] = dict(zip(
+                    fn.__code__.co_freevars, (c.cell_contents for c in fn.__closure__ or ())))
+                return decorator(*args, **kwargs)(fn)
+            return decorate
+        return factory
 
     monkeypatch.setattr(ttnn, "from_torch", record_tensor)
     monkeypatch.setattr(ttl, "make_dataflow_buffer_like", record_dfb)
     monkeypatch.setattr(ttl, "PipeNet", record_net)
+    monkeypatch.setattr(ttl, "compute", record_thread(ttl.compute))
+    monkeypatch.setattr(ttl, "datamovement", record_thread(ttl.datamovement))
     x, _, _, pw, pb = make_inputs(program.conv, program.layout, 0)
     sim.run_sim(program, x, pw, pb, cache=ProgramCache())
-    return made, len(nets)
+    return seen
 
 
 @pytest.mark.parametrize("name,conv,scheme", CASES, ids=[f"{n}-{conv_id(c)}" for n, c, _ in CASES])
 def test_circular_buffers_are_what_the_kernels_allocate(name, conv, scheme, monkeypatch):
     program = plan_program(conv, SIM_DEVICE, scheme)
     assert isinstance(program, KernelProgram), program
-    made, nets = allocated(program, monkeypatch)
+    seen = allocated(program, monkeypatch)
+    made = seen.made
     dtypes = operand_dtypes(conv)
     # tt-lang 1.1.1: buffer index = creation order, one page per tile of the operand's format
     want = [(like, (rows * cols * count, TILE_BYTES[dtypes[like]], dtypes[like]))
@@ -74,7 +96,27 @@ def test_circular_buffers_are_what_the_kernels_allocate(name, conv, scheme, monk
     assert got == want
     assert [(b.like, b.shape, b.block_count) for b in program.dataflow_buffers] == made
     # the pipe nets the generic form gives two semaphores each
-    assert nets == len(PIPE_NETS)
+    assert len(seen.nets) == len(PIPE_NETS)
+
+
+@pytest.mark.parametrize("name,conv,scheme", CASES[:2], ids=[n for n, _, _ in CASES[:2]])
+def test_threads_capture_what_the_compiler_accepts(name, conv, scheme, monkeypatch):
+    """tt-lang 1.1.1 `_collect_captures`: a thread captures ints, floats, ttnn tensors,
+    dataflow buffers, pipes and pipe nets only; `_collect_cb_configs` allocates the
+    buffers the threads capture and fails on an index none captures; the pipe nets it
+    gives semaphores are the captured ones."""
+    program = plan_program(conv, SIM_DEVICE, scheme)
+    seen = allocated(program, monkeypatch)
+    assert set(seen.captures) == {"depthwise_pool_reader", "depthwise_pool_compute",
+                                  "depthwise_pool_writer"}
+    dsl_objects = {id(v) for v in seen.buffers + seen.nets} | set(seen.operands)
+    for thread, captured in seen.captures.items():
+        for name_, value in captured.items():
+            assert isinstance(value, (int, float)) or id(value) in dsl_objects, \
+                f"{thread} captures {name_}: {type(value).__name__}"
+    captured_ids = {id(v) for c in seen.captures.values() for v in c.values()}
+    assert [id(b) in captured_ids for b in seen.buffers] == [True] * len(program.circular_buffers)
+    assert all(id(n) in captured_ids for n in seen.nets)
 
 
 def test_the_check_sees_a_buffer_the_table_does_not_have(monkeypatch):
@@ -87,5 +129,5 @@ def test_the_check_sees_a_buffer_the_table_does_not_have(monkeypatch):
         return real(extra)
 
     monkeypatch.setattr(sim.kernel_module(), "build_operation", with_an_extra_buffer)
-    made, _ = allocated(program, monkeypatch)
-    assert len(made) == len(program.circular_buffers) + 1
+    seen = allocated(program, monkeypatch)
+    assert len(seen.made) == len(program.circular_buffers) + 1
