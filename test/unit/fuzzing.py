@@ -10,9 +10,10 @@ also torch, onnx and onnxruntime) and runs nothing. For each case it forks a chi
 fresh copy of a process that has imported but run nothing, which:
   - makes the case's files in an empty folder, points fd 0 at /dev/null and fds 1 and 2
     at files (output of C++ and of onnxruntime is caught too),
-  - calls the console entry point `main(argv)` the way the console script does: the
-    exit status is its return value or SystemExit's code, an escaping exception prints
-    its traceback and exits 1,
+  - calls the tool's `main(argv)` the way its console script does (`tt-dw`'s
+    `console_main` is `main()` then os._exit, which the child does too): the exit
+    status is its return value or SystemExit's code, an escaping exception prints its
+    traceback and exits 1 (test_*_fuzz.py also run the installed scripts for real),
   - runs the case's oracle (the printed IR parses back to itself; a second run prints the
     same IR) and exits.
 The server waits for it with os.wait4 (exit status or signal, and the child's peak

@@ -665,8 +665,10 @@ def fixed_cases() -> list[CliCase]:
                           (["run", "--resolution", "10000", "--out", "@out", "--json"], ["--resolution"]),
                           (["compile", "@empty.onnx", "--out", "@out"], ["empty.onnx"]),
                           (["run", "@tiny.onnx", "--resolution", "1", "--out", "@out"], ["'dw'", "'stem'"]),
-                          # found by the fuzzer: f32 was taken, then had no PCC target
-                          (["run", "@tiny.onnx", "--resolution", "8", "--dtype", "f32"], ["--weight-dtype"])):
+                          # found by the fuzzer: f32 was taken, then had no PCC target; the
+                          # size in MiB of a 400-digit resolution overflowed a float
+                          (["run", "@tiny.onnx", "--resolution", "8", "--dtype", "f32"], ["--weight-dtype"]),
+                          (["run", "@tiny.onnx", "--resolution", "1" * 400], ["'x'"])):
         out.append(CliCase(f"fixed:{' '.join(argv[:3])}", argv, tiny, anchors, only_anchors=True))
     return out
 

@@ -107,7 +107,7 @@ def _shape(s: Sequence[int]) -> str:
 
 
 def _mib(elements: int) -> str:
-    return f"{elements * 4 / 2 ** 20:,.0f} MiB"
+    return f"{(elements * 4 + 2 ** 19) >> 20:,} MiB"  # integers: a float overflows past 1e308
 
 
 def check_tensor_size(what: str, shape: Sequence[int]) -> None:
