@@ -767,29 +767,15 @@ class _Parser(argparse.ArgumentParser):
         raise done
 
 
-class _VersionAction(argparse.Action):
-    """--version, its text read only when asked for (reading the installed packages'
-    metadata costs ~0.15 s on every start otherwise)."""
-
-    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
-                 help="show program's version number and exit"):
-        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        from tt_dw_mlir.tools.opt import version_text
-
-        parser._print_message(version_text("tt-dw") + "\n", sys.stdout)
-        parser.exit()
-
-
 def build_parser() -> argparse.ArgumentParser:
     from tt_dw_mlir.sharding import DEVICES
+    from tt_dw_mlir.tools.opt import VersionAction
 
     parser = _Parser(prog="tt-dw", formatter_class=argparse.RawDescriptionHelpFormatter,
                      description="Compile a model's depthwise convs to pool2d kernel programs, "
                                  "run them against torch, and report per layer.",
                      epilog=__doc__.split("\n\n", 2)[1])
-    parser.add_argument("--version", action=_VersionAction)
+    parser.add_argument("--version", action=VersionAction)
     commands = parser.add_subparsers(dest="command", metavar="{run,compile,cost}",
                                      parser_class=_Parser)
     for name, text in (("run", "compile, then run the network (depthwise layers on our runtime, "
