@@ -287,6 +287,23 @@ def _largest_divisor(n: int, cap: int) -> int:
     return max(d for d in range(1, min(n, cap) + 1) if n % d == 0)
 
 
+def _weight_load_cycles(weight_bytes: float, shard: _sharding.Sharding, rates) -> float:
+    """Cycles to bring `weight_bytes` to every shard: DRAM for all shards at once, or one
+    core's NOC transfer, whichever is slower."""
+    return max(weight_bytes * shard.num_shards / rates.dram_bytes_per_s * rates.clock_hz,
+               weight_bytes / rates.noc_bytes_per_cycle)
+
+
+def _pool_path_cost(conv: DepthwiseConv, rates, compute: float, reader: float, weights: float,
+                    macs: int, tiles: int) -> PathCost:
+    """A pool-path kernel's cost: compute and reader overlap, the weight load precedes both."""
+    threads = {"compute": compute, "reader": reader, "weights": weights}
+    cycles = max(compute, reader) + weights
+    return PathCost(cycles, cycles / rates.clock_hz, max(threads, key=threads.get), threads,
+                    macs=macs, useful_macs=conv.output_pixels * conv.channels * conv.window,
+                    tiles=tiles)
+
+
 def _pool_cost(conv: DepthwiseConv, dev: _sharding.Device, shard: _sharding.Sharding,
                profile: KernelProfile, fidelity: str) -> tuple[PathCost, int, int]:
     if profile.pixel_rows:
@@ -325,14 +342,10 @@ def _pool_cost(conv: DepthwiseConv, dev: _sharding.Device, shard: _sharding.Shar
 
     weight_bytes = ct * TILE_BYTES[conv.weight_dtype] * math.ceil(conv.window / TILE)
     weight_bytes += ct * TILE_BYTES[conv.weight_dtype] if conv.has_bias else 0
-    weights = max(weight_bytes * shard.num_shards / rates.dram_bytes_per_s * rates.clock_hz,
-                  weight_bytes / rates.noc_bytes_per_cycle)
-    threads = {"compute": compute, "reader": reader, "weights": weights}
-    cycles = max(compute, reader) + weights
-    useful = conv.output_pixels * conv.channels * conv.window
-    cost = PathCost(cycles, cycles / rates.clock_hz, max(threads, key=threads.get), threads,
-                    macs=shard.num_cores * items * TILE * conv.window, useful_macs=useful,
-                    tiles=items * math.ceil(rows / TILE) if rows > 16 else items)
+    cost = _pool_path_cost(conv, rates, compute, reader,
+                           _weight_load_cycles(weight_bytes, shard, rates),
+                           macs=shard.num_cores * items * TILE * conv.window,
+                           tiles=items * math.ceil(rows / TILE) if rows > 16 else items)
     return cost, pp, ctb
 
 
@@ -369,14 +382,10 @@ def _pixel_rows_cost(conv: DepthwiseConv, dev: _sharding.Device, shard: _shardin
     reader = max(reader, chip_bytes / rates.dram_bytes_per_s * rates.clock_hz)
     weight_bytes = blocks * (rc * ctb + (ctb if conv.has_bias else 0)) \
         * TILE_BYTES[conv.weight_dtype]
-    weights = max(weight_bytes * shard.num_shards / rates.dram_bytes_per_s * rates.clock_hz,
-                  weight_bytes / rates.noc_bytes_per_cycle)
-    threads = {"compute": compute, "reader": reader, "weights": weights}
-    cycles = max(compute, reader) + weights
-    useful = conv.output_pixels * conv.channels * conv.window
-    cost = PathCost(cycles, cycles / rates.clock_hz, max(threads, key=threads.get), threads,
-                    macs=shard.num_cores * groups * TILE * ct * TILE * conv.window,
-                    useful_macs=useful, tiles=steps * ctb)
+    cost = _pool_path_cost(conv, rates, compute, reader,
+                           _weight_load_cycles(weight_bytes, shard, rates),
+                           macs=shard.num_cores * groups * TILE * ct * TILE * conv.window,
+                           tiles=steps * ctb)
     return cost, TILE, ctb
 
 
@@ -400,8 +409,7 @@ def _matmul_cost(conv: DepthwiseConv, dev: _sharding.Device, shard: _sharding.Sh
     # 8 output tile rows (conv2d act_block_h) instead of staying resident.
     weight_bytes = k_tiles * ct * TILE_BYTES[conv.weight_dtype]
     rereads = 1 if weight_bytes <= dev.l1_usable_bytes / 2 else math.ceil(mt / 8)
-    weights = max(weight_bytes * rereads * shard.num_shards / rates.dram_bytes_per_s
-                  * rates.clock_hz, weight_bytes * rereads / rates.noc_bytes_per_cycle)
+    weights = _weight_load_cycles(weight_bytes * rereads, shard, rates)
     threads = {"im2col": im2col, "matmul": fpu, "epilogue": epilogue, "weights": weights}
     cycles = compute + (weights if rereads > 1 else 0.0)
     return PathCost(cycles, cycles / rates.clock_hz, max(threads, key=threads.get), threads,

@@ -171,11 +171,10 @@ def _mark_releases(steps: list[_Step], returns: list[int]) -> None:
     for i, step in enumerate(steps):
         for slot in step.operands:
             last_read[slot] = i
+        if step.result >= 0:  # until a later step reads it: unread results go at once
+            last_read.setdefault(step.result, i)
     kept = set(returns)
     release: dict[int, list[int]] = {}
-    for i, step in enumerate(steps):
-        if step.result >= 0 and step.result not in last_read:
-            last_read[step.result] = i
     for slot, i in last_read.items():
         if slot not in kept:
             release.setdefault(i, []).append(slot)

@@ -735,11 +735,15 @@ def _weight_dtype(value: str) -> str:
     return dtype
 
 
-def _seed(value: str) -> int:
+def _integer(value: str) -> int:
     try:
-        number = int(value)
+        return int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{value}' is not an integer") from None
+
+
+def _seed(value: str) -> int:
+    number = _integer(value)
     if not 0 <= number <= MAX_SEED:
         raise argparse.ArgumentTypeError(f"{number} is outside 0..{MAX_SEED} "
                                          f"(seeds are 64-bit)")
@@ -747,10 +751,7 @@ def _seed(value: str) -> int:
 
 
 def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{value}' is not an integer") from None
+    number = _integer(value)
     if number < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return number
