@@ -351,8 +351,8 @@ def compile(model, sample_inputs=None, *, device: str = "n150", weight_dtype: st
         compiled.report.layers              # per depthwise layer: converted / why not, layout
         compiled.host_ops                   # Counter of ops that ran on the host
 
-    `model`: a torch `nn.Module` (exported with torch.export; it is deep-copied and the
-    copy put in eval mode, so the caller's module is not touched), an `ExportedProgram`,
+    `model`: a torch `nn.Module` (exported with torch.export; one in training mode is
+    deep-copied and the copy put in eval mode, so the caller's module is not touched), an `ExportedProgram`,
     an FX `GraphModule`, or an ONNX model (path or `ModelProto`).
     `sample_inputs`: a tensor or a tuple of tensors (torch); for ONNX, optional: a
     tensor/tuple fixes the input shapes, as does `input_shapes` ({name: shape} or a
@@ -429,8 +429,11 @@ def _import(model, sample_inputs, *, dtype: str, input_shapes):
         raise ValueError("a torch model needs sample_inputs (a tensor or a tuple of tensors)")
     if isinstance(sample_inputs, torch.Tensor):
         sample_inputs = (sample_inputs,)
-    if isinstance(model, torch.nn.Module) and not isinstance(model, torch.fx.GraphModule):
-        model = copy.deepcopy(model).eval()  # the caller's module keeps its mode
+    if (isinstance(model, torch.nn.Module) and not isinstance(model, torch.fx.GraphModule)
+            and any(m.training for m in model.modules())):
+        # the caller's module keeps its mode; one already in eval mode is exported as it is
+        # (export does not change it), not copied: a copy would double the weights' memory
+        model = copy.deepcopy(model).eval()
     return torch_to_ttir(model, tuple(sample_inputs), dtype=dtype)
 
 
