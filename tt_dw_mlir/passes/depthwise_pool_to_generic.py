@@ -6,10 +6,12 @@ lists the kernels, the circular buffers and the semaphores
 `TTNN_ProgramAttr` and the kernel / CB / semaphore / argument attributes;
 test/ttmlir/Silicon/TTNN/n150/generic_op/generic_op.mlir). Before:
 
-    %y = "ttnn.depthwise_pool_program"(%x, %pw, %pb) <{..., program = {kernels = ..., ...}}>
+    "ttnn.depthwise_pool_kernel_program"() {program = {kernels = ..., ...}, sym_name = "depthwise_pool_program_0"}
+    %y = "ttnn.depthwise_pool_program"(%x, %pw, %pb) <{..., program = @depthwise_pool_program_0}>
          : (tensor<1x14x14x64xbf16>, ...) -> tensor<1x14x14x64xbf16>
 
-After (one `ttnn.get_device` per function, one declaration per kernel per module):
+After (one `ttnn.get_device` per function, one declaration per kernel per module; the
+program definitions no op names any more are erased):
 
     %device = "ttnn.get_device"() <{mesh_offset = #ttnn<mesh_offset 0x0>, mesh_shape = #ttnn<mesh_shape 1x1>}>
     %out = "ttnn.empty"(%device) <{shape = #ttnn.shape<1x14x14x64>}> : (!ttnn.device) -> tensor<1x14x14x64xbf16>
@@ -280,8 +282,13 @@ class DepthwisePoolToGeneric:
         devices: dict = {}      # function -> (function, its ttnn.get_device value)
         declared: dict = {}     # (module, symbol) -> True once declared
         programs: dict = {}     # KernelProgram -> (program attribute, symbols)
+        definitions = ttnn.ProgramSymbols()  # the kernel programs the ops name
         for op in ops_named(module_op, PROGRAM_OP):
-            program = ttnn.program_of(op)
+            try:
+                program = ttnn.program_of(op, symbols=definitions)
+            except ValueError as problem:
+                self._report(op, "error", f"'{PROGRAM_OP}' op cannot be lowered to ttnn.generic: {problem}")
+                continue
             try:
                 if program not in programs:
                     text, symbols = generic_program(program)
@@ -299,6 +306,7 @@ class DepthwisePoolToGeneric:
                          "window planes and selector tiles the host builds from the input "
                          "(kernels/README.md, Fallbacks), which this form does not build")
             self._lower(op, attribute, devices)
+        _erase_unused_program_definitions(module_op)
 
     def _declare_kernels(self, op, module, symbols, declared) -> bool:
         """Body-less kernel declarations, one per symbol and module; False on a name clash."""
@@ -365,3 +373,16 @@ class DepthwisePoolToGeneric:
         op.results[0].replace_all_uses_with(out.results[0])
         op.erase()
 
+
+def _erase_unused_program_definitions(module_op) -> None:
+    """Erase the kernel-program definitions no op names any more (all lowered): the
+    program lives on in #ttnn.program."""
+    used = set()
+    for op in ops_named(module_op, PROGRAM_OP):
+        attr = op.attributes["program"] if "program" in op.attributes else None
+        if isinstance(attr, ir.FlatSymbolRefAttr):
+            used.add((ttnn.enclosing_module(op), attr.value))
+    for definition in ops_named(module_op, ttnn.PROGRAM_DEFINITION):
+        name = ir.StringAttr(definition.attributes["sym_name"]).value
+        if (ttnn.enclosing_module(definition), name) not in used:
+            definition.erase()
