@@ -32,6 +32,17 @@
 
 #define LANES 16
 
+/* x86-64: one copy of the hot function per instruction set, picked at load time (the
+ * package is built once, run on any x86-64); elsewhere the compiler's default target.
+ * test_reference builds one instruction set at a time by defining PER_TARGET. */
+#ifndef PER_TARGET
+#if defined(__x86_64__) && defined(__GNUC__)
+#define PER_TARGET __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define PER_TARGET
+#endif
+#endif
+
 typedef float vf __attribute__((vector_size(64)));
 typedef float vf_u __attribute__((vector_size(64), aligned(4)));
 typedef uint32_t vu __attribute__((vector_size(64)));
@@ -212,8 +223,7 @@ static __thread size_t scratch_floats;
 
 /* Units [u0, u1) of (output row, 16-channel block) pairs, unit = row * blocks + block;
  * 0, or -1 when out of memory. */
-__attribute__((target_clones("avx512f", "avx2", "default")))
-static int run_units(const conv_args *a, long u0, long u1) {
+PER_TARGET static int run_units(const conv_args *a, long u0, long u1) {
     const geometry *g = &a->g;
     const int blocks = g->cp / LANES, window = g->kh * g->kw;
     const int width = (g->ow - 1) * g->sw + (g->kw - 1) * g->dw + 1;
@@ -228,9 +238,9 @@ static int run_units(const conv_args *a, long u0, long u1) {
     }
     float *zero_row = scratch + (size_t)g->kh * row_floats;  /* one block's worth */
     memset(zero_row, 0, block_floats * sizeof(float));
-    long tag[64];  /* slot -> n * h + ih it holds; kh <= 64 (checked) */
-    const float *rows[64], *block_rows[64];
-    int zero[64];
+    long tag[g->kh];  /* slot -> n * h + ih it holds */
+    const float *rows[g->kh], *block_rows[g->kh];
+    int zero[g->kh];
     for (int s = 0; s < g->kh; s++) tag[s] = -1;
     for (long u = u0; u < u1;) {
         const long r = u / blocks;
@@ -303,7 +313,7 @@ static PyObject *conv(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     memcpy(&a.g, PyBytes_AS_STRING(args[0]), sizeof(geometry));
     const geometry *g = &a.g;
     if (g->n < 1 || g->h < 1 || g->w < 1 || g->c < 1 || g->cp < g->c || g->cp % LANES
-        || g->oh < 1 || g->ow < 1 || g->kh < 1 || g->kh > 64 || g->kw < 1 || g->sh < 1
+        || g->oh < 1 || g->ow < 1 || g->kh < 1 || g->kh > 4096 || g->kw < 1 || g->sh < 1
         || g->sw < 1 || g->dh < 1 || g->dw < 1 || g->pt < 0 || g->pl < 0
         || (unsigned)g->quant_in > QUANT_BF16 || (unsigned)g->quant_out > QUANT_BF16
         || (unsigned)g->act > ACT_RELU6)
