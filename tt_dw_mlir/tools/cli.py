@@ -638,17 +638,22 @@ def run_baseline(compiled: Compiled, inputs: list) -> list:
     return compiled.model.run(*inputs, override=as_ttir_conv)
 
 
-def run_oracle(loaded: LoadedModel, progress: Progress) -> tuple[list, float]:
-    """The independent oracle's outputs on the inputs, and its seconds. Run before our
-    network, so that the model can go before the run; its outputs are all that is kept."""
+def run_oracle(loaded: LoadedModel, progress: Progress) -> tuple[list | CliError, float]:
+    """The independent oracle's outputs on the inputs (or its refusal), and its seconds. Run
+    before our network, so that the model can go before the run; its outputs are all that
+    is kept. A refusal is returned, for `run_network` to raise after its own runs: errors
+    are reported in the pipeline's order (compile, our run, the baseline, the oracle)."""
     progress.stage(f"running the reference ({loaded.reference_name})")
     t = time.monotonic()
-    outputs = loaded.reference()
+    try:
+        outputs = loaded.reference()
+    except CliError as problem:
+        outputs = problem
     return outputs, time.monotonic() - t
 
 
 def run_network(loaded: LoadedModel, compiled: Compiled, rows: list[LayerRow], args,
-                progress: Progress, reference: list) -> dict:
+                progress: Progress, reference: list | CliError) -> dict:
     """Run the compiled network, checking each converted layer against torch as it runs;
     then with nothing converted (the baseline); compare both with the oracle's `reference`."""
     timings = {}
@@ -684,6 +689,8 @@ def run_network(loaded: LoadedModel, compiled: Compiled, rows: list[LayerRow], a
     t = time.monotonic()
     baseline = run_baseline(compiled, loaded.inputs)
     timings["baseline"] = time.monotonic() - t
+    if isinstance(reference, CliError):
+        raise reference
     ours_flat, base_flat, ref_flat = _flat(ours), _flat(baseline), _flat(reference)
     if ours_flat.shape != ref_flat.shape:
         raise CliError(f"output sizes differ from the reference model: {tuple(ours_flat.shape)} "
