@@ -251,3 +251,30 @@ def test_from_attributes_rejects_edited_circular_buffers():
     attrs["circular_buffers"][0]["num_pages"] = 8
     with pytest.raises(ValueError, match="circular buffers do not match .* in"):
         KernelProgram.from_attributes(attrs, program.conv, program.sharding, program.layout)
+
+
+def test_program_op_reads_its_program_by_symbol_or_inline():
+    """The lowering defines each distinct program once and names it; IR written before that
+    (the dictionary inline on the op) reads and verifies the same; a tampered one does not."""
+    from tt_dw_mlir.api import compile_text
+    from tt_dw_mlir.dialect import ttnn, verify_module
+    from tt_dw_mlir.ir import ir, ops_named
+
+    text = """func.func @f(%x: tensor<1x16x16x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x16x16x32xbf16> {
+      %0 = "ttir.conv2d"(%x, %w) <{stride = array<i32: 1, 1>, padding = array<i32: 1, 1, 1, 1>, dilation = array<i32: 1, 1>, groups = 32 : i32}> : (tensor<1x16x16x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x16x16x32xbf16>
+      return %0 : tensor<1x16x16x32xbf16>
+    }"""
+    module = compile_text(text, "builtin.module(tt-depthwise-to-pool{path=pool}, tt-depthwise-pool-to-kernels)").module
+    (op,) = ops_named(module.operation, "ttnn.depthwise_pool_program")
+    (definition,) = ops_named(module.operation, ttnn.PROGRAM_DEFINITION)
+    by_symbol = ttnn.program_of(op)
+    assert isinstance(op.attributes["program"], ir.FlatSymbolRefAttr)
+    with module.context:
+        op.attributes["program"] = definition.attributes["program"]
+        definition.erase()
+        assert verify_module(module) == []
+        assert ttnn.program_of(op) == by_symbol
+        edited = ttnn.from_attribute(op.attributes["program"])
+        edited["block_channel_tiles"] += 1
+        op.attributes["program"] = ttnn.to_attribute(edited)
+        assert any("program" in d.message for d in verify_module(module))

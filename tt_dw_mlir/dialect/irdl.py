@@ -85,8 +85,13 @@ TTNN_OPS: dict[str, tuple[tuple[str, ...], bool, dict]] = {
     "prepare_depthwise_pool_bias": (("bias",), False, {
         "in_channels": INT, "weight_layout": WEIGHT_LAYOUT}),
     "depthwise_pool_conv": (("input", "weight"), True, CONV_ATTRIBUTES),
-    "depthwise_pool_program": (("input", "weight"), True, {
-        **CONV_ATTRIBUTES, "program": '"#builtin.dictionary"'}),
+    # `program`: the name of a kernel program defined once in the module (or, as IR written
+    # before that did, the dictionary inline): checked by the verifier.
+    "depthwise_pool_program": (("input", "weight"), True, {**CONV_ATTRIBUTES, "program": "any"}),
+}
+# Ops without operands or results: module-level symbols (dialect/ttnn.py, "programs").
+TTNN_SYMBOL_OPS: dict[str, dict] = {
+    "depthwise_pool_kernel_program": {"sym_name": STRING, "program": '"#builtin.dictionary"'},
 }
 
 
@@ -100,6 +105,16 @@ def _constraint(kind: str):
     if kind.startswith("@"):  # an attribute of ours: @dialect::@name
         return irdl.base(base_ref=ir.SymbolRefAttr.get([p.lstrip("@") for p in kind.split("::")]))
     return irdl.base(base_name=kind.strip('"'))
+
+
+def _symbol_operation(name: str, attributes: dict) -> None:
+    """One `irdl.operation` without operands or results (at the current insertion point)."""
+    from mlir import ir
+    from mlir.dialects import irdl
+
+    definition = irdl.operation_(name)
+    with ir.InsertionPoint(definition.body):
+        irdl.attributes_([_constraint(kind) for kind in attributes.values()], list(attributes))
 
 
 def _operation(name: str, operands: tuple[str, ...], variadic_tail: bool | str, attributes: dict) -> None:
@@ -152,6 +167,8 @@ def subset_module(context):
                     irdl.parameters([_constraint('"#builtin.dictionary"')], ["fields"])
                 for name, spec in TTNN_OPS.items():
                     _operation(name, *spec)
+                for name, attributes in TTNN_SYMBOL_OPS.items():
+                    _symbol_operation(name, attributes)
     return module
 
 
@@ -165,7 +182,7 @@ def subset_source() -> str:
 @lru_cache(maxsize=1)
 def modelled_names() -> tuple[frozenset, frozenset]:
     """(op names, attribute names) the subset declares, e.g. "ttir.conv2d", "#ttnn.depthwise_weight_layout"."""
-    ops = {f"ttir.{op}" for op in (*TTIR_OPS, *TTIR_ELEMENTWISE)} | {f"ttnn.{op}" for op in TTNN_OPS}
+    ops = {f"ttir.{op}" for op in (*TTIR_OPS, *TTIR_ELEMENTWISE)} | {f"ttnn.{op}" for op in (*TTNN_OPS, *TTNN_SYMBOL_OPS)}
     return frozenset(ops), frozenset({"#" + WEIGHT_LAYOUT.replace("@", "").replace("::", ".")})
 
 

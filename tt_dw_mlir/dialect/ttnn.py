@@ -228,11 +228,74 @@ def from_attribute(attr):
     raise TypeError(f"unexpected attribute {attr} in a program")
 
 
-def program_of(op, layouts: dict | None = None) -> KernelProgram:
-    """The KernelProgram a `ttnn.depthwise_pool_program` op carries (checked against its attributes)."""
+# ------------------------------------------------------------- programs
+# A model repeats a few layer shapes many times, and a kernel program is several kB of
+# attributes: each distinct program is defined once, by a symbol op in the module
+#
+#     "ttnn.depthwise_pool_kernel_program"() {program = {kernels = ..., ...},
+#                                             sym_name = "depthwise_pool_program_0"} : () -> ()
+#
+# and every `ttnn.depthwise_pool_program` using it names it (`program = @depthwise_pool_program_0`),
+# the way tt-mlir's #ttnn.program names its kernels by symbol (`symbol_ref = @...`).
+# IR written before this carried the dictionary inline; it is still read.
+PROGRAM_DEFINITION = "ttnn.depthwise_pool_kernel_program"
+PROGRAM_SYMBOL_PREFIX = "depthwise_pool_program_"
+
+
+def enclosing_module(op):
+    """The nearest `builtin.module` around `op` (the symbol table its program names live in)."""
+    parent = op.parent
+    while parent is not None and parent.name != "builtin.module":
+        parent = parent.parent
+    return parent
+
+
+class ProgramSymbols:
+    """The program definitions of each module, read once (owned by one pass or verification).
+
+    `definitions(module)`: symbol name -> the definition's `program` attribute."""
+
+    def __init__(self) -> None:
+        self._modules: dict = {}
+
+    def definitions(self, module) -> dict:
+        found = self._modules.get(module)
+        if found is None:
+            found = {}
+            for op in module.regions[0].blocks[0].operations:
+                if op.name == PROGRAM_DEFINITION and "sym_name" in op.attributes \
+                        and "program" in op.attributes:
+                    found.setdefault(ir.StringAttr(op.attributes["sym_name"]).value, op.attributes["program"])
+            self._modules[module] = found
+        return found
+
+    def program_attribute(self, op):
+        """The dictionary of `op`'s kernel program: its `program` attribute, or the definition
+        that attribute names. Raises ValueError naming what is missing."""
+        attr = op.attributes["program"]
+        if isinstance(attr, ir.DictAttr):
+            return attr
+        if not isinstance(attr, ir.FlatSymbolRefAttr):
+            raise ValueError(f"'program' must name a {PROGRAM_DEFINITION} (@name), got {attr}")
+        module = enclosing_module(op)
+        found = self.definitions(module).get(attr.value) if module is not None else None
+        if found is None:
+            raise ValueError(f"'program' names @{attr.value}, which is not a {PROGRAM_DEFINITION} "
+                             "of the enclosing module")
+        if not isinstance(found, ir.DictAttr):
+            raise ValueError(f"the program of @{attr.value} must be a dictionary, got {found}")
+        return found
+
+
+def program_of(op, layouts: dict | None = None, symbols: ProgramSymbols | None = None) -> KernelProgram:
+    """The KernelProgram of a `ttnn.depthwise_pool_program` op (the one accessor: the program
+    may be defined once in the module and named by the op), checked against its attributes.
+
+    `layouts`: a LayoutRecord.from_attr memo; `symbols`: the caller's ProgramSymbols (a
+    pass or a verification reading many ops), else the module's definitions are read here."""
     conv, record = conv_from_attributes(op, layouts)
-    return KernelProgram.from_attributes(from_attribute(op.attributes["program"]), conv,
-                                         record.sharding(conv), record.layout)
+    attribute = (symbols or ProgramSymbols()).program_attribute(op)
+    return KernelProgram.from_attributes(from_attribute(attribute), conv, record.sharding(conv), record.layout)
 
 
 @lru_cache(maxsize=1024)
@@ -254,13 +317,14 @@ class Verifier:
     def __init__(self) -> None:
         self._verdicts: dict = {}
         self.layouts: dict = {}
+        self.symbols = ProgramSymbols()
 
     def verify(self, op) -> str | None:
         key = _signature(op)
         if key is None:
-            return verify_op(op, self.layouts)
+            return verify_op(op, self.layouts, self.symbols)
         if key not in self._verdicts:
-            self._verdicts[key] = verify_op(op, self.layouts)
+            self._verdicts[key] = verify_op(op, self.layouts, self.symbols)
         return self._verdicts[key]
 
 
@@ -279,10 +343,10 @@ def _signature(op):
     return tuple(key)
 
 
-def verify_op(op, layouts: dict | None = None) -> str | None:
+def verify_op(op, layouts: dict | None = None, symbols: ProgramSymbols | None = None) -> str | None:
     """Checks IRDL cannot express for our ops; returns the problem or None.
 
-    `layouts`: a LayoutRecord.from_attr memo."""
+    `layouts`: a LayoutRecord.from_attr memo; `symbols`: a ProgramSymbols."""
     try:
         if op.name in ("ttnn.prepare_depthwise_pool_weights", "ttnn.prepare_depthwise_pool_bias"):
             record = LayoutRecord.from_attr(op.attributes["weight_layout"], layouts)
@@ -305,7 +369,7 @@ def verify_op(op, layouts: dict | None = None) -> str | None:
             problem = _verify_conv(op, layouts)
             if problem or op.name == "ttnn.depthwise_pool_conv":
                 return problem
-            problems = program_problems(program_of(op, layouts))
+            problems = program_problems(program_of(op, layouts, symbols))
             return f"program {'; '.join(problems)}" if problems else None
     except (KeyError, ValueError, TypeError, AttributeError) as problem:
         return f"{problem}"

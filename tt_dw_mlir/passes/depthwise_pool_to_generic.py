@@ -6,10 +6,12 @@ lists the kernels, the circular buffers and the semaphores
 `TTNN_ProgramAttr` and the kernel / CB / semaphore / argument attributes;
 test/ttmlir/Silicon/TTNN/n150/generic_op/generic_op.mlir). Before:
 
-    %y = "ttnn.depthwise_pool_program"(%x, %pw, %pb) <{..., program = {kernels = ..., ...}}>
+    "ttnn.depthwise_pool_kernel_program"() {program = {kernels = ..., ...}, sym_name = "depthwise_pool_program_0"}
+    %y = "ttnn.depthwise_pool_program"(%x, %pw, %pb) <{..., program = @depthwise_pool_program_0}>
          : (tensor<1x14x14x64xbf16>, ...) -> tensor<1x14x14x64xbf16>
 
-After (one `ttnn.get_device` per function, one declaration per kernel per module):
+After (one `ttnn.get_device` per function, one declaration per kernel per module; the
+program definitions no op names any more are erased):
 
     %device = "ttnn.get_device"() <{mesh_offset = #ttnn<mesh_offset 0x0>, mesh_shape = #ttnn<mesh_shape 1x1>}>
     %xp = "ttnn.pad"(%x) <{padding = array<i32: 0, 0, 1, 1, 1, 1, 0, 0>, ...}>      (the io tensors:
@@ -294,8 +296,13 @@ class DepthwisePoolToGeneric:
         declared: set = set()   # (module, symbol) once declared
         programs: dict = {}     # KernelProgram -> (program attribute, symbols)
         selectors: dict = {}    # (parent op, selector shape) -> its ttnn.constant
+        definitions = ttnn.ProgramSymbols()  # the kernel programs the ops name
         for op in ops_named(module_op, PROGRAM_OP):
-            program = ttnn.program_of(op)
+            try:
+                program = ttnn.program_of(op, symbols=definitions)
+            except ValueError as problem:
+                self._report(op, "error", f"'{PROGRAM_OP}' op cannot be lowered to ttnn.generic: {problem}")
+                continue
             try:
                 if program not in programs:
                     text, symbols = generic_program(program)
@@ -313,6 +320,7 @@ class DepthwisePoolToGeneric:
                          "planes, weight and bias grids, selector tiles and output rows, are "
                          "computed by the TTNN ops before it)")
             self._lower(op, program, attribute, devices, selectors)
+        _erase_unused_program_definitions(module_op)
 
     def _declare_kernels(self, op, module, symbols, declared) -> bool:
         """Body-less kernel declarations, one per symbol and module; False on a name clash."""
@@ -568,3 +576,17 @@ class OperationIo:
         if g * pg != self.pixels:
             v = self.slice(self.reshape(v, [g * pg, c]), [0, 0], [self.pixels, c], [1, 1])
         return self.reshape(v, list(ir.RankedTensorType(result_type).shape))
+
+
+def _erase_unused_program_definitions(module_op) -> None:
+    """Erase the kernel-program definitions no op names any more (all lowered): the
+    program lives on in #ttnn.program."""
+    used = set()
+    for op in ops_named(module_op, PROGRAM_OP):
+        attr = op.attributes["program"] if "program" in op.attributes else None
+        if isinstance(attr, ir.FlatSymbolRefAttr):
+            used.add((ttnn.enclosing_module(op), attr.value))
+    for definition in ops_named(module_op, ttnn.PROGRAM_DEFINITION):
+        name = ir.StringAttr(definition.attributes["sym_name"]).value
+        if (ttnn.enclosing_module(definition), name) not in used:
+            definition.erase()

@@ -7,9 +7,14 @@ Before:
 After: the same operands and conv attributes, plus the program the device runs
 (`tt_dw_mlir.program.KernelProgram`): the reader / compute / writer kernels in
 `tt_dw_mlir/kernels/`, their compile-time arguments, the circular buffers, the core ranges
-per channel shard and the weight-multicast sender/receiver sets.
+per channel shard and the weight-multicast sender/receiver sets. Each distinct program
+is defined once in the module, by a symbol op, and named by the ops that run it (a
+model repeats a few layer shapes many times; see `ttnn.ProgramSymbols`):
 
-    %y = "ttnn.depthwise_pool_program"(%x, %pw) <{..., program = {kernels = ..., cbs = ...}}>
+    "ttnn.depthwise_pool_kernel_program"() {program = {kernels = ..., cbs = ...},
+                                            sym_name = "depthwise_pool_program_0"} : () -> ()
+    func.func ... {
+      %y = "ttnn.depthwise_pool_program"(%x, %pw) <{..., program = @depthwise_pool_program_0}>
 
 The program is planned for the op's own weight layout, on the device the module
 records (`tt_dw.device`, see `ttnn.module_device`); a `device` option that
@@ -37,6 +42,7 @@ class DepthwisePoolToKernels:
         self._layouts: dict = {}  # LayoutRecord.from_attr's memo
         # The op's operand count and attributes -> (the program op's attributes, problems)
         self._lowered: dict = {}
+        self._definitions: dict = {}  # module -> ({program dictionary: symbol name}, names taken)
 
     def run(self, module_op) -> None:
         with module_op.context:
@@ -60,6 +66,7 @@ class DepthwisePoolToKernels:
                 self.diagnostics.append(at(op, "error", "'ttnn.depthwise_pool_conv' op cannot be "
                                            "lowered: " + "; ".join(problems), self.source_name))
                 continue
+            attributes = {**attributes, "program": self._symbol(op, attributes["program"])}
             with ir.InsertionPoint(op), op.location:
                 new = ir.Operation.create("ttnn.depthwise_pool_program", results=[op.results[0].type],
                                           operands=list(op.operands), attributes=attributes)
@@ -68,9 +75,38 @@ class DepthwisePoolToKernels:
         if convs and not recorded:
             ttnn.record_device(module_op, device)
 
+    def _symbol(self, op, program):
+        """The name of `program`'s definition in `op`'s module, defined on first use (after the
+        definitions already there: a module lowered twice shares them)."""
+        module = ttnn.enclosing_module(op)
+        if module is None:  # not inside a module: nowhere to define it
+            return program
+        block = module.regions[0].blocks[0]
+        if module not in self._definitions:
+            self._definitions[module] = (
+                {attr: name for name, attr in ttnn.ProgramSymbols().definitions(module).items()},
+                {ir.StringAttr(o.attributes["sym_name"]).value for o in block.operations
+                 if "sym_name" in o.attributes})
+        names, taken = self._definitions[module]
+        if program not in names:
+            number = len(names)
+            while f"{ttnn.PROGRAM_SYMBOL_PREFIX}{number}" in taken:
+                number += 1
+            name = f"{ttnn.PROGRAM_SYMBOL_PREFIX}{number}"
+            taken.add(name)
+            definitions = [o for o in block.operations if o.name == ttnn.PROGRAM_DEFINITION]
+            with ir.InsertionPoint.at_block_begin(block), ir.Location.unknown():
+                definition = ir.Operation.create(ttnn.PROGRAM_DEFINITION, attributes={
+                    "sym_name": ir.StringAttr.get(name), "program": program})
+            if definitions:  # in the order of first use, before everything else
+                definition.move_after(definitions[-1])
+            names[program] = name
+        return ir.FlatSymbolRefAttr.get(names[program])
+
     def _lower(self, op, device) -> tuple[dict, list[str]]:
-        """(the attributes of the program op replacing `op`, problems refusing it): a pure
-        function of `op`'s attributes and operand count, made once for each distinct one."""
+        """(the attributes of the program op replacing `op`, its program inline; problems
+        refusing it): a pure function of `op`'s attributes and operand count, made once for
+        each distinct one."""
         conv, record = ttnn.conv_from_attributes(op, self._layouts)
         # The plan the legalisation made, carried by the op: its sharding (weight_layout)
         # and its pixels per pass; derived here only for IR written without the latter.

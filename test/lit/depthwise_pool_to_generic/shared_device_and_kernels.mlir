@@ -7,6 +7,8 @@
 // A function that already has a device reuses it.
 
 // CHECK-NOT: remark
+// The kernel-program definitions go with the ops that named them.
+// CHECK-NOT: depthwise_pool_kernel_program
 // CHECK-LABEL: func.func @two_convs
 // CHECK-NEXT: %[[DEV:.*]] = "ttnn.get_device"()
 // CHECK-NOT: "ttnn.get_device"

@@ -4,11 +4,17 @@
 // RUN: not tt-dw-opt %s --split-input-file --tt-depthwise-pool-to-kernels 2>/dev/null | FileCheck %s
 // RUN: not tt-dw-opt %s --split-input-file --tt-depthwise-pool-to-kernels 2>&1 | FileCheck %s --check-prefix=ERR
 
+// The program (defined once in the module, named by the op) holds the pixels per pass;
+// the op keeps no copy of its own.
+// CHECK: "ttnn.depthwise_pool_kernel_program"()
+// CHECK-SAME: pixels_per_pass = 1 : i64
+// CHECK-SAME: sym_name = "[[PROGRAM:depthwise_pool_program_[0-9]+]]"
 // CHECK-LABEL: func.func @small
 // CHECK: "ttnn.depthwise_pool_program"
-// CHECK-NOT: pixels_per_pass = {{[0-9]+}} : i32
-// CHECK-SAME: pixels_per_pass = 1 : i64
-// CHECK-NOT: pixels_per_pass = 4
+// CHECK-NOT: pixels_per_pass
+// CHECK-SAME: program = @[[PROGRAM]]
+// CHECK-NOT: pixels_per_pass
+// CHECK: return
 module attributes {tt_dw.device = {arch = "wormhole_b0", grid = array<i64: 8, 8>, l1_size = 1499136 : i64, l1_unreserved_base = 103712 : i64, name = "n150", num_dram_channels = 12 : i64}} {
   func.func @small(%arg0: tensor<1x16x16x32xbf16>, %arg1: tensor<32x1x3x3xbf16>) -> tensor<1x16x16x32xbf16> {
     %0 = "ttnn.prepare_depthwise_pool_weights"(%arg1) <{in_channels = 32 : i32, kernel_size = array<i32: 3, 3>, weight_layout = #ttnn.depthwise_weight_layout<{channel_shards = 1 : i32, channels_per_shard = 32 : i32, cores = 64 : i32, dtype = "bf16", face_rows_per_position = 2 : i32, grid = array<i32: 8, 8>, kernel_size = array<i32: 3, 3>, rows_per_tile = 16 : i32, shard_scheme = "height_sharded", tiles_per_shard = 1 : i32}>}> : (tensor<32x1x3x3xbf16>) -> tensor<1x1x32x32xbf16>

@@ -9,10 +9,13 @@
 // On p150 this conv takes a 10x11 grid, larger than n150's 8x8: planning it for the
 // default device (the old behaviour) failed with "grid 10x6 exceeds n150's 8x8".
 // CHECK: module attributes {tt_dw.device = {arch = "blackhole", grid = array<i64: 10, 11>, {{.*}}name = "p150"
+// The program, defined once in the module and named by the op that runs it:
+// CHECK: "ttnn.depthwise_pool_kernel_program"() {program = {block_channel_tiles
+// CHECK-SAME: device = {arch = "blackhole"
+// CHECK-SAME: sym_name = "[[PROGRAM:depthwise_pool_program_[0-9]+]]"
 // CHECK-LABEL: func.func @wide
 // CHECK: "ttnn.depthwise_pool_program"
-// CHECK-SAME: program = {block_channel_tiles
-// CHECK-SAME: device = {arch = "blackhole"
+// CHECK-SAME: program = @[[PROGRAM]]
 // CHECK-SAME: grid = array<i32: 10, 11>
 // CONFLICT: device_from_module.mlir:[[@LINE+2]]:1: error: depthwise-pool-to-kernels: device=n150 conflicts with the module's tt_dw.device (p150)
 // CONFLICT2: <stdin>:1:1: error: depthwise-to-pool: device=n150 conflicts with the module's tt_dw.device (p150)

@@ -5,6 +5,26 @@
 // a bias, ReLU6), weights and bias as run-time inputs. test/device/test_lit_layer.py
 // compiles this same file and runs the program against torch.
 
+// The program, defined once in the module (before the function) and named by the op that
+// runs it: the three kernels by repository path, their CBs, cores and multicast.
+// CBs are the kernels' dataflow buffers in creation order, bf16 tiles of 2048 B,
+// 5 channel tiles per block: in 1x5 x 2 blocks, selector 1x1 x 2, weight stage and
+// weight 1x5 (one channel block), bias stage and bias 1x5, acc and out 1x5 x 2.
+// CHECK: "ttnn.depthwise_pool_kernel_program"() {program = {
+// CHECK-SAME: circular_buffers = [{dtype = "bf16", id = 0 : i64, name = "in", num_pages = 10 : i64, page_size = 2048 : i64}, {dtype = "bf16", id = 1 : i64, name = "selector", num_pages = 2 : i64, page_size = 2048 : i64}, {dtype = "bf16", id = 2 : i64, name = "weight_stage", num_pages = 5 : i64, page_size = 2048 : i64}, {dtype = "bf16", id = 3 : i64, name = "weight", num_pages = 5 : i64, page_size = 2048 : i64}, {dtype = "bf16", id = 4 : i64, name = "bias_stage", num_pages = 5 : i64, page_size = 2048 : i64}, {dtype = "bf16", id = 5 : i64, name = "bias", num_pages = 5 : i64, page_size = 2048 : i64}, {dtype = "bf16", id = 6 : i64, name = "acc", num_pages = 10 : i64, page_size = 2048 : i64}, {dtype = "bf16", id = 7 : i64, name = "out", num_pages = 10 : i64, page_size = 2048 : i64}]
+// Cores as [x0, y0, x1, y1], x = column: columns 0..5, rows 0..6.
+// CHECK-SAME: core_ranges = [array<i64: 0, 0, 5, 6>]
+// CHECK-SAME: kernels = [{compile_args = {
+// CHECK-SAME: has_bias = 1 : i64
+// CHECK-SAME: window = 9 : i64}, name = "reader", path = "kernels/depthwise_pool_reader.py"}
+// CHECK-SAME: activation = 2 : i64
+// CHECK-SAME: name = "compute", path = "kernels/depthwise_pool_compute.py"}
+// CHECK-SAME: name = "writer", path = "kernels/depthwise_pool_writer.py"}]
+// One multicast per channel shard (core column): sender at the top, receivers the
+// whole column, rows 0..6 ([row0, col0, row1, col1]).
+// CHECK-SAME: weight_multicast = [{receivers = array<i64: 0, 0, 6, 0>, sender = array<i64: 0, 0>, shard = 0 : i64}
+// CHECK-SAME: {receivers = array<i64: 0, 5, 6, 5>, sender = array<i64: 0, 5>, shard = 5 : i64}]
+// CHECK-SAME: sym_name = "[[PROGRAM:depthwise_pool_program_[0-9]+]]"
 // CHECK-LABEL: func.func @mobilenetv2_features_15_dw
 // CHECK-SAME: (%[[X:.*]]: tensor<1x7x7x960xbf16>, %[[W:.*]]: tensor<960x1x3x3xbf16>, %[[B:.*]]: tensor<1x1x1x960xbf16>)
 // 960 channels = 30 channel tiles, 49 output pixels: block sharded on n150 over
@@ -21,24 +41,7 @@
 // CHECK: %[[Y:.*]] = "ttnn.depthwise_pool_program"(%[[X]], %[[PW]], %[[PB]])
 // CHECK-SAME: activation = "relu6"
 // CHECK-SAME: padding = array<i32: 1, 1, 1, 1>
-// The program: the three kernels by repository path, their CBs, cores and multicast.
-// CBs are the kernels' dataflow buffers in creation order, bf16 tiles of 2048 B,
-// 5 channel tiles per block: in 1x5 x 2 blocks, selector 1x1 x 2, weight stage and
-// weight 1x5 (one channel block), bias stage and bias 1x5, acc and out 1x5 x 2.
-// CHECK-SAME: program = {
-// CHECK-SAME: circular_buffers = [{dtype = "bf16", id = 0 : i64, name = "in", num_pages = 10 : i64, page_size = 2048 : i64}, {dtype = "bf16", id = 1 : i64, name = "selector", num_pages = 2 : i64, page_size = 2048 : i64}, {dtype = "bf16", id = 2 : i64, name = "weight_stage", num_pages = 5 : i64, page_size = 2048 : i64}, {dtype = "bf16", id = 3 : i64, name = "weight", num_pages = 5 : i64, page_size = 2048 : i64}, {dtype = "bf16", id = 4 : i64, name = "bias_stage", num_pages = 5 : i64, page_size = 2048 : i64}, {dtype = "bf16", id = 5 : i64, name = "bias", num_pages = 5 : i64, page_size = 2048 : i64}, {dtype = "bf16", id = 6 : i64, name = "acc", num_pages = 10 : i64, page_size = 2048 : i64}, {dtype = "bf16", id = 7 : i64, name = "out", num_pages = 10 : i64, page_size = 2048 : i64}]
-// Cores as [x0, y0, x1, y1], x = column: columns 0..5, rows 0..6.
-// CHECK-SAME: core_ranges = [array<i64: 0, 0, 5, 6>]
-// CHECK-SAME: kernels = [{compile_args = {
-// CHECK-SAME: has_bias = 1 : i64
-// CHECK-SAME: window = 9 : i64}, name = "reader", path = "kernels/depthwise_pool_reader.py"}
-// CHECK-SAME: activation = 2 : i64
-// CHECK-SAME: name = "compute", path = "kernels/depthwise_pool_compute.py"}
-// CHECK-SAME: name = "writer", path = "kernels/depthwise_pool_writer.py"}]
-// One multicast per channel shard (core column): sender at the top, receivers the
-// whole column, rows 0..6 ([row0, col0, row1, col1]).
-// CHECK-SAME: weight_multicast = [{receivers = array<i64: 0, 0, 6, 0>, sender = array<i64: 0, 0>, shard = 0 : i64}
-// CHECK-SAME: {receivers = array<i64: 0, 5, 6, 5>, sender = array<i64: 0, 5>, shard = 5 : i64}]
+// CHECK-SAME: program = @[[PROGRAM]]
 // CHECK-SAME: -> tensor<1x7x7x960xbf16>
 // CHECK-NOT: ttir.conv2d
 // CHECK-NOT: ttir.relu6
