@@ -558,13 +558,18 @@ def parse_module(text: str, context, source_name: str = "-"):
 
 
 def _parse_module(text: str, context, source_name: str):
-    bound = nesting_bound(text)
+    # The limits and the adaptation read the text without its long hex strings (where a
+    # real model's text is: MobileNetV2's 14 MB hold 56 kB of anything else); a check
+    # that finds a problem there is made again on the whole text, for its position.
+    code, digits = elide_hex_strings(text)
+    bound = nesting_bound(code)
     refused = (nesting_diagnostic(text, source_name) if bound > PARSER_NESTING_LIMIT else None) \
-        or affine_length_diagnostic(text, source_name) or resource_section_diagnostic(text, source_name)
+        or (affine_length_diagnostic(code) and affine_length_diagnostic(text, source_name)) \
+        or (resource_section_diagnostic(code) and resource_section_diagnostic(text, source_name))
     if refused:
         raise DiagnosticError([refused])
-    module = _parse_text(locate_named_ops(text, source_name), context, source_name)
-    aliases = _defines_attribute_aliases(text)
+    module = _parse_text(code, digits, text, context, source_name)
+    aliases = _defines_attribute_aliases(code)
     with context:
         refused, opaque_refs = _ir_shape_problem(
             module, source_name, regions=bound > MAX_NESTING,
@@ -595,9 +600,91 @@ def _needed_definitions(definitions: dict[str, str], used: set[str]) -> dict[str
     return {name: text for name, text in definitions.items() if name in needed}
 
 
-def _parse_text(text: str, context, source_name: str):
-    if not USING_TTMLIR:
-        text = irdl_syntax.to_irdl(text)
+# Hex strings this long are cut out of the text the checks and the adaptation read.
+SHORTEST_ELIDED_HEX = 1024
+# A string body holding none of these cannot change how the text around it is read
+# (brackets, strings, lines, comments, names, aliases), in a string or out of one.
+_STRUCTURAL_CHARACTERS = '\\\n"()[]{}<>-/#!='
+_ELIDED = "\x00"  # marks where the digits were: never in a string the elision keeps
+
+
+def elide_hex_strings(text: str) -> tuple[str, list[str]]:
+    """(`text` with the digits of each long `"0x..."` string replaced by one NUL, the digits
+    cut out, in order); `text` and [] when there is none, or when `text` holds a NUL itself.
+
+    Dense constants are written as hex strings (`dense<"0x...">`, resource blobs); the
+    digits carry no structure, so reading the rest is enough to check and adapt the text,
+    and `restore_hex_strings` puts them back where they were (lines and columns of every
+    other character are as in `text` once restored)."""
+    start = text.find('"0x')
+    if start < 0:
+        return text, []
+    pieces, digits, last = [], [], 0
+    while start >= 0:
+        begin = start + 3
+        end = text.find('"', begin)
+        if end < 0:
+            break
+        if end - begin >= SHORTEST_ELIDED_HEX and \
+                all(text.find(ch, begin, end) < 0 for ch in _STRUCTURAL_CHARACTERS):
+            pieces += (text[last:begin], _ELIDED)
+            digits.append(text[begin:end])
+            last = end
+        start = text.find('"0x', end + 1)
+    if not digits:
+        return text, []
+    pieces.append(text[last:])
+    code = "".join(pieces)
+    if code.count(_ELIDED) != len(digits):  # a NUL of the text's own: nothing is cut
+        return text, []
+    return code, digits
+
+
+def restore_hex_strings(code: str, digits: list[str]) -> str | None:
+    """`code` from `elide_hex_strings` (rewritten or not) with its digits back; None if the
+    places for them are not exactly where `code` has them."""
+    if not digits:
+        return code
+    parts = code.split(_ELIDED)
+    if len(parts) != len(digits) + 1:
+        return None
+    restored = [parts[0]]
+    for cut, part in zip(digits, parts[1:]):
+        restored += (cut, part)
+    return "".join(restored)
+
+
+def _parse_text(code: str, digits: list[str], original: str, context, source_name: str):
+    """Parse the input `original` (`code` and `digits`: its elided form): named locations
+    located, and, in the IRDL fallback, adapted once at this file boundary."""
+    located = locate_named_ops(code, source_name)
+    if USING_TTMLIR:
+        return _parse_adapted(restore_hex_strings(located, digits) or
+                              locate_named_ops(original, source_name), context, source_name)
+    # Most modules hold only the TTIR/TTNN ops the IRDL subset declares: they are parsed
+    # without the unregistered shadow names (finding which ops need one means reading
+    # every op name); a module that does not parse so is read again with them.
+    try:
+        return _parse_adapted(_adapted(located, digits, original, source_name, shadow=False),
+                              context, source_name)
+    except DiagnosticError:
+        if irdl_syntax.shadow_unmodelled(located) == located:
+            raise
+    return _parse_adapted(_adapted(located, digits, original, source_name, shadow=True),
+                          context, source_name)
+
+
+def _adapted(located: str, digits: list[str], original: str, source_name: str, *, shadow: bool) -> str:
+    """The IRDL fallback's form of the input (`located`: its elided form with named
+    locations located)."""
+    text = restore_hex_strings(irdl_syntax.to_irdl(located, shadow=shadow), digits)
+    if text is None:  # a rewrite moved a place (cannot happen): adapt the whole text instead
+        text = irdl_syntax.to_irdl(locate_named_ops(original, source_name), shadow=shadow)
+    return text
+
+
+def _parse_adapted(text: str, context, source_name: str):
+    """Parse `text`, adapted for the bindings in use, as a module."""
 
     def failure(error, shifted_line: int = 0):
         if not error.error_diagnostics:

@@ -282,6 +282,13 @@ class Conv2d:
             raise InvalidOp(str(found))
         self.facts = found
 
+    @classmethod
+    def of(cls, op, facts: "ConvFacts") -> "Conv2d":
+        """The view of `op` whose facts were read (and checked) before."""
+        conv = cls.__new__(cls)
+        conv.op, conv.operands, conv.facts = op, list(op.operands), facts
+        return conv
+
     # ----- operands -------------------------------------------------------
     @property
     def input(self):
