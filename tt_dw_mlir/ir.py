@@ -811,34 +811,35 @@ def _write_module(module, out, generic: bool, debug_info: bool, elide: int | Non
                 out.write(_with_foreign_aliases(_unshadowed(text), aliases).encode("utf-8"))
                 return
             body = size - len(header) - 2
-            if aliases or (not USING_TTMLIR and _has_shadow_names(printed, len(header), body)):
-                printed.seek(len(header))
+            printed.seek(len(header))
+            if aliases:
                 text = printed.read(body).decode("utf-8", errors="replace")
                 out.write(_with_foreign_aliases(_unshadowed(text), aliases).encode("utf-8"))
                 return
-            printed.seek(len(header))
-            while body > 0:
-                chunk = printed.read(min(body, 1 << 22))
-                if not chunk:
-                    break
-                out.write(chunk)
-                body -= len(chunk)
+            _stream_unshadowed(printed, body, out)
 
 
-def _has_shadow_names(printed, start: int, length: int) -> bool:
-    """Whether the printed module holds `TTIR`/`TTNN` (a shadow name, or text that looks like
-    one: then `unshadow` decides), read in chunks (not mapped: that would count as resident)."""
-    printed.seek(start)
-    tail = b""
+def _stream_unshadowed(printed, length: int, out) -> None:
+    """Copy `length` bytes of `printed` to `out` in chunks, as they are until one holds
+    `TTIR`/`TTNN` (a shadow name, or text that looks like one: then `unshadow` decides on
+    the rest, read whole). One pass, not mapped (that would count as resident)."""
+    kept = b""  # the last bytes read, not written yet: a name may straddle two chunks
     while length > 0:
         chunk = printed.read(min(length, 1 << 22))
         if not chunk:
-            return False
-        window = tail + chunk
-        if b"TTIR" in window or b"TTNN" in window:
-            return True
-        tail, length = chunk[-3:], length - len(chunk)
-    return False
+            break
+        length -= len(chunk)
+        window = kept + chunk
+        if not USING_TTMLIR and (b"TTIR" in window or b"TTNN" in window):
+            rest = window + printed.read(length)
+            out.write(_unshadowed(rest.decode("utf-8", errors="replace")).encode("utf-8"))
+            return
+        cut = max(len(window) - 8, 0)  # keep a whole character and the one before a name
+        while cut > 0 and (window[cut] & 0xC0) == 0x80:
+            cut -= 1
+        out.write(window[:cut])
+        kept = window[cut:]
+    out.write(kept)
 
 
 def _print_to_file(module, directory: str, generic: bool, debug_info: bool, elide: int | None) -> str | None:
