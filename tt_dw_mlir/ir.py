@@ -234,20 +234,24 @@ _CLOSER_OF_GE = re.compile(r">(?=\s*=)")  # the lexer reads `>` `=` as `>=` acro
 _MINUS_RUN = re.compile(r"-(?:[\s(\[{<]*-(?!>))+")
 
 
-def _depth_table():
+def _depth_table(dtype="int32"):
     import numpy as np
 
-    table = np.zeros(256, np.int32)
+    table = np.zeros(256, dtype)
     table[list(b"([{<")] = 1
     table[list(b")]}>")] = -1
     return table
 
 
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"([{<)]}>")
+
+
 def nesting_bound(text: str) -> int:
     """An upper bound of the parser's recursion depth on `text` (fast; see above)."""
-    openers = sum(text.count(ch) for ch in "([{<-")
-    if openers <= MAX_NESTING:
-        return openers
+    if len(text) < 1 << 20:  # a small text holding few brackets needs no more than counting them
+        openers = sum(text.count(ch) for ch in "([{<-")
+        if openers <= MAX_NESTING:
+            return openers
     import numpy as np
 
     if "//" in text:
@@ -257,8 +261,8 @@ def nesting_bound(text: str) -> int:
     # Punctuation only; then `->` and `>=` are not brackets. Deleting the blanks between
     # them may join `- >` into `->`: one closer fewer, an over-count.
     kept = text.encode("utf-8", "replace").translate(None, _LETTERS_AND_BLANKS)
-    kept = kept.replace(b"->", b"").replace(b">=", b"")
-    depth = np.cumsum(_depth_table()[np.frombuffer(kept, np.uint8)], dtype=np.int64)
+    kept = kept.replace(b"->", b"").replace(b">=", b"").translate(None, _NOT_BRACKETS)
+    depth = np.cumsum(_depth_table("int8")[np.frombuffer(kept, np.uint8)], dtype=np.int64)
     minus_run = max((run.count("-") for run in _MINUS_RUN.findall(text)), default=1)
     return int(depth.max(initial=0)) + minus_run
 
@@ -352,7 +356,7 @@ _ALIAS_REFERENCE = re.compile(rb"[#!][\w$.-]+")
 
 def _defines_attribute_aliases(text: str) -> bool:
     """Whether `text` may define a non-location alias (false positives only cost time)."""
-    if "=" not in text:
+    if "=" not in text or ("#" not in text and "!" not in text):
         return False
     return any(m.group(1) is None for m in _ALIAS_DEFINITION.finditer(text))
 
