@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: venv run test test-unit test-lit bench
 venv: $(STAMP)
-$(STAMP): pyproject.toml
+# setup.py and the C source: the editable install compiles the reference backend's kernel
+$(STAMP): pyproject.toml setup.py tt_dw_mlir/runtime/_dwconv.c
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'

@@ -4,10 +4,11 @@
     .venv/bin/python benchmarks/bench_reference.py --threads 1  # one count only
 
 Reference = runtime.execute(program, x_nhwc, prepared_w, prepared_b,
-backend="reference") for the planned n150 program on a float32 NHWC input (it
-quantises input and output to bf16 and reads the weights out of the prepared
-tiles; those are unlaid on the first call and kept on the program, each later
-call still checks that the prepared tensors hold the same bits).
+backend="reference") for the planned n150 program on a float32 NHWC input: the
+compiled kernel runtime/_dwconv.c on torch.get_num_threads() threads, which rounds
+input and output to bf16 and applies the bias and ReLU6 in the same pass. The
+weights are read out of the prepared tiles on the first call and kept on the
+program; each later call still checks that the prepared tensors hold the same bits.
 Torch = the same layer in torch on the same memory: F.conv2d(groups=C) with bias
 on the channels-last (NCHW view of NHWC) float32 tensor, then ReLU6 in place;
 "conv only" is F.conv2d alone. All three are timed interleaved (A B C A B C ...)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from tt_dw_mlir.dialect import verify_module
 from tt_dw_mlir.dialect.constants import dense_to_numpy
 from tt_dw_mlir.ir import Diagnostic, DiagnosticError, diagnostics_of, ir, \
-    location_of, name_of, new_context, ops_named, parse_module as _parse, print_module
+    location_of, name_of, new_context, ops_named, parse_module as _parse, print_module, write_module
 from tt_dw_mlir.passes import PASSES, PIPELINES, PipelineError, build_pass_manager, verifies_convs_first
 
 DEFAULT_PIPELINE = "builtin.module(tt-depthwise-pool-pipeline)"
@@ -278,18 +278,20 @@ class CompiledModel:
         """Counter of the op types run on the host (empty when the whole model is TTIR)."""
         return self.report.host_ops
 
-    def run(self, *inputs, trace: bool = False) -> list:
+    def run(self, *inputs, trace: bool = False, on_layer=None, override=None) -> list:
         """Run the whole network; returns every output (torch tensors, float32).
 
         `trace=True` also stores each depthwise layer's NHWC input and output in
         `report.layers[i].input` / `.output` (and the backend it ran on).
+        `on_layer(record, input, output)` is called for each layer of `report.layers` as
+        soon as it has run (its `backend` set), with its NHWC input and output, which
+        are not kept afterwards: a per-layer check that holds no activations.
+        `override(op, location name, operands)` may return a tensor to use instead of
+        running the op (e.g. the network with a layer computed another way); the plan,
+        its constants and the prepared weights are the ones this model runs with.
         """
         from tt_dw_mlir.executor import DEPTHWISE_OPS, run_network
 
-        executor = self._executor
-        executor.trace = DEPTHWISE_OPS if trace else ()
-        executor.traced = {}
-        executor.layer_backends = {}
         feeds = [_as_tensor(x) for x in _flatten_inputs(inputs)]
         if len(feeds) != len(self.network.input_names):
             raise ValueError(f"the model takes {len(self.network.input_names)} input(s), got {len(feeds)}")
@@ -297,15 +299,26 @@ class CompiledModel:
             if tuple(feed.shape) != tuple(shape):
                 raise ValueError(f"input shape {tuple(feed.shape)} differs from the compiled "
                                  f"{tuple(shape)}; compile again for a new shape")
-        outputs = run_network(self.network, feeds, executor)
-        if trace:
-            for layer in self.report.layers:
-                found = executor.traced.get(layer.name)
-                if found is not None:
-                    operands, result = found
-                    layer.input, layer.output = operands[0], result
-                    layer.backend = executor.layer_backends.get(layer.name, "torch")
-        return outputs
+        executor = self._executor
+        records = {layer.name: layer for layer in self.report.layers} if trace or on_layer else {}
+
+        def observe(op: str, where: str, operands: list, result) -> None:
+            record = records.get(where)
+            if record is None:
+                return
+            record.backend = executor.layer_backends.get(where, "torch")
+            if trace:
+                record.input, record.output = operands[0], result
+            if on_layer is not None:
+                on_layer(record, operands[0], result)
+
+        executor.trace = DEPTHWISE_OPS if records else ()
+        executor.observer, executor.override = observe, override
+        executor.layer_backends = {}
+        try:
+            return run_network(self.network, feeds, executor)
+        finally:
+            executor.trace, executor.observer, executor.override = (), None, None
 
     def __call__(self, *inputs):
         outputs = self.run(*inputs)
@@ -334,7 +347,7 @@ def _as_tensor(x):
 def compile(model, sample_inputs=None, *, device: str = "n150", weight_dtype: str = "bf16",
             path: str = "pool", backend: str = "reference", dtype: str = "bf16",
             input_shapes=None, sim_layers: int | None = None, keep_ir: bool = False,
-            source_name: str | None = None) -> CompiledModel:
+            ir_files: dict | None = None, source_name: str | None = None) -> CompiledModel:
     """Compile a whole network; returns a callable that runs it (like `forge.compile`).
 
         compiled = tt_dw_mlir.compile(model, torch.randn(1, 3, 224, 224))
@@ -342,8 +355,8 @@ def compile(model, sample_inputs=None, *, device: str = "n150", weight_dtype: st
         compiled.report.layers              # per depthwise layer: converted / why not, layout
         compiled.host_ops                   # Counter of ops that ran on the host
 
-    `model`: a torch `nn.Module` (exported with torch.export; it is deep-copied and the
-    copy put in eval mode, so the caller's module is not touched), an `ExportedProgram`,
+    `model`: a torch `nn.Module` (exported with torch.export; one in training mode is
+    deep-copied and the copy put in eval mode, so the caller's module is not touched), an `ExportedProgram`,
     an FX `GraphModule`, or an ONNX model (path or `ModelProto`).
     `sample_inputs`: a tensor or a tuple of tensors (torch); for ONNX, optional: a
     tensor/tuple fixes the input shapes, as does `input_shapes` ({name: shape} or a
@@ -356,6 +369,9 @@ def compile(model, sample_inputs=None, *, device: str = "n150", weight_dtype: st
     how many run on the simulator); every other TTIR op runs in torch, and ops with
     no TTIR mapping run on the host (torch for a torch model, onnxruntime for ONNX).
     `keep_ir=True` keeps the printed IR of each stage in `.ir` ("ttir", "pool", "program").
+    `ir_files` ({stage: path}) writes a stage's IR to its file as soon as the stage is
+    reached, printed by MLIR straight into the file (never held as one string); an
+    OSError names the file.
 
     Raises `ModelError` (invalid model, named node), `DiagnosticError` (a pass failed).
     """
@@ -370,21 +386,26 @@ def compile(model, sample_inputs=None, *, device: str = "n150", weight_dtype: st
     seconds["import"] = time.monotonic() - started
     source = source_name or "model"
     ir_text: dict[str, str] = {}
-    if keep_ir:
-        ir_text["ttir"] = print_module(network.module, debug_info=True)
+
+    def stage_reached(stage: str) -> None:
+        if keep_ir:
+            ir_text[stage] = print_module(network.module, debug_info=True)
+        if ir_files and stage in ir_files:
+            with open(ir_files[stage], "wb") as out:
+                write_module(network.module, out, debug_info=True)
+
+    stage_reached("ttir")
     options = f"device={device} weight-dtype={weight_dtype} path={path} remarks=all"
     first, *rest = PIPELINES["tt-depthwise-pool-pipeline"][1]
     rest = [f"{p}{{{options}}}" if p.startswith("tt-") else p for p in rest]
     t = time.monotonic()
     diagnostics = run_pipeline(network.module, f"builtin.module({first}{{{options}}})", source)
     seconds["depthwise_to_pool"] = time.monotonic() - t
-    if keep_ir:
-        ir_text["pool"] = print_module(network.module, debug_info=True)
+    stage_reached("pool")
     t = time.monotonic()
     diagnostics += run_pipeline(network.module, f"builtin.module({', '.join(rest)})", source)
     seconds["lower_to_program"] = time.monotonic() - t
-    if keep_ir:
-        ir_text["program"] = print_module(network.module, debug_info=True)
+    stage_reached("program")
     remarks = [d for d in diagnostics if d.severity == "remark"]
     report = CompileReport(_layer_records(network, remarks, source), Counter(network.host_ops),
                            [(s.op, s.name, s.reason) for s in network.host_steps], remarks, seconds)
@@ -412,8 +433,11 @@ def _import(model, sample_inputs, *, dtype: str, input_shapes):
         raise ValueError("a torch model needs sample_inputs (a tensor or a tuple of tensors)")
     if isinstance(sample_inputs, torch.Tensor):
         sample_inputs = (sample_inputs,)
-    if isinstance(model, torch.nn.Module) and not isinstance(model, torch.fx.GraphModule):
-        model = copy.deepcopy(model).eval()  # the caller's module keeps its mode
+    if (isinstance(model, torch.nn.Module) and not isinstance(model, torch.fx.GraphModule)
+            and any(m.training for m in model.modules())):
+        # the caller's module keeps its mode; one already in eval mode is exported as it is
+        # (export does not change it), not copied: a copy would double the weights' memory
+        model = copy.deepcopy(model).eval()
     return torch_to_ttir(model, tuple(sample_inputs), dtype=dtype)
 
 

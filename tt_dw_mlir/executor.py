@@ -15,7 +15,9 @@ op carries (`dialect.ttnn.program_of`), with its prepared weights and bias.
     (y,) = executor.call("main", [x_nchw])
 
 `trace` collects the operands and result of chosen ops by their name location
-(e.g. every depthwise layer, for a per-layer comparison with torch).
+(e.g. every depthwise layer, for a per-layer comparison with torch); with an
+`observer` they are handed to it as each op runs and not kept, so a traced run holds
+no more activations than an untraced one.
 """
 
 from __future__ import annotations
@@ -192,6 +194,9 @@ class Executor:
     override: Optional[Callable[[str, str, list], Optional[torch.Tensor]]] = None
     trace: Sequence[str] = ()  # op names whose operands and result to keep, by location name
     traced: dict = field(default_factory=dict)  # location name -> (operands, result)
+    # observer(op name, location name, operands, result) for each traced op, instead of
+    # storing it in `traced`
+    observer: Optional[Callable[[str, str, list, Any], None]] = None
     layer_backends: dict = field(default_factory=dict)  # location name -> backend it ran on
     # False: every op keeps its float32 result whatever the IR's element type (an
     # idealised device, to separate the storage rounding from other error sources)
@@ -453,7 +458,7 @@ class Executor:
             value = torch.as_tensor(np.asarray(value, np.float32)) if not isinstance(
                 value, torch.Tensor) else value.float()
             env[index] = _to_bf16(value) if bf16 else value
-        trace, override = self.trace, self.override
+        trace, override, observer = self.trace, self.override, self.observer
         for step in plan.steps:
             xs = [env[i] for i in step.operands]
             y = None
@@ -469,7 +474,10 @@ class Executor:
             if step.result >= 0:
                 env[step.result] = y
             if trace and step.name in trace:
-                self.traced[step.where] = (xs, y)
+                if observer is not None:
+                    observer(step.name, step.where, xs, y)
+                else:
+                    self.traced[step.where] = (xs, y)
             for i in step.release:
                 env[i] = None
         return [env[i] for i in plan.returns]

@@ -441,6 +441,31 @@ def test_compile_runs_the_whole_network_and_reports_layers(tiny):
     assert any(op.name == "ttnn.depthwise_pool_program" for op in _ops(compiled.network))
 
 
+def test_compile_exports_a_module_in_eval_mode_without_copying_or_changing_it(tiny):
+    """Not copied (a copy would double the weights' memory while compiling), and untouched:
+    the same parameters, values, hooks and outputs afterwards."""
+    import copy
+
+    import tt_dw_mlir
+
+    model, x, ref = tiny
+    before = copy.deepcopy(model.state_dict())
+    params = {k: v.data_ptr() for k, v in model.named_parameters()}
+    deepcopies = []
+    real = copy.deepcopy
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(copy, "deepcopy", lambda obj, *a: deepcopies.append(type(obj)) or real(obj, *a))
+        compiled = tt_dw_mlir.compile(model, x)
+    assert type(model) not in deepcopies
+    assert not model.training and {k: v.data_ptr() for k, v in model.named_parameters()} == params
+    after = model.state_dict()
+    assert list(after) == list(before) and all(torch.equal(after[k], before[k]) for k in before)
+    assert not any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())
+    with torch.no_grad():
+        assert torch.equal(model(x), ref)
+    assert compiled(x).shape == ref.shape
+
+
 def test_compile_path_matmul_converts_nothing_and_says_why(tiny):
     import tt_dw_mlir
 

@@ -1,4 +1,5 @@
-"""A non-editable install runs a layer on the simulator from outside the source tree.
+"""A non-editable install runs a layer on the simulator and on the reference backend (whose
+compiled kernel the install builds) from outside the source tree.
 
 A copy of the project is built and installed (`pip install --no-deps
 --no-build-isolation`, offline, by the new venv's own pip) into a fresh venv in a
@@ -39,15 +40,20 @@ y = execute(program, x, prepare_weights(w, program.layout), backend="sim")
 want = torch.relu(torch.nn.functional.conv2d(x.permute(0, 3, 1, 2), w, padding=1, groups=32))
 err = float((y - want.permute(0, 2, 3, 1)).abs().max()) / max(1.0, float(want.abs().max()))
 print("relative_error", err)
+ref = execute(program, x, prepare_weights(w, program.layout), backend="reference")
+print("reference_same_bits", bool(torch.equal(ref.view(torch.int32), y.view(torch.int32))))
+import tt_dw_mlir.runtime._dwconv as kernel
+print("kernel", pathlib.Path(kernel.__file__).resolve())
 """
 
 
 def test_non_editable_install_runs_a_layer_on_the_simulator(tmp_path):
     # build from a copy: nothing is written into the source tree (build/, *.egg-info)
     source = tmp_path / "source"
+    # (not the editable install's compiled kernel: the install must build its own)
     shutil.copytree(ROOT / "tt_dw_mlir", source / "tt_dw_mlir",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
+                    ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+    for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(ROOT / name, source / name)
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)  # ensurepip: bundled, offline
@@ -69,5 +75,9 @@ def test_non_editable_install_runs_a_layer_on_the_simulator(tmp_path):
     assert env_dir.resolve() in package.parents, f"imported {package}, not the installed copy"
     assert ROOT not in package.parents
     assert (package / "kernels" / "depthwise_pool_reader.py").is_file()
+    # the reference backend's compiled kernel was built by this install and gives the
+    # simulator's bits
+    assert package in Path(lines["kernel"]).parents
+    assert lines["reference_same_bits"] == "True"
     # bf16 input, weights and output: a few roundings of 2**-8 relative
     assert float(lines["relative_error"]) < 0.02

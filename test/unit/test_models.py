@@ -78,6 +78,30 @@ def test_registry():
     assert not torch.equal(a.features[0][0].weight, c.features[0][0].weight)
 
 
+def test_a_second_build_draws_the_same_model_without_measuring_again(monkeypatch):
+    """Only the batch-norm statistics are cached (not a second copy of every weight): the
+    next build of the same seed draws the weights again and runs no calibration pass."""
+    from tt_dw_mlir import models
+
+    monkeypatch.setattr(models, "_STATISTICS", {})
+    first, _ = build("mobilenetv2", seed=3)
+    (cached,) = models._STATISTICS.values()
+    assert cached and all(k.rsplit(".", 1)[-1] in ("running_mean", "running_var", "num_batches_tracked")
+                          for k in cached)
+    forwards = []
+    handle = torch.nn.modules.module.register_module_forward_hook(lambda m, i, o: forwards.append(m))
+    try:
+        second, _ = build("mobilenetv2", seed=3)
+    finally:
+        handle.remove()
+    assert forwards == []
+    assert not second.training and not any(m.training for m in second.modules())
+    a, b = first.state_dict(), second.state_dict()
+    assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
+    assert all(m1.momentum == m2.momentum for m1, m2 in zip(first.modules(), second.modules())
+               if isinstance(m1, nn.BatchNorm2d))
+
+
 @pytest.mark.parametrize("name", ["mobilenetv2", "efficientnet_b0"])
 def test_batch_norm_statistics_are_not_trivial(name):
     model, _ = build(name)

@@ -10,7 +10,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from .common import randomise
+from .common import batch_norm_statistics, randomise
 from .efficientnet_b0 import EfficientNetB0
 from .mobilenetv2 import MobileNetV2
 
@@ -21,7 +21,9 @@ MODELS: dict[str, Callable[[], nn.Module]] = {
 _ALIASES = {"mobilenet_v2": "mobilenetv2", "efficientnet-b0": "efficientnet_b0",
             "efficientnetb0": "efficientnet_b0"}
 INPUT_SIZE = 224
-_STATES: dict[tuple[str, int], dict[str, torch.Tensor]] = {}  # calibration is the slow part
+# Batch-norm statistics per (model, seed): measuring them is the slow part of a build; the
+# weights are drawn again from the seed (a copy of them would double a model's memory).
+_STATISTICS: dict[tuple[str, int], dict[str, torch.Tensor]] = {}
 
 
 def names() -> list[str]:
@@ -34,14 +36,9 @@ def build(name: str, *, seed: int = 0, batch: int = 1,
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in MODELS:
         raise KeyError(f"unknown model '{name}'; built-in models: {', '.join(names())}")
-    if (key, seed) not in _STATES:
-        torch.manual_seed(seed)  # module constructors draw from the global generator
-        model = randomise(MODELS[key](), seed)
-        _STATES[(key, seed)] = {k: v.clone() for k, v in model.state_dict().items()}
-    else:
-        model = MODELS[key]()
-        model.load_state_dict(_STATES[(key, seed)])
-        model.eval()
+    torch.manual_seed(seed)  # module constructors draw from the global generator
+    model = randomise(MODELS[key](), seed, statistics=_STATISTICS.get((key, seed)))
+    _STATISTICS.setdefault((key, seed), batch_norm_statistics(model))
     gen = torch.Generator().manual_seed(seed + 1)
     example = torch.randn(batch, 3, resolution, resolution, generator=gen)
     return model, example

@@ -27,12 +27,14 @@ class ConvBNAct(nn.Sequential):
 
 @torch.no_grad()
 def randomise(model: nn.Module, seed: int, calibration_size: int = 224,
-              calibration_batch: int = 4) -> nn.Module:
+              calibration_batch: int = 4, statistics: dict | None = None) -> nn.Module:
     """Seeded random weights and non-trivial, plausible batch-norm statistics.
 
     BN affine parameters are random; running mean/var are first measured on a
     random batch (so activations stay in a sane range through the depth of the
-    net) and then perturbed, so folding them is a real test.
+    net) and then perturbed, so folding them is a real test. `statistics` (from
+    `batch_norm_statistics` of an earlier build with the same seed) skips that
+    measurement, the slow part: the weights are drawn again, the same values.
     """
     gen = torch.Generator().manual_seed(seed)
 
@@ -56,6 +58,9 @@ def randomise(model: nn.Module, seed: int, calibration_size: int = 224,
             normal(m.bias, 0.01)
 
     model.eval()
+    if statistics is not None:
+        model.load_state_dict(statistics, strict=False)
+        return model
     bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
     for bn in bns:  # only batch norm measures; dropout etc. stay in inference mode
         bn.reset_running_stats()
@@ -69,3 +74,9 @@ def randomise(model: nn.Module, seed: int, calibration_size: int = 224,
         bn.running_mean.add_(torch.randn(bn.running_mean.shape, generator=gen)
                              * 0.05 * bn.running_var.sqrt())
     return model.eval()
+
+
+def batch_norm_statistics(model: nn.Module) -> dict[str, torch.Tensor]:
+    """A copy of the model's batch-norm running statistics (what `randomise` measured)."""
+    return {k: v.clone() for k, v in model.state_dict().items()
+            if k.rsplit(".", 1)[-1] in ("running_mean", "running_var", "num_batches_tracked")}

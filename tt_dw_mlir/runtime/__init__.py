@@ -1,4 +1,4 @@
-"""Run a KernelProgram: "reference" (vectorised torch, same layout and tiles), "sim"
+"""Run a KernelProgram: "reference" (a compiled host kernel, same layout, tiles and arithmetic), "sim"
 (the TT-Lang kernels on tt-lang-sim) or "ttnn" (a Tenstorrent device, when present).
 
 Every backend quantises at the same tensor boundaries: the input to `conv.dtype`,

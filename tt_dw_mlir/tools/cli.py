@@ -393,7 +393,11 @@ def compile_model(loaded: LoadedModel, out_dir: Path, args, progress: Progress) 
             path=args.path, backend=backend,
             sim_layers=args.sim_layers if backend == "sim" else None,
             input_shapes=loaded.input_shapes if loaded.kind == "onnx" else None,
-            keep_ir=True, source_name=str(paths[0]))
+            ir_files=dict(zip(("ttir", "pool", "program"), paths)), source_name=str(paths[0]))
+    except OSError as problem:  # an IR file that cannot be written
+        if problem.filename not in paths:
+            raise
+        raise CliError(f"cannot write '{problem.filename}': {problem.strerror}") from None
     except DiagnosticError as error:
         shown = "\n".join(d.format() for d in error.diagnostics[:20])
         raise CliError(f"compiling '{loaded.source}' failed:\n{shown}") from None
@@ -402,8 +406,6 @@ def compile_model(loaded: LoadedModel, out_dir: Path, args, progress: Progress) 
     except (ModelError, ValueError, KeyError, IndexError) as problem:
         raise CliError(f"cannot import '{loaded.source}': {_first_line(problem)}") from None
     check_largest_tensor(model.module)
-    for path, stage in zip(paths, ("ttir", "pool", "program")):
-        _write(path, model.ir.pop(stage))  # ~15 MB of text each: not kept past the file
     return Compiled(model, *paths, seconds=dict(model.report.seconds))
 
 
@@ -588,10 +590,8 @@ def _flat(outputs) -> Any:
 def run_baseline(compiled: Compiled, inputs: list) -> list:
     """The same network with nothing converted: each lowered layer replaced by its torch
     conv (computed in fp32 on the bf16 weights the TTIR holds, stored as the bf16 result
-    a `ttir.conv2d` has); every other op exactly as in the run."""
+    a `ttir.conv2d` has); every other op exactly as in the run (the same plan and constants)."""
     import torch
-
-    from tt_dw_mlir.executor import Executor, run_network
 
     records = {r.name: r for r in compiled.model.report.layers if r.converted}
 
@@ -602,40 +602,42 @@ def run_baseline(compiled: Compiled, inputs: list) -> list:
         out = torch_depthwise(record, xs[0], record.activation, weight_dtype=torch.bfloat16)
         return out.to(torch.bfloat16).float()
 
-    network = compiled.model.network
-    executor = Executor(network.module, override=as_ttir_conv)
-    feeds = [torch.as_tensor(x) for x in inputs]
-    return run_network(network, feeds, executor)
+    return compiled.model.run(*inputs, override=as_ttir_conv)
 
 
 def run_network(loaded: LoadedModel, compiled: Compiled, rows: list[LayerRow], args,
                 progress: Progress) -> dict:
-    """Run the compiled network (traced), then with nothing converted (the baseline), and
-    compare both with the independent oracle; fill each converted row's numerics."""
+    """Run the compiled network, checking each converted layer against torch as it runs;
+    then with nothing converted (the baseline); compare both with the independent oracle."""
     timings = {}
     model = compiled.model
     progress.stage(f"running {loaded.name} ({args.backend})")
+    by_name = {row.name: row for row in rows}
+    checked = {"layers": 0, "seconds": 0.0}
+
+    def check_layer(record, x, y) -> None:
+        """One converted layer against torch fp32 on the same input; the tensors go after."""
+        if not record.converted:
+            return
+        t = time.monotonic()
+        row = by_name[record.name]
+        expected = torch_depthwise(record, x, record.activation)
+        row.backend = record.backend
+        row.pcc = pcc(y, expected)
+        row.max_abs_error = float((y - expected).abs().max())
+        row.relative_error = relative_error(y, expected)
+        checked["layers"] += 1
+        checked["seconds"] += time.monotonic() - t
+
     t = time.monotonic()
     from tt_dw_mlir.frontends import ModelError
 
     try:
-        ours = model.run(*loaded.inputs, trace=True)
+        ours = model.run(*loaded.inputs, on_layer=check_layer)
     except ModelError as problem:  # a host op the runtime refused: named by its node
         raise CliError(f"running '{loaded.source}' failed: {problem}") from None
-    timings["network"] = time.monotonic() - t
-    by_name = {row.name: row for row in rows}
-    ran = 0
-    for record in model.report.layers:
-        row = by_name[record.name]
-        if not record.converted or record.input is None:
-            continue
-        expected = torch_depthwise(record, record.input, record.activation)
-        row.backend = record.backend
-        row.pcc = pcc(record.output, expected)
-        row.max_abs_error = float((record.output - expected).abs().max())
-        row.relative_error = relative_error(record.output, expected)
-        record.input = record.output = None  # the traced tensors are not kept past the report
-        ran += 1
+    timings["network"] = time.monotonic() - t - checked["seconds"]
+    timings["layer_checks"] = checked["seconds"]
     progress.stage("running the network with nothing converted (baseline)")
     t = time.monotonic()
     baseline = run_baseline(compiled, loaded.inputs)
@@ -653,7 +655,7 @@ def run_network(loaded: LoadedModel, compiled: Compiled, rows: list[LayerRow], a
             "max_abs_error": float((ours_flat - ref_flat).abs().max()),
             "relative_error": relative_error(ours_flat, ref_flat),
             "target_pcc": END_TO_END_PCC_TARGET[args.weight_dtype],
-            "layers_on_our_path": ran, "seconds": timings}
+            "layers_on_our_path": checked["layers"], "seconds": timings}
 
 
 def accuracy_warnings(result: dict) -> list[str]:
