@@ -297,6 +297,8 @@ KERNEL_CASES = [
     dw(1, 16, 16, 48, 5, d=3, bias=True, act="silu"),               # dilation 3, silu
     dw(1, 12, 12, 24, 9, bias=True, act="relu6"),                   # 9x9: any-window path
     DepthwiseConv(3, 9, 11, 20, (2, 3), (1, 2), (0, 1, 1, 1), (1, 1), True, "relu"),  # 2x3, 20 ch
+    DepthwiseConv(1, 80, 6, 32, (70, 1), (1, 1), (3, 3, 0, 0), (1, 1), True, "relu"),  # 70 rows
+    dw(1, 20, 20, 16, 11, s=2),                                     # 11x11, 16 ch, no bias
     DepthwiseConv(1, 10, 10, 40, (3, 3), (2, 1), (1, 1, 1, 1), (3, 2), True, "none"),
     dw(1, 14, 14, 96, 3, bias=True, act="gelu", dtype="f32"),       # f32 end to end
     dw(1, 14, 14, 96, 3, bias=True, act="relu", dtype="f32", wdtype="bfp8_b"),

@@ -228,9 +228,9 @@ static int run_units(const conv_args *a, long u0, long u1) {
     }
     float *zero_row = scratch + (size_t)g->kh * row_floats;  /* one block's worth */
     memset(zero_row, 0, block_floats * sizeof(float));
-    long tag[64];  /* slot -> n * h + ih it holds; kh <= 64 (checked) */
-    const float *rows[64], *block_rows[64];
-    int zero[64];
+    long tag[g->kh];  /* slot -> n * h + ih it holds */
+    const float *rows[g->kh], *block_rows[g->kh];
+    int zero[g->kh];
     for (int s = 0; s < g->kh; s++) tag[s] = -1;
     for (long u = u0; u < u1;) {
         const long r = u / blocks;
@@ -303,7 +303,7 @@ static PyObject *conv(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     memcpy(&a.g, PyBytes_AS_STRING(args[0]), sizeof(geometry));
     const geometry *g = &a.g;
     if (g->n < 1 || g->h < 1 || g->w < 1 || g->c < 1 || g->cp < g->c || g->cp % LANES
-        || g->oh < 1 || g->ow < 1 || g->kh < 1 || g->kh > 64 || g->kw < 1 || g->sh < 1
+        || g->oh < 1 || g->ow < 1 || g->kh < 1 || g->kh > 4096 || g->kw < 1 || g->sh < 1
         || g->sw < 1 || g->dh < 1 || g->dw < 1 || g->pt < 0 || g->pl < 0
         || (unsigned)g->quant_in > QUANT_BF16 || (unsigned)g->quant_out > QUANT_BF16
         || (unsigned)g->act > ACT_RELU6)
