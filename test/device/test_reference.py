@@ -424,6 +424,45 @@ def test_kernel_rejects_bad_geometry():
             _dwconv.conv(struct.pack("=18i", *bad), *ptrs)
 
 
+@pytest.mark.parametrize("target", ['__attribute__((target("avx2")))', ""],
+                         ids=["avx2", "baseline"])
+def test_kernel_on_other_instruction_sets(target, tmp_path, monkeypatch):
+    # The installed module runs its AVX-512 copy on this machine; the AVX2 and baseline
+    # x86-64 copies (what other machines run) are built here alone and must give the
+    # same bits.
+    import importlib.machinery
+    import importlib.util
+    import platform
+    import shutil
+    import subprocess
+    import sysconfig
+    from pathlib import Path
+
+    if platform.machine() != "x86_64" or shutil.which("gcc") is None:
+        pytest.skip("needs gcc on x86-64")
+    source = Path(reference_module.__file__).with_name("_dwconv.c")
+    built = tmp_path / "_dwconv.so"
+    done = subprocess.run(
+        ["gcc", "-O3", "-std=gnu11", "-ffp-contract=off", "-fopenmp", "-fPIC", "-shared",
+         "-Wno-psabi", f"-DPER_TARGET={target}", f"-I{sysconfig.get_paths()['include']}",
+         str(source), "-o", str(built)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    loader = importlib.machinery.ExtensionFileLoader("_dwconv", str(built))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader("_dwconv", loader))
+    loader.exec_module(module)
+    monkeypatch.setattr(reference_module, "_dwconv", module)
+    for conv in [dw(2, 27, 33, 72, 3, s=2, bias=True, act="relu"),          # 3x3, 72 ch
+                 dw(1, 20, 20, 88, 7, bias=True, act="relu6"),              # 7x7
+                 DepthwiseConv(3, 9, 11, 20, (2, 3), (1, 2), (0, 1, 1, 1), (1, 1), True, "relu"),
+                 dw(1, 14, 14, 96, 3, bias=True, act="gelu", dtype="f32")]:  # f32, no rounding
+        program = plan_program(conv, "n150")
+        _, _, _, pw, pb = make_inputs(conv, program.layout, seed=conv.channels)
+        x = sprinkle(heavy_tailed((conv.batch, conv.in_h, conv.in_w, conv.channels), seed=1),
+                     20, seed=4)
+        got = reference_module.run_reference(program, x, pw, pb)
+        assert_same_bits(got, run_reference_windows(program, x, pw, pb))
+
+
 def test_kernel_shares_torch_openmp_runtime():
     # one libgomp in the process: the kernel's threads are torch's (a second OpenMP
     # runtime would keep its own threads spinning beside torch's)

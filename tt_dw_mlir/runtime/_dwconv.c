@@ -32,6 +32,17 @@
 
 #define LANES 16
 
+/* x86-64: one copy of the hot function per instruction set, picked at load time (the
+ * package is built once, run on any x86-64); elsewhere the compiler's default target.
+ * test_reference builds one instruction set at a time by defining PER_TARGET. */
+#ifndef PER_TARGET
+#if defined(__x86_64__) && defined(__GNUC__)
+#define PER_TARGET __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define PER_TARGET
+#endif
+#endif
+
 typedef float vf __attribute__((vector_size(64)));
 typedef float vf_u __attribute__((vector_size(64), aligned(4)));
 typedef uint32_t vu __attribute__((vector_size(64)));
@@ -212,8 +223,7 @@ static __thread size_t scratch_floats;
 
 /* Units [u0, u1) of (output row, 16-channel block) pairs, unit = row * blocks + block;
  * 0, or -1 when out of memory. */
-__attribute__((target_clones("avx512f", "avx2", "default")))
-static int run_units(const conv_args *a, long u0, long u1) {
+PER_TARGET static int run_units(const conv_args *a, long u0, long u1) {
     const geometry *g = &a->g;
     const int blocks = g->cp / LANES, window = g->kh * g->kw;
     const int width = (g->ow - 1) * g->sw + (g->kw - 1) * g->dw + 1;
