@@ -800,3 +800,20 @@ def test_torch_chunk_maps_to_slices():
     assert not mod.host_steps
     (out,), _ = run_ttir(mod, [x])
     torch.testing.assert_close(out, Chunk()(x))
+
+
+def test_rounding_a_result_to_bf16_never_changes_an_operand():
+    """The executor rounds a bf16-typed result in place only when it is a new tensor of
+    its own; an operand passed through, or a view of one, is rounded into a new tensor."""
+    from tt_dw_mlir.executor import _rounded
+
+    x = torch.tensor([1.0 + 2 ** -10, 3.0 + 2 ** -12, -5.0])  # not all bf16 values
+    kept = x.clone()
+    as_bf16 = kept.to(torch.bfloat16).float()
+    assert not torch.equal(as_bf16, kept)
+    for run in (lambda xs: xs[0], lambda xs: xs[0].reshape(3), lambda xs: xs[0][:2]):
+        y = _rounded(run)([x])
+        assert torch.equal(x, kept)
+        assert torch.equal(y, as_bf16[:y.numel()])
+    y = _rounded(lambda xs: xs[0] * 1.0)([x])
+    assert torch.equal(x, kept) and torch.equal(y, as_bf16)
