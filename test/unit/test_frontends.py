@@ -224,14 +224,23 @@ def test_folded_batch_norm_matches_unfolded_torch(tiny):
     with torch.no_grad():
         stem_in = x
         dw_in = model.stem(x)
+        # the folded weights as the IR holds them (f32: exact); the record of a depthwise
+        # conv keeps its own copy (per-layer reports), a dense conv's are in the IR only
+        in_ir = {name_of(op.location): op for op in _ops(mod) if op.name == "ttir.conv2d"}
+        assert layers["stem.0"].weight is None and layers["project"].weight is None
         for loc, conv, bn, inp in (("stem.0", model.stem[0], model.stem[1], stem_in),
                                    ("dw.0", model.dw[0], model.dw[1], dw_in)):
-            layer = layers[loc]
-            folded = F.conv2d(inp, torch.from_numpy(layer.weight), torch.from_numpy(layer.bias),
-                              conv.stride, conv.padding, conv.dilation, conv.groups)
+            operands = [constant_array(v.owner.attributes["value"]) for v in in_ir[loc].operands[1:3]]
+            if layers[loc].weight is not None:
+                assert np.array_equal(layers[loc].weight, operands[0])
+                assert np.array_equal(layers[loc].bias.reshape(-1), operands[1].reshape(-1))
+            weight, bias = torch.from_numpy(operands[0]), torch.from_numpy(operands[1]).reshape(-1)
+            if not layers[loc].is_depthwise:  # IR weights of a dense conv are OIHW too
+                assert tuple(weight.shape) == tuple(conv.weight.shape)
+            folded = F.conv2d(inp, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups)
             torch.testing.assert_close(folded, bn(conv(inp)), rtol=1e-5, atol=1e-5)
             # and the fold is not a no-op
-            assert not np.allclose(layer.weight, conv.weight.numpy())
+            assert not np.allclose(weight.numpy(), conv.weight.numpy())
 
 
 def test_torch_module_numerics(tiny):
