@@ -17,7 +17,7 @@ from tt_dw_mlir.dialect import verify_module
 from tt_dw_mlir.dialect.constants import dense_to_numpy
 from tt_dw_mlir.ir import Diagnostic, DiagnosticError, diagnostics_of, ir, \
     location_of, name_of, new_context, ops_named, parse_module as _parse, print_module, write_module
-from tt_dw_mlir.passes import PASSES, PIPELINES, PipelineError, build_pass_manager
+from tt_dw_mlir.passes import PASSES, PIPELINES, PipelineError, build_pass_manager, verifies_convs_first
 
 DEFAULT_PIPELINE = "builtin.module(tt-depthwise-pool-pipeline)"
 
@@ -36,11 +36,15 @@ class CompileResult:
         return [d for d in self.diagnostics if d.severity == "remark"]
 
 
-def parse_module(text: str, context=None, source_name: str = "-"):
-    """Parse and verify (structure and semantics); raises DiagnosticError."""
+def parse_module(text: str, context=None, source_name: str = "-", *, pipeline: str | None = None):
+    """Parse and verify (structure and semantics); raises DiagnosticError.
+
+    `pipeline`: the pipeline about to run on the module; when its first pass checks every
+    `ttir.conv2d` itself before anything else reads the module (`passes.verifies_convs_first`),
+    the convs are left to it: each is read once (30,000 convs at 10k blocks)."""
     context = context or new_context()
     module = _parse(text, context, source_name)
-    problems = verify_module(module, source_name)
+    problems = verify_module(module, source_name, convs=not verifies_convs_first(pipeline))
     if problems:
         raise DiagnosticError(problems)
     module.convs_verified = True  # no pass edits a ttir.conv2d: run_pipeline need not re-check them
@@ -79,7 +83,7 @@ def run_pipeline(module, pipeline: str, source_name: str = "-", *,
 
 
 def compile_text(text: str, pipeline: str = DEFAULT_PIPELINE, *, source_name: str = "-") -> CompileResult:
-    module = parse_module(text, source_name=source_name)
+    module = parse_module(text, source_name=source_name, pipeline=pipeline)
     return CompileResult(module, run_pipeline(module, pipeline, source_name))
 
 

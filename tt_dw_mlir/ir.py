@@ -234,20 +234,24 @@ _CLOSER_OF_GE = re.compile(r">(?=\s*=)")  # the lexer reads `>` `=` as `>=` acro
 _MINUS_RUN = re.compile(r"-(?:[\s(\[{<]*-(?!>))+")
 
 
-def _depth_table():
+def _depth_table(dtype="int32"):
     import numpy as np
 
-    table = np.zeros(256, np.int32)
+    table = np.zeros(256, dtype)
     table[list(b"([{<")] = 1
     table[list(b")]}>")] = -1
     return table
 
 
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"([{<)]}>")
+
+
 def nesting_bound(text: str) -> int:
     """An upper bound of the parser's recursion depth on `text` (fast; see above)."""
-    openers = sum(text.count(ch) for ch in "([{<-")
-    if openers <= MAX_NESTING:
-        return openers
+    if len(text) < 1 << 20:  # a small text holding few brackets needs no more than counting them
+        openers = sum(text.count(ch) for ch in "([{<-")
+        if openers <= MAX_NESTING:
+            return openers
     import numpy as np
 
     if "//" in text:
@@ -257,8 +261,8 @@ def nesting_bound(text: str) -> int:
     # Punctuation only; then `->` and `>=` are not brackets. Deleting the blanks between
     # them may join `- >` into `->`: one closer fewer, an over-count.
     kept = text.encode("utf-8", "replace").translate(None, _LETTERS_AND_BLANKS)
-    kept = kept.replace(b"->", b"").replace(b">=", b"")
-    depth = np.cumsum(_depth_table()[np.frombuffer(kept, np.uint8)], dtype=np.int64)
+    kept = kept.replace(b"->", b"").replace(b">=", b"").translate(None, _NOT_BRACKETS)
+    depth = np.cumsum(_depth_table("int8")[np.frombuffer(kept, np.uint8)], dtype=np.int64)
     minus_run = max((run.count("-") for run in _MINUS_RUN.findall(text)), default=1)
     return int(depth.max(initial=0)) + minus_run
 
@@ -352,7 +356,7 @@ _ALIAS_REFERENCE = re.compile(rb"[#!][\w$.-]+")
 
 def _defines_attribute_aliases(text: str) -> bool:
     """Whether `text` may define a non-location alias (false positives only cost time)."""
-    if "=" not in text:
+    if "=" not in text or ("#" not in text and "!" not in text):
         return False
     return any(m.group(1) is None for m in _ALIAS_DEFINITION.finditer(text))
 
@@ -558,13 +562,18 @@ def parse_module(text: str, context, source_name: str = "-"):
 
 
 def _parse_module(text: str, context, source_name: str):
-    bound = nesting_bound(text)
+    # The limits and the adaptation read the text without its long hex strings (where a
+    # real model's text is: MobileNetV2's 14 MB hold 56 kB of anything else); a check
+    # that finds a problem there is made again on the whole text, for its position.
+    code, digits = elide_hex_strings(text)
+    bound = nesting_bound(code)
     refused = (nesting_diagnostic(text, source_name) if bound > PARSER_NESTING_LIMIT else None) \
-        or affine_length_diagnostic(text, source_name) or resource_section_diagnostic(text, source_name)
+        or (affine_length_diagnostic(code) and affine_length_diagnostic(text, source_name)) \
+        or (resource_section_diagnostic(code) and resource_section_diagnostic(text, source_name))
     if refused:
         raise DiagnosticError([refused])
-    module = _parse_text(locate_named_ops(text, source_name), context, source_name)
-    aliases = _defines_attribute_aliases(text)
+    module = _parse_text(code, digits, text, context, source_name)
+    aliases = _defines_attribute_aliases(code)
     with context:
         refused, opaque_refs = _ir_shape_problem(
             module, source_name, regions=bound > MAX_NESTING,
@@ -595,9 +604,91 @@ def _needed_definitions(definitions: dict[str, str], used: set[str]) -> dict[str
     return {name: text for name, text in definitions.items() if name in needed}
 
 
-def _parse_text(text: str, context, source_name: str):
-    if not USING_TTMLIR:
-        text = irdl_syntax.to_irdl(text)
+# Hex strings this long are cut out of the text the checks and the adaptation read.
+SHORTEST_ELIDED_HEX = 1024
+# A string body holding none of these cannot change how the text around it is read
+# (brackets, strings, lines, comments, names, aliases), in a string or out of one.
+_STRUCTURAL_CHARACTERS = '\\\n"()[]{}<>-/#!='
+_ELIDED = "\x00"  # marks where the digits were: never in a string the elision keeps
+
+
+def elide_hex_strings(text: str) -> tuple[str, list[str]]:
+    """(`text` with the digits of each long `"0x..."` string replaced by one NUL, the digits
+    cut out, in order); `text` and [] when there is none, or when `text` holds a NUL itself.
+
+    Dense constants are written as hex strings (`dense<"0x...">`, resource blobs); the
+    digits carry no structure, so reading the rest is enough to check and adapt the text,
+    and `restore_hex_strings` puts them back where they were (lines and columns of every
+    other character are as in `text` once restored)."""
+    start = text.find('"0x')
+    if start < 0:
+        return text, []
+    pieces, digits, last = [], [], 0
+    while start >= 0:
+        begin = start + 3
+        end = text.find('"', begin)
+        if end < 0:
+            break
+        if end - begin >= SHORTEST_ELIDED_HEX and \
+                all(text.find(ch, begin, end) < 0 for ch in _STRUCTURAL_CHARACTERS):
+            pieces += (text[last:begin], _ELIDED)
+            digits.append(text[begin:end])
+            last = end
+        start = text.find('"0x', end + 1)
+    if not digits:
+        return text, []
+    pieces.append(text[last:])
+    code = "".join(pieces)
+    if code.count(_ELIDED) != len(digits):  # a NUL of the text's own: nothing is cut
+        return text, []
+    return code, digits
+
+
+def restore_hex_strings(code: str, digits: list[str]) -> str | None:
+    """`code` from `elide_hex_strings` (rewritten or not) with its digits back; None if the
+    places for them are not exactly where `code` has them."""
+    if not digits:
+        return code
+    parts = code.split(_ELIDED)
+    if len(parts) != len(digits) + 1:
+        return None
+    restored = [parts[0]]
+    for cut, part in zip(digits, parts[1:]):
+        restored += (cut, part)
+    return "".join(restored)
+
+
+def _parse_text(code: str, digits: list[str], original: str, context, source_name: str):
+    """Parse the input `original` (`code` and `digits`: its elided form): named locations
+    located, and, in the IRDL fallback, adapted once at this file boundary."""
+    located = locate_named_ops(code, source_name)
+    if USING_TTMLIR:
+        return _parse_adapted(restore_hex_strings(located, digits) or
+                              locate_named_ops(original, source_name), context, source_name)
+    # Most modules hold only the TTIR/TTNN ops the IRDL subset declares: they are parsed
+    # without the unregistered shadow names (finding which ops need one means reading
+    # every op name); a module that does not parse so is read again with them.
+    try:
+        return _parse_adapted(_adapted(located, digits, original, source_name, shadow=False),
+                              context, source_name)
+    except DiagnosticError:
+        if irdl_syntax.shadow_unmodelled(located) == located:
+            raise
+    return _parse_adapted(_adapted(located, digits, original, source_name, shadow=True),
+                          context, source_name)
+
+
+def _adapted(located: str, digits: list[str], original: str, source_name: str, *, shadow: bool) -> str:
+    """The IRDL fallback's form of the input (`located`: its elided form with named
+    locations located)."""
+    text = restore_hex_strings(irdl_syntax.to_irdl(located, shadow=shadow), digits)
+    if text is None:  # a rewrite moved a place (cannot happen): adapt the whole text instead
+        text = irdl_syntax.to_irdl(locate_named_ops(original, source_name), shadow=shadow)
+    return text
+
+
+def _parse_adapted(text: str, context, source_name: str):
+    """Parse `text`, adapted for the bindings in use, as a module."""
 
     def failure(error, shifted_line: int = 0):
         if not error.error_diagnostics:
@@ -724,34 +815,35 @@ def _write_module(module, out, generic: bool, debug_info: bool, elide: int | Non
                 out.write(_with_foreign_aliases(_unshadowed(text), aliases).encode("utf-8"))
                 return
             body = size - len(header) - 2
-            if aliases or (not USING_TTMLIR and _has_shadow_names(printed, len(header), body)):
-                printed.seek(len(header))
+            printed.seek(len(header))
+            if aliases:
                 text = printed.read(body).decode("utf-8", errors="replace")
                 out.write(_with_foreign_aliases(_unshadowed(text), aliases).encode("utf-8"))
                 return
-            printed.seek(len(header))
-            while body > 0:
-                chunk = printed.read(min(body, 1 << 22))
-                if not chunk:
-                    break
-                out.write(chunk)
-                body -= len(chunk)
+            _stream_unshadowed(printed, body, out)
 
 
-def _has_shadow_names(printed, start: int, length: int) -> bool:
-    """Whether the printed module holds `TTIR`/`TTNN` (a shadow name, or text that looks like
-    one: then `unshadow` decides), read in chunks (not mapped: that would count as resident)."""
-    printed.seek(start)
-    tail = b""
+def _stream_unshadowed(printed, length: int, out) -> None:
+    """Copy `length` bytes of `printed` to `out` in chunks, as they are until one holds
+    `TTIR`/`TTNN` (a shadow name, or text that looks like one: then `unshadow` decides on
+    the rest, read whole). One pass, not mapped (that would count as resident)."""
+    kept = b""  # the last bytes read, not written yet: a name may straddle two chunks
     while length > 0:
         chunk = printed.read(min(length, 1 << 22))
         if not chunk:
-            return False
-        window = tail + chunk
-        if b"TTIR" in window or b"TTNN" in window:
-            return True
-        tail, length = chunk[-3:], length - len(chunk)
-    return False
+            break
+        length -= len(chunk)
+        window = kept + chunk
+        if not USING_TTMLIR and (b"TTIR" in window or b"TTNN" in window):
+            rest = window + printed.read(length)
+            out.write(_unshadowed(rest.decode("utf-8", errors="replace")).encode("utf-8"))
+            return
+        cut = max(len(window) - 8, 0)  # keep a whole character and the one before a name
+        while cut > 0 and (window[cut] & 0xC0) == 0x80:
+            cut -= 1
+        out.write(window[:cut])
+        kept = window[cut:]
+    out.write(kept)
 
 
 def _print_to_file(module, directory: str, generic: bool, debug_info: bool, elide: int | None) -> str | None:

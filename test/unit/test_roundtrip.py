@@ -220,3 +220,22 @@ def test_aliases_used_in_opaque_bodies_are_printed_with_the_module():
     assert printed.startswith("#base = #ttnn.buffer_type<dram>\n#dram = #ttcore.wrapped<#base>\n")
     assert "#unused" not in printed and "#ttnn.ttnn_layout<(d0) -> (d0), <1x1>, memref<1x!ttcore.tile<32x32, bf16>, #dram>>" in printed
     assert print_module(parse_module(printed)) == printed
+
+
+@pytest.mark.parametrize("text", [
+    "x" * (1 << 22) + '"TTIR.foo"(%0)',                      # a name in the second chunk
+    "a" * ((1 << 22) - 2) + '"TTNN.bar"() #TTNN.x<1>',       # a name across the chunk boundary
+    "\u00e9" * ((1 << 21) + 1) + '"TTIR.q"',                  # a character across it
+    "plain" * 10])
+def test_printed_module_is_streamed_with_shadow_names_written_back(text):
+    """The printed module is copied in chunks; from the one where a shadow name shows up
+    the rest is written back under its own dialect, exactly as the whole text would be."""
+    import io
+
+    from tt_dw_mlir import ir as tt_ir
+    from tt_dw_mlir.dialect import irdl_syntax
+
+    data = text.encode()
+    out = io.BytesIO()
+    tt_ir._stream_unshadowed(io.BytesIO(data), len(data), out)
+    assert out.getvalue() == irdl_syntax.unshadow(text).encode()

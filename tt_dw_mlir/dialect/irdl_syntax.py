@@ -36,12 +36,18 @@ from tt_dw_mlir.diagnostics import Diagnostic
 _MODELLED = ("ttir", "ttnn")
 
 
-def to_irdl(text: str) -> str:
-    """Input side: tt-mlir's textual IR -> what the IRDL subset parses."""
-    text = shadow_unmodelled(text)
+def to_irdl(text: str, *, shadow: bool = True) -> str:
+    """Input side: tt-mlir's textual IR -> what the IRDL subset parses.
+
+    `shadow=False` leaves out the shadow names of undeclared ops, attributes and types
+    (for a module known, or hoped, to use only the declared ones)."""
+    if shadow:
+        text = shadow_unmodelled(text)
     text = module_wrappers_to_generic(text)
-    text = properties_to_attributes(text)
+    text, segmented = _properties_to_attributes(text)
     text = custom_form_to_generic(text)
+    if text.count('"ttir.conv2d"(') == segmented:  # each had properties: segmented with them
+        return text
     return conv2d_operand_segments(text)
 
 
@@ -112,37 +118,67 @@ def _dict_end(text: str, i: int) -> int:
     return flat.end() - 1 if flat else _matching_brace(text, i)
 
 
+# Where properties can start: `)` closing an operand list, blanks, `<{`. The op they belong
+# to is read backwards from there (a module has far fewer properties than ops).
+_PROPERTIES_START = re.compile(r"\)[ \t\r\n]*<\{")
+_MODELLED_OP_NAME = re.compile(r"(?:%s)\.[A-Za-z0-9_.]+" % "|".join(_MODELLED))
+
+
 def properties_to_attributes(text: str) -> str:
-    """`"ttir.x"(...) <{a}> {b}` -> `"ttir.x"(...)  {a,    b}`, same length, same lines."""
-    pieces, last = [], 0
-    for match in _OP_START.finditer(text):
-        if match.start() < last or _in_comment(text, match.start()):
+    """`"ttir.x"(...) <{a}> {b}` -> `"ttir.x"(...)  {a,    b}`, same length, same lines.
+
+    A `ttir.conv2d`'s dictionary gets its operandSegmentSizes here too (see
+    `conv2d_operand_segments`)."""
+    return _properties_to_attributes(text)[0]
+
+
+def _properties_to_attributes(text: str) -> tuple[str, int]:
+    """(`properties_to_attributes(text)`, how many `ttir.conv2d` got their segments)."""
+    if "<{" not in text:
+        return text, 0
+    pieces, last, segmented = [], 0, 0
+    for match in _PROPERTIES_START.finditer(text):
+        close_operands = match.start()
+        if close_operands < last:
             continue
-        j = _after_operands(text, match.end() - 1)
-        if j < 0:
+        open_operands = text.rfind("(", 0, close_operands)
+        if open_operands < 1 or text[open_operands - 1] != '"':
             continue
-        # tt-mlir's tests often put `<{` and each property on lines of their own.
-        while j < len(text) and text[j] in _BLANK:
-            j += 1
-        if not text.startswith("<{", j):
+        quote = text.rfind('"', 0, open_operands - 1)
+        name = text[quote + 1:open_operands - 1]
+        if quote < 0 or not _MODELLED_OP_NAME.fullmatch(name) or _in_comment(text, quote) or \
+                '"' in text[open_operands:close_operands]:
             continue
+        j = match.end() - 2
         close = _dict_end(text, j + 1)
         if close < 0 or close + 1 >= len(text) or text[close + 1] != ">":
             continue
         k = close + 2
         while k < len(text) and text[k] in _BLANK:
             k += 1
-        if not text[j + 2:close].strip():  # `<{}>` disappears
+        body = text[j + 2:close]
+        segments = ""
+        if name == "ttir.conv2d" and "operandSegmentSizes" not in body:
+            operands = [o for o in text[open_operands + 1:close_operands].split(",") if o.strip()]
+            types_at = k
+            if k < len(text) and text[k] == "{":  # the types follow the next dictionary
+                types_at = _dict_end(text, k) + 1
+            if types_at > 0:
+                segments = _conv2d_segments(text, operands, types_at)
+                segmented += 1
+        if not body.strip() and not segments:  # `<{}>` disappears
             pieces += [text[last:j], " " * (close + 2 - j)]
             last = close + 2
         elif k < len(text) and text[k] == "{":  # merge into the following attribute dictionary
-            pieces += [text[last:j], " {", text[j + 2:close], ", ", text[close + 2:k], " "]
+            pieces += [text[last:j], " {", body, ", " if body.strip() else "", segments,
+                       ", " if segments else "", text[close + 2:k], " "]
             last = k + 1
         else:
-            pieces += [text[last:j], " {", text[j + 2:close + 1], " "]
+            pieces += [text[last:j], " {", body, (", " if body.strip() else "") + segments if segments else "",
+                       "} "]
             last = close + 2
     pieces.append(text[last:])
-    return "".join(pieces)
+    return "".join(pieces), segmented
 
 
 _CUSTOM_EMPTY = re.compile(r"\bttir\.empty\(\)\s*:\s*(tensor<[^>]*>)")
@@ -295,6 +331,27 @@ def _is_bias_like(operand_type: str, result_type: str) -> bool:
     return sum(1 for d in dims if d != "1") <= 1
 
 
+def _conv2d_segments(text: str, operands: list[str], start: int) -> str:
+    """The operandSegmentSizes of a conv2d with `operands`, its types written at `start`
+    (after its attribute dictionary; read only to tell a bias from a destination)."""
+    while start < len(text) and text[start] in _BLANK:  # `}>` alone on its line, types below
+        start += 1
+    bias, destination = 0, 0
+    if len(operands) >= 4:
+        bias, destination = 1, len(operands) - 3
+    elif len(operands) == 3:
+        line_end = text.find("\n", start)
+        types_match = _SIGNATURE.match(text[start:line_end if line_end >= 0 else len(text)])
+        types = _top_level_split(types_match.group(1)) if types_match else []
+        result = types_match.group(2).strip() if types_match else ""
+        if len(types) == 3 and not _is_bias_like(types[2], result):
+            destination = 1
+        else:
+            bias = 1
+    return (f"operandSegmentSizes = array<i32: {1 if operands else 0}, {1 if len(operands) >= 2 else 0}, "
+            f"{bias}, {destination}>")
+
+
 def conv2d_operand_segments(text: str) -> str:
     """Give each `ttir.conv2d` the operandSegmentSizes IRDL needs for its two optional operands.
 
@@ -313,22 +370,7 @@ def conv2d_operand_segments(text: str) -> str:
         attrs_end = _dict_end(text, j) if j < len(text) and text[j] == "{" else -1
         if attrs_end >= 0 and "operandSegmentSizes" in text[j:attrs_end]:
             continue  # printed by us (IRDL's form) and read back: the segments are given
-        start = attrs_end + 1 if attrs_end >= 0 else j
-        while start < len(text) and text[start] in _BLANK:  # `}>` alone on its line, types below
-            start += 1
-        bias, destination = 0, 0
-        if len(operands) >= 4:
-            bias, destination = 1, len(operands) - 3
-        elif len(operands) == 3:
-            line_end = text.find("\n", start)
-            types_match = _SIGNATURE.match(text[start:line_end if line_end >= 0 else len(text)])
-            types = _top_level_split(types_match.group(1)) if types_match else []
-            result = types_match.group(2).strip() if types_match else ""
-            if len(types) == 3 and not _is_bias_like(types[2], result):
-                destination = 1
-            else:
-                bias = 1
-        segments = f"operandSegmentSizes = array<i32: {1 if operands else 0}, {1 if len(operands) >= 2 else 0}, {bias}, {destination}>"
+        segments = _conv2d_segments(text, operands, attrs_end + 1 if attrs_end >= 0 else j)
         if attrs_end >= 0:
             body = text[j + 1:attrs_end].strip()
             out += [text[last:attrs_end], (", " if body else "") + segments]

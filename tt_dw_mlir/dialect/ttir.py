@@ -261,15 +261,15 @@ class Conv2d:
     `facts`: a dict (owned by the caller: a pass, one verification) remembering the ConvFacts
     (or the InvalidOp) of each signature already seen."""
 
-    __slots__ = ("op", "operands", "facts")
+    __slots__ = ("op", "_operands", "facts")
 
     def __init__(self, op, facts: dict | None = None) -> None:
         self.op = op
-        self.operands = list(op.operands)
+        self._operands = list(op.operands)
         if facts is None:
-            self.facts = ConvFacts(op, self.operands)
+            self.facts = ConvFacts(op, self._operands)
             return
-        key = conv_signature(op, self.operands)
+        key = conv_signature(op, self._operands)
         found = facts.get(key) if key is not None else None
         if found is None:
             try:
@@ -282,7 +282,21 @@ class Conv2d:
             raise InvalidOp(str(found))
         self.facts = found
 
+    @classmethod
+    def of(cls, op, facts: "ConvFacts") -> "Conv2d":
+        """The view of `op` whose facts were read (and checked) before; its operands are
+        read when first asked for (a pass may have replaced some since)."""
+        conv = cls.__new__(cls)
+        conv.op, conv._operands, conv.facts = op, None, facts
+        return conv
+
     # ----- operands -------------------------------------------------------
+    @property
+    def operands(self) -> list:
+        if self._operands is None:
+            self._operands = list(self.op.operands)
+        return self._operands
+
     @property
     def input(self):
         return self.operands[0]

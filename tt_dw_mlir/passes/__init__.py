@@ -81,6 +81,20 @@ def expand(element: str) -> list[str]:
     return [element]
 
 
+def verifies_convs_first(pipeline: str | None) -> bool:
+    """Whether the first pass of `pipeline` reads and checks every `ttir.conv2d` before
+    anything else reads or changes the module (then the parser need not check them too)."""
+    if not pipeline:
+        return False
+    text = pipeline.strip()
+    if text.startswith("builtin.module(") and text.endswith(")"):
+        text = text[len("builtin.module("):-1]
+    parts = split_top_level(text)
+    first = expand(parts[0])[0] if parts else ""
+    name = first.split("{", 1)[0].strip()
+    return getattr(PASSES.get(name), "verifies_convs", False)
+
+
 def build_pass_manager(pipeline: str, context, diagnostics: list[Diagnostic],
                        source_name: str | None = None, *, print_ir_after_all: bool = False):
     """A PassManager for `pipeline` (with or without the `builtin.module(...)` anchor)."""

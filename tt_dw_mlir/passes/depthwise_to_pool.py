@@ -82,9 +82,21 @@ class _Fusion:
     fused_ops: tuple = ()           # ops to erase, users first
 
 
+@dataclass(frozen=True)
+class _Built:
+    """The attributes and result types of the ops one decision builds (each a binding call to
+    make; a model repeats a few decisions thousands of times)."""
+    conv: dict
+    weight_type: object
+    bias_type: object
+    weight: dict
+    bias: dict
+
+
 class DepthwiseToPool:
     argument = "tt-depthwise-to-pool"
     summary = "Match depthwise ttir.conv2d and legalise it to ttnn.depthwise_pool_conv"
+    verifies_convs = True  # checks every ttir.conv2d (as dialect.verify_module) before rewriting
 
     def __init__(self, options: Options, diagnostics: list[Diagnostic], source_name: str | None = None):
         self.options = options
@@ -100,6 +112,7 @@ class DepthwiseToPool:
         # activation) -> (DepthwiseConv, LayoutRecord, pixels per pass) | NotConverted.
         self._described: dict = {}
         self._decided: dict = {}
+        self._built: dict = {}  # decision -> _Built
 
     # ------------------------------------------------------------------ run
     def run(self, module_op) -> None:
@@ -113,13 +126,21 @@ class DepthwiseToPool:
             self._report(module_op, "error", f"depthwise-to-pool: {problem}")
             return
         self._resources = ResourceBlobs(module_op)
-        converted = 0
+        # Every conv is read and checked before any is rewritten: a module with an invalid
+        # one is refused as it is (the driver leaves the convs' checks to this pass when it
+        # runs first, `verifies_convs` below: each conv is then read once).
+        convs, invalid = [], False
         for op in ops_named(module_op, "ttir.conv2d"):
             try:
-                conv = Conv2d(op, self._conv_facts)
+                convs.append((op, Conv2d(op, self._conv_facts).facts))
             except InvalidOp as problem:
                 self._report(op, "error", f"'ttir.conv2d' op {problem}")
-                continue
+                invalid = True
+        if invalid:
+            return
+        converted = 0
+        for op, facts in convs:
+            conv = Conv2d.of(op, facts)  # its operands read now: earlier rewrites replaced some
             try:
                 self._convert(conv)
                 converted += 1
@@ -225,6 +246,11 @@ class DepthwiseToPool:
         if isinstance(decided, NotConverted):
             raise NotConverted(str(decided))
         description, record, pixels_per_pass = decided
+        built = self._built.get(decided)
+        if built is None:  # attributes and types of the ops built, made once per decision
+            with conv.op.location:
+                built = self._build(description, record, pixels_per_pass)
+                self._built[decided] = built
         weight_values = self._constant_values(conv.weight, "weight")
         bias_values = [self._constant_values(b, "bias") for b in fusion.biases]
         op = conv.op
@@ -233,17 +259,16 @@ class DepthwiseToPool:
             x = conv.input
             if not conv.is_nhwc:
                 x = _permute(x, list(conv.dims))
-            operands = [x, self._prepared_weight(conv.weight, weight_values, description, record)]
+            operands = [x, self._prepared_weight(conv.weight, weight_values, record, built)]
             if fusion.biases:
-                operands.append(self._prepared_bias(fusion.biases, bias_values, description, record))
+                operands.append(self._prepared_bias(fusion.biases, bias_values, record, built))
             # NHWC: the op replaces the last fused op's result, so it takes that type
             # exactly, with its encoding (#ttnn.ttnn_layout, #ttcore...) if it has one.
             result_type = fusion.last.results[0].type if conv.is_nhwc else ttnn.tensor_type(
                 [description.batch, description.out_h, description.out_w, description.channels],
                 str(conv.element_type))
             new = ir.Operation.create("ttnn.depthwise_pool_conv", results=[result_type], operands=operands,
-                                      attributes=ttnn.conv_attributes(description, self._layout_attr(record),
-                                                                      pixels_per_pass))
+                                      attributes=built.conv)
             result = new.results[0]
             if not conv.is_nhwc:
                 back = [0] * 4
@@ -254,12 +279,21 @@ class DepthwiseToPool:
             self._report(op, "remark", f"depthwise-to-pool: converted ({self._summary(description, record)})")
         fusion.last.results[0].replace_all_uses_with(result)
         for dead in fusion.fused_ops + (op,):
-            destinations = [v for v in dead.operands if is_destination(v)]
+            operands = dead.operands  # an older DPS op's destination is its last operand
+            destination = operands[len(operands) - 1] if len(operands) else None
             dead.erase()
-            for value in destinations:
-                _erase_if_unused(value.owner)
+            if destination is not None and is_destination(destination):
+                _erase_if_unused(destination.owner)
         for value in [conv.weight] + fusion.biases:
             _erase_dead_constant_chain(value)
+
+    def _build(self, description: DepthwiseConv, record: ttnn.LayoutRecord, pixels_per_pass: int) -> "_Built":
+        layout_attr = self._layout_attr(record)
+        return _Built(ttnn.conv_attributes(description, layout_attr, pixels_per_pass),
+                      ttnn.prepared_weight_type(record.layout), ttnn.prepared_bias_type(record.layout),
+                      {"in_channels": ttnn.i32(description.channels),
+                       "kernel_size": ttnn.i32_array(description.kernel), "weight_layout": layout_attr},
+                      {"in_channels": ttnn.i32(description.channels), "weight_layout": layout_attr})
 
     def _check_path(self, conv: DepthwiseConv) -> None:
         if self.options.path == "pool":
@@ -315,16 +349,13 @@ class DepthwiseToPool:
             raise NotConverted(f"constant {what} could not be read: {problem}") from None
         return values.reshape(value.type.shape)
 
-    def _prepared_weight(self, weight, values, conv: DepthwiseConv, record: ttnn.LayoutRecord):
+    def _prepared_weight(self, weight, values, record: ttnn.LayoutRecord, built: "_Built"):
         if values is not None:
             return _constant(prepare_weights(values, record.layout), record.layout)
-        return ir.Operation.create(
-            "ttnn.prepare_depthwise_pool_weights", results=[ttnn.prepared_weight_type(record.layout)],
-            operands=[weight], attributes={"in_channels": ttnn.i32(conv.channels),
-                                           "kernel_size": ttnn.i32_array(conv.kernel),
-                                           "weight_layout": self._layout_attr(record)}).results[0]
+        return ir.Operation.create("ttnn.prepare_depthwise_pool_weights", results=[built.weight_type],
+                                   operands=[weight], attributes=built.weight).results[0]
 
-    def _prepared_bias(self, biases, values, conv: DepthwiseConv, record: ttnn.LayoutRecord):
+    def _prepared_bias(self, biases, values, record: ttnn.LayoutRecord, built: "_Built"):
         if all(v is not None for v in values):
             total = values[0].reshape(-1)
             for more, bias in zip(values[1:], biases[1:]):
@@ -335,10 +366,8 @@ class DepthwiseToPool:
         bias = biases[0]
         for more in biases[1:]:  # same type (checked by _can_add_biases)
             bias = ir.Operation.create("ttir.add", results=[bias.type], operands=[bias, more]).results[0]
-        return ir.Operation.create(
-            "ttnn.prepare_depthwise_pool_bias", results=[ttnn.prepared_bias_type(record.layout)],
-            operands=[bias], attributes={"in_channels": ttnn.i32(conv.channels),
-                                         "weight_layout": self._layout_attr(record)}).results[0]
+        return ir.Operation.create("ttnn.prepare_depthwise_pool_bias", results=[built.bias_type],
+                                   operands=[bias], attributes=built.bias).results[0]
 
 
 # ---------------------------------------------------------------- helpers

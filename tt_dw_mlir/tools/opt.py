@@ -203,7 +203,7 @@ def _process(chunk: str, source_name: str, pipeline: str | None, args,
 
     try:
         try:
-            module = parse_module(chunk, source_name=source_name)
+            module = parse_module(chunk, source_name=source_name, pipeline=pipeline)
         finally:
             lap("Parser (limits, adaptation, parse, verification)")
         diagnostics = run_pipeline(module, pipeline, source_name,
