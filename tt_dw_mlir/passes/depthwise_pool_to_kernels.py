@@ -33,6 +33,7 @@ from tt_dw_mlir.program import build_program
 class DepthwisePoolToKernels:
     argument = "tt-depthwise-pool-to-kernels"
     summary = "Lower ttnn.depthwise_pool_conv to a pool2d kernel program (reader/compute/writer)"
+    checks_what_it_builds = True  # see passes.builds_checked_ir
 
     def __init__(self, options, diagnostics: list[Diagnostic], source_name: str | None = None):
         self.options = options
@@ -43,6 +44,7 @@ class DepthwisePoolToKernels:
         # The op's operand count and attributes -> (the program op's attributes, problems)
         self._lowered: dict = {}
         self._definitions: dict = {}  # module -> ({program dictionary: symbol name}, names taken)
+        self._checked: set = set()  # the keys whose program op was checked when built
 
     def run(self, module_op) -> None:
         with module_op.context:
@@ -70,6 +72,12 @@ class DepthwisePoolToKernels:
             with ir.InsertionPoint(op), op.location:
                 new = ir.Operation.create("ttnn.depthwise_pool_program", results=[op.results[0].type],
                                           operands=list(op.operands), attributes=attributes)
+            if key not in self._checked:  # what it builds is checked once per distinct op
+                self._checked.add(key)
+                problem = ttnn.verify_op(new, self._layouts)
+                if problem:
+                    self.diagnostics.append(at(new, "error", "internal error: depthwise-pool-to-kernels "
+                                               f"built an invalid program op: {problem}", self.source_name))
             op.results[0].replace_all_uses_with(new.results[0])
             op.erase()
         if convs and not recorded:
