@@ -115,6 +115,7 @@ class DepthwiseToPool:
         self._decided: dict = {}
         self._built: dict = {}  # decision -> _Built
         self._checked: set = set()  # (decision, result type) whose ops were checked when built
+        self._layouts: dict = {}  # LayoutRecord.from_attr's memo
 
     # ------------------------------------------------------------------ run
     def run(self, module_op) -> None:
@@ -219,7 +220,7 @@ class DepthwiseToPool:
         if activation:
             fusion.activation, fusion.last = activation, chain[-1]
             fused = chain[::-1] + fused
-        fusion.fused_ops = tuple(_users_first(fused))
+        fusion.fused_ops = tuple(_users_first(fused) if len(fused) > 1 else fused)
         return fusion
 
     # ------------------------------------------------------------ rewriting
@@ -298,7 +299,7 @@ class DepthwiseToPool:
         `passes.builds_checked_ir`)."""
         for op in ops:
             if op.name in ttnn.OURS:
-                problem = ttnn.verify_op(op)
+                problem = ttnn.verify_op(op, self._layouts)
                 if problem:
                     self._report(op, "error", f"internal error: depthwise-to-pool built an invalid "
                                  f"'{op.name}': {problem}")
