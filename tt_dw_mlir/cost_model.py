@@ -18,7 +18,8 @@ whether they wait for every read. Three profiles:
   (`pack_untilize_dest` of one stick, compute_pool_2d.cpp `IS_DEPTHWISE`).
 * `ours`: the TT-Lang kernels in tt_dw_mlir/kernels/ (issue 14): 32 pixels on
   the rows of a tile, accumulated over the window positions with packer L1
-  accumulation (fused, no reduce), host-gathered window planes read from DRAM,
+  accumulation (fused, no reduce), window planes gathered before the operation
+  (TTNN ops in the generic form, the host in runtime/) and read from DRAM,
   read from the `KernelProgram`'s kernel arguments (`ours_profile`).
   `program_counts` gives the tile, DFB-page and NOC-byte counts of that
   program, which a test compares with the counts traced from tt-lang-sim.
@@ -201,7 +202,7 @@ def ours_profile(program: KernelProgram) -> KernelProfile:
     """
     return KernelProfile(
         "ours", "tt_dw_mlir/kernels/ (pixels on tile rows, selector-matmul weight broadcast, "
-        "packer accumulation over window positions, host-gathered window planes)",
+        "packer accumulation over window positions, window planes gathered before the operation)",
         dst_tiles=program.block_channel_tiles, pixels_per_pass=TILE,
         channel_tiles_per_pass=program.block_channel_tiles, fused_multiply_reduce=True,
         pixel_rows=True, unpacks_used_rows_only=False, bias_activation_rows=TILE,

@@ -7,7 +7,10 @@ float32 and store their result in the element type the IR gives it: a bf16
 result is rounded to bf16 (nearest even), as the device computes in its fp32
 destination registers and packs the tile to bf16; bf16 function arguments are
 rounded on entry. Ops that only move or select values (permute, reshape, slice,
-concat, max pool) need no rounding. A lowered `ttnn.depthwise_pool_program` runs
+concat, pad, max pool) need no rounding. The TTNN data-movement and creation ops
+`--tt-depthwise-pool-to-generic` emits run too; its `ttnn.generic` runs only
+through `override` (which writes the output operand in place: the op has no
+result), its kernel bodies being the TT-Lang compiler's. A lowered `ttnn.depthwise_pool_program` runs
 on a `tt_dw_mlir.runtime` backend ("reference", "sim", "ttnn") from the plan the
 op carries (`dialect.ttnn.program_of`), with its prepared weights and bias.
 
@@ -118,7 +121,9 @@ _UNARY = ("relu", "relu6", "sigmoid", "silu", "gelu", "hardsigmoid", "tanh", "ex
 _VALUE_PRESERVING = ("ttir.constant", "arith.constant", "ttir.empty", "ttir.permute", "ttir.reshape",
                      "ttir.transpose", "ttir.concat", "ttir.slice_static", "ttir.max_pool2d",
                      "ttnn.depthwise_pool_program", "ttnn.prepare_depthwise_pool_weights",
-                     "ttnn.prepare_depthwise_pool_bias")
+                     "ttnn.prepare_depthwise_pool_bias", *(f"ttnn.{op}" for op in (
+                         "constant", "empty", "zeros", "pad", "slice_static", "concat",
+                         "reshape", "permute")))
 
 
 def _is_bf16(type_) -> bool:
@@ -264,11 +269,17 @@ class Executor:
 
     def _compile_op(self, op, name: str, operands: list) -> tuple[Callable, list]:
         """A closure computing the op's result from its operand tensors, and the operands it reads."""
-        if name in ("ttir.constant", "arith.constant"):
+        if name in ("ttir.constant", "arith.constant", "ttnn.constant"):
             value = self._constant(op)
             return (lambda xs, v=value: v), []
-        if name == "ttir.empty":
+        if name in ("ttir.empty", "ttnn.get_device"):
             return (lambda xs: None), []
+        if name in ("ttnn.empty", "ttnn.zeros"):
+            # a fresh tensor per call: `ttnn.generic` writes its output operand in place
+            shape = list(ir.RankedTensorType(op.results[0].type).shape)
+            return (lambda xs: torch.zeros(shape)), []
+        if name == "ttnn.generic":
+            return self._generic(op), operands
         operands = _drop_destination(op, operands)
         short = name[5:]
         if name in _BINARY:
@@ -280,10 +291,15 @@ class Executor:
         if name == "ttir.clamp_scalar":
             lo, hi = _float(op, "min", -np.inf), _float(op, "max", np.inf)
             return (lambda xs: torch.clamp(xs[0], lo, hi)), operands
-        if name == "ttir.permute":
+        if name in ("ttir.permute", "ttnn.permute"):
             perm = _ints(op.attributes["permutation"])
             return (lambda xs: xs[0].permute(perm).contiguous()), operands
-        if name == "ttir.reshape":
+        if name == "ttnn.pad":  # (low, high) per dimension (TTNNOps.td TTNN_PadOp)
+            pairs = _ints(op.attributes["padding"])
+            value = _float(op, "value", 0.0)
+            flat = [p for d in reversed(range(len(pairs) // 2)) for p in pairs[2 * d:2 * d + 2]]
+            return (lambda xs: F.pad(xs[0], flat, value=value)), operands
+        if name in ("ttir.reshape", "ttnn.reshape"):
             shape = _ints(op.attributes["shape"])
             return (lambda xs: xs[0].reshape(shape)), operands
         if name == "ttir.transpose":
@@ -307,10 +323,10 @@ class Executor:
                 y = a @ b
                 return y + xs[2] if len(xs) > 2 else y
             return matmul, operands
-        if name == "ttir.concat":
+        if name in ("ttir.concat", "ttnn.concat"):
             dim = _ints(op.attributes["dim"])[0]
             return (lambda xs: torch.cat(xs, dim)), operands
-        if name == "ttir.slice_static":
+        if name in ("ttir.slice_static", "ttnn.slice_static"):
             begins, ends = _ints(op.attributes["begins"]), _ints(op.attributes["ends"])
             steps = _ints(op.attributes["step"])
             index = tuple(slice(b, e, s) for b, e, s in zip(begins, ends, steps))
@@ -426,6 +442,16 @@ class Executor:
                     total = F.avg_pool2d(F.pad(x, (pl, pr, pt, pb)), kernel, stride, 0, ceil, True)
                     y = total / F.avg_pool2d(ones, kernel, stride, 0, ceil, True)
             return y.permute(0, 2, 3, 1).contiguous()
+        return run
+
+    def _generic(self, op) -> Callable:
+        where = _where(op)
+
+        def run(xs):
+            raise ExecutionError(
+                f"{where}: 'ttnn.generic' runs kernels this executor does not have (their "
+                f"bodies need the TT-Lang compiler); give an `override` that runs them and "
+                f"writes the output operand in place")
         return run
 
     def _program(self, op) -> Callable:

@@ -14,17 +14,23 @@ After (one `ttnn.get_device` per function, one declaration per kernel per module
 program definitions no op names any more are erased):
 
     %device = "ttnn.get_device"() <{mesh_offset = #ttnn<mesh_offset 0x0>, mesh_shape = #ttnn<mesh_shape 1x1>}>
-    %out = "ttnn.empty"(%device) <{shape = #ttnn.shape<1x14x14x64>}> : (!ttnn.device) -> tensor<1x14x14x64xbf16>
-    "ttnn.generic"(%x, %pw, %pb, %out) <{operandSegmentSizes = array<i32: 4, 0>, program = #ttnn.program<
+    %xp = "ttnn.pad"(%x) <{padding = array<i32: 0, 0, 1, 1, 1, 1, 0, 0>, ...}>      (the io tensors:
+    %k0 = "ttnn.slice_static"(%xp) <{begins = [...], ends = [...], step = [...]}>    OperationIo)
+    ... ttnn.concat, ttnn.reshape, ttnn.pad, ttnn.permute -> %windows : tensor<14112x64xbf16>
+    ... ttnn.reshape, ttnn.permute -> %weights, %bias : tensor<32x64xbf16>
+    %selectors = "ttnn.constant"(%device) <{value = dense<"0x803F...">}> : ... -> tensor<288x32xbf16>
+    %out = "ttnn.empty"(%device) <{shape = #ttnn.shape<1568x64>}> : (!ttnn.device) -> tensor<1568x64xbf16>
+    "ttnn.generic"(%windows, %weights, %bias, %selectors, %out) <{operandSegmentSizes = array<i32: 5, 0>, program = #ttnn.program<
         kernels = [#ttnn.read_kernel<symbol_ref = @depthwise_pool_reader, core_ranges = <[#ttnn.core_range<(0,0), (7,6)>]>,
                      ct_args = [#ttnn.kernel_arg_cb_buffer_index<0>, ..., <7>,
-                                #ttnn.kernel_arg_tensor_accessor_args<0>, ..., <3>],
-                     common_rt_args = [#ttnn.kernel_arg_address_of_tensor<0>, ...,
+                                #ttnn.kernel_arg_tensor_accessor_args<0>, ..., <4>],
+                     common_rt_args = [#ttnn.kernel_arg_address_of_tensor<0>, ..., <3>,
                                        #ttnn.kernel_named_arg<name = "window", value = 9>, ...],
                      rt_args = []>,
                    #ttnn.compute_kernel<...>, #ttnn.write_kernel<...>],
         cbs = [<total_size = 8192, core_ranges = <[...]>, formats = [<buffer_index = 0, dtype = bf16, page_size = 2048>]>, ...],
         semaphores = [<id = 0, core_type = worker, core_ranges = <[...]>, initial_value = 0>, ... <id = 3 ...>]>}> : (...) -> ()
+    %rows = "ttnn.reshape"(%out) ... "ttnn.slice_static" ... %y = "ttnn.reshape"(...) -> tensor<1x14x14x64xbf16>
     func.func private @depthwise_pool_reader() attributes {tt.function_type = "kernel",
         tt_dw.tt_lang_kernel = "kernels/depthwise_pool_reader.py", ttkernel.thread = #ttkernel.thread<noc>}
 
@@ -39,8 +45,8 @@ tt-lang 1.1.1's launcher (ttl/kernel_runner.py, ttl/ttl_api.py):
 * `ct_args`: every kernel gets the CB index of every buffer, in index order (a
   compiled kernel finds buffer i at compile-time argument i); data-movement
   kernels then get a `kernel_arg_tensor_accessor_args` marker per io tensor;
-* `common_rt_args`: the address of each io tensor the kernel touches (reader:
-  input, weights, bias; writer: output). The ints the kernel's factory binds
+* `common_rt_args`: the address of each io tensor the kernel's factory takes
+  (reader: windows, weights, bias, selectors; writer: out). The ints it binds
   (`KernelProgram.compile_args`) follow as `kernel_named_arg`s, sorted by name:
   the compiler folds them into the kernel, so a compiled kernel reads nothing
   past the addresses; they record what the kernels must be compiled with.
@@ -50,12 +56,17 @@ tt-lang 1.1.1's launcher (ttl/kernel_runner.py, ttl/ttl_api.py):
   weight pipe from its node coordinates;
 * `semaphores`: two per pipe net (the weight multicast and the bias
   multicast), ids 0..3, initial value 0;
-* io tensors are `[input, prepared weights, (prepared bias,) output]`; the output
-  is a `ttnn.empty` the generic writes in place (it has no results), and the
-  program op's result is replaced by it, as `--ttnn-lower-tt-lang-to-generic`
-  does with its "out" operand. The TT-Lang operation itself takes the window
-  planes and selector tiles the host builds from these (kernels/README.md,
-  "Fallbacks"), which this form does not build: the remark says so.
+* io tensors are exactly the TT-Lang operation's parameters, in its order
+  (`program.OPERANDS`: windows, weights, bias, selectors, out), computed from
+  the conv's input and prepared tensors by tt-mlir TTNN ops placed before the
+  generic (`OperationIo`: the window gather is pad + one strided
+  `ttnn.slice_static` per kernel position, the grids are reshapes and permutes
+  of the prepared tiles, the selectors a `ttnn.constant`, zeros stand in for
+  a missing bias). The output is a `ttnn.empty` the generic writes in place
+  (it has no results), as `--ttnn-lower-tt-lang-to-generic` does with its
+  "out" operand; reshapes and slices after it give the conv's NHWC result,
+  which replaces the program op's. runtime/ builds the same tensors on the
+  host (test/device/test_generic_io.py compares them bit for bit).
 * kernel bodies: tt-mlir needs C++ or a TTKernel function for each kernel, which
   only the TT-Lang compiler produces (the tt-lang 1.1.1 wheel: Python 3.12 and
   ttnn). The kernel symbols are therefore body-less `func.func private`
@@ -80,9 +91,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from tt_dw_mlir.conv_config import TILE
 from tt_dw_mlir.dialect import ttnn
+from tt_dw_mlir.dialect.constants import numpy_to_dense
 from tt_dw_mlir.ir import USING_TTMLIR, Diagnostic, at, ir, ops_named
-from tt_dw_mlir.program import PIPE_NETS, KernelProgram
+from tt_dw_mlir.program import (KERNEL_FACTORIES, OPERANDS, PIPE_NETS, KernelProgram,
+                                factory_parameters, operand_dtypes)
 
 PROGRAM_OP = "ttnn.depthwise_pool_program"
 KERNEL_SOURCE_ATTR = "tt_dw.tt_lang_kernel"
@@ -195,11 +211,7 @@ def generic_program(program: KernelProgram) -> tuple[str, list[tuple[str, str]]]
         if role not in KERNEL_ATTRS:
             raise CannotExpress(f"kernel role '{role}' is not a reader, compute or writer kernel")
     ranges = [operation_range(program)]
-    has_bias = program.conv.has_bias
-    io = {"input": 0, "weights": 1, "bias": 2 if has_bias else None, "output": 3 if has_bias else 2}
-    touches = {"reader": ["input", "weights"] + (["bias"] if has_bias else []),
-               "compute": [], "writer": ["output"]}
-    io_count = len([t for t in io.values() if t is not None])
+    io_count = len(OPERANDS)
     cbs = program.circular_buffers
     if [cb.id for cb in cbs] != list(range(len(cbs))):
         raise CannotExpress(f"circular buffer ids {[cb.id for cb in cbs]} are not the buffer "
@@ -212,8 +224,9 @@ def generic_program(program: KernelProgram) -> tuple[str, list[tuple[str, str]]]
         ct = [cb_arg(cb.id) for cb in cbs]
         if THREADS[role] == "noc":
             ct += [accessor_arg(t) for t in range(io_count)]
-        tensors = [io[t] for t in touches[role]]
-        common = [address_arg(t) for t in tensors]
+        # the io tensors the kernel's factory takes (its thread reaches no other)
+        parameters = factory_parameters(path, KERNEL_FACTORIES[role])
+        common = [address_arg(i) for i, name in enumerate(OPERANDS) if name in parameters]
         common += [named_arg(k, int(values[k])) for k in sorted(values) if not k.endswith("_cb_id")]
         symbol = kernel_symbol(path)
         kernels.append(Kernel(role, symbol, tuple(ranges), tuple(ct), tuple(common), ()))
@@ -278,11 +291,12 @@ class DepthwisePoolToGeneric:
         for op in ops_named(module_op, "ttnn.depthwise_pool_conv"):
             self._report(op, "remark", "depthwise-pool-to-generic: 'ttnn.depthwise_pool_conv' has no "
                          "kernel program yet; run --tt-depthwise-pool-to-kernels first")
-        # Keyed by id() of the binding objects, which the values keep alive: an id is
-        # only unique while its object lives (a collected wrapper's id is reused).
-        devices: dict = {}      # function -> (function, its ttnn.get_device value)
-        declared: dict = {}     # (module, symbol) -> True once declared
+        # Keyed by operations, which hash and compare by the op they wrap (`.parent` makes a
+        # new Python object each time, so id() would not find them again); they outlive the pass.
+        devices: dict = {}      # function -> its ttnn.get_device value
+        declared: set = set()   # (module, symbol) once declared
         programs: dict = {}     # KernelProgram -> (program attribute, symbols)
+        selectors: dict = {}    # (parent op, selector shape) -> its ttnn.constant
         definitions = ttnn.ProgramSymbols()  # the kernel programs the ops name
         for op in ops_named(module_op, PROGRAM_OP):
             try:
@@ -303,10 +317,10 @@ class DepthwisePoolToGeneric:
                 continue
             self._report(op, "remark", "depthwise-pool-to-generic: kernel bodies need the TT-Lang "
                          "compiler: " + ", ".join(f"@{s} <- {p}" for s, p, _ in symbols)
-                         + " are declarations without bodies; the compiled operation takes the "
-                         "window planes and selector tiles the host builds from the input "
-                         "(kernels/README.md, Fallbacks), which this form does not build")
-            self._lower(op, attribute, devices)
+                         + " are declarations without bodies (its io tensors, the window "
+                         "planes, weight and bias grids, selector tiles and output rows, are "
+                         "computed by the TTNN ops before it)")
+            self._lower(op, program, attribute, devices, selectors)
         _erase_unused_program_definitions(module_op)
 
     def _declare_kernels(self, op, module, symbols, declared) -> bool:
@@ -317,7 +331,7 @@ class DepthwisePoolToGeneric:
             if "sym_name" in other.attributes:
                 existing[ir.StringAttr(other.attributes["sym_name"]).value] = other
         for symbol, path, thread in symbols:
-            key = (id(module), symbol)
+            key = (module, symbol)
             if key in declared:
                 continue
             found = existing.get(symbol)
@@ -328,7 +342,7 @@ class DepthwisePoolToGeneric:
                                  f"symbol @{symbol} already names something other than the "
                                  f"declaration of kernel {path}")
                     return False
-                declared[key] = module
+                declared.add(key)
                 continue
             with ir.InsertionPoint(block), ir.Location.unknown():
                 ir.Operation.create("func.func", regions=1, attributes={
@@ -339,14 +353,13 @@ class DepthwisePoolToGeneric:
                     "ttkernel.thread": ir.Attribute.parse(f"#ttkernel.thread<{thread}>"),
                     KERNEL_SOURCE_ATTR: ir.StringAttr.get(path),
                 })
-            declared[key] = module
+            declared.add(key)
         return True
 
     def _device(self, op, devices):
         func = _enclosing(op, "func.func")
-        key = id(func) if func is not None else None
-        if key in devices:
-            return devices[key][1]
+        if func in devices:
+            return devices[func]
         entry = func.regions[0].blocks[0] if func is not None else op.parent.regions[0].blocks[0]
         name = foreign_op_name("ttnn.get_device")
         found = next((o for o in entry.operations if o.name == name), None)
@@ -356,23 +369,214 @@ class DepthwisePoolToGeneric:
                 found = ir.Operation.create(name, results=[foreign_type("!ttnn.device")], attributes={
                     "mesh_offset": foreign_attribute("#ttnn<mesh_offset 0x0>"),
                     "mesh_shape": foreign_attribute("#ttnn<mesh_shape 1x1>")})
-        devices[key] = (func, found.results[0])
-        return devices[key][1]
+        devices[func] = found.results[0]
+        return devices[func]
 
-    def _lower(self, op, program_attribute, devices) -> None:
+    def _lower(self, op, program, program_attribute, devices, selectors) -> None:
+        """The io tensors (OperationIo), the output, `ttnn.generic`, the result as NHWC."""
         device = self._device(op, devices)
-        result_type = op.results[0].type
-        shape = "x".join(str(d) for d in ir.RankedTensorType(result_type).shape)
         with ir.InsertionPoint(op), op.location:
-            out = ir.Operation.create(foreign_op_name("ttnn.empty"), results=[result_type],
-                                      operands=[device],
-                                      attributes={"shape": foreign_attribute(f"#ttnn.shape<{shape}>")})
-            io = list(op.operands) + [out.results[0]]
-            ir.Operation.create(foreign_op_name("ttnn.generic"), operands=io, attributes={
-                "operandSegmentSizes": ir.DenseI32ArrayAttr.get([len(io), 0]),
+            io = OperationIo(program, device)
+            operands = list(op.operands)
+            tensors = {"windows": io.window_planes(operands[0]),
+                       "weights": io.weight_grid(operands[1]),
+                       "bias": io.bias_grid(operands[2] if len(operands) > 2 else None,
+                                            ir.RankedTensorType(operands[1].type).element_type),
+                       "selectors": self._selectors(op, io, selectors),
+                       "out": io.output_rows(ir.RankedTensorType(op.results[0].type).element_type)}
+            ordered = [tensors[name] for name in OPERANDS]
+            ir.Operation.create(foreign_op_name("ttnn.generic"), operands=ordered, attributes={
+                "operandSegmentSizes": ir.DenseI32ArrayAttr.get([len(ordered), 0]),
                 "program": program_attribute})
-        op.results[0].replace_all_uses_with(out.results[0])
+            result = io.output_nhwc(tensors["out"], op.results[0].type)
+        op.results[0].replace_all_uses_with(result)
         op.erase()
+
+    def _selectors(self, op, io: "OperationIo", selectors: dict):
+        """The selector tiles: one `ttnn.constant` per block and (window, R, RC, dtype),
+        before the first program op that needs it (they depend on nothing else)."""
+        # Operations hash and compare by the underlying op (each `.parent` is a new Python
+        # object, so id() would not do); the parent outlives the pass.
+        key = (op.parent, io.selector_key)
+        found = selectors.get(key)
+        if found is None:
+            found = selectors[key] = io.selector_constant()
+        return found
+
+
+# --------------------------------------------------------------------------- #
+# The operation's io tensors, computed in the IR from the conv's operands
+# --------------------------------------------------------------------------- #
+def _i32_list(values):
+    """An `I32ArrayAttr` (`[1 : i32, 2 : i32]`): ttnn.reshape `shape`, ttnn.slice_static."""
+    i32 = ir.IntegerType.get_signless(32)
+    return ir.ArrayAttr.get([ir.IntegerAttr.get(i32, int(v)) for v in values])
+
+
+def _shape_attr(shape) -> ir.Attribute:
+    return foreign_attribute(f"#ttnn.shape<{'x'.join(str(d) for d in shape)}>")
+
+
+class OperationIo:
+    """Builds, at the current insertion point, the tensors `kernels/depthwise_pool_op.py`'s
+    operation takes, from the conv's input and prepared tensors, with tt-mlir's TTNN ops
+    (tenstorrent/tt-mlir 19c86fca45, include/ttmlir/Dialect/TTNN/IR/TTNNOps.td; printed
+    forms as in its test/ttmlir lit tests). The arithmetic is runtime/_tensors.py's
+    (`window_planes`, `weight_grid`, `bias_grid`, `selector_tiles`, `output_from_rows`),
+    which builds the same tensors on the host for the simulator and ttnn backends;
+    test/device/test_generic_io.py checks the two bit for bit.
+
+    Ops that would change nothing (a zero pad, a one-input concat) are not emitted.
+    Types carry no `#ttnn.ttnn_layout` encoding, like every tensor of this plugin's IR:
+    the tile layout, the block-float weight format and the L1 sharding of the window
+    planes and output (runtime/device.py's `to_device`) are the encoding's, which
+    tt-mlir's layout passes assign.
+    """
+
+    def __init__(self, program: KernelProgram, device) -> None:
+        self.program = program
+        self.device = device
+        conv, lay = program.conv, program.layout
+        self.pixels = conv.output_pixels
+        self.pixels_per_group = program.sharding.pixels_per_core
+        self.groups = max(program.core_pixel_group(r, c) for r, c in program.cores()) + 1
+        self.tiles = self.groups * program.tiles_per_group       # pixel tiles, all groups
+        self.channels = lay.padded_channels
+        self.selector_key = (conv.window, lay.rows_per_tile, lay.row_chunks,
+                             operand_dtypes(conv)["selectors"])
+
+    # ---- one op each (tt-mlir's operand and attribute names and kinds) ----
+    def _op(self, name: str, operands, shape, element, attributes):
+        result = ir.RankedTensorType.get(list(shape), element)
+        return ir.Operation.create(foreign_op_name(name), results=[result], operands=operands,
+                                   attributes=attributes).results[0]
+
+    @staticmethod
+    def _shape(value) -> list[int]:
+        return list(ir.RankedTensorType(value.type).shape)
+
+    @staticmethod
+    def _element(value):
+        return ir.RankedTensorType(value.type).element_type
+
+    def pad(self, value, padding):
+        """`ttnn.pad`: (low, high) per dimension, zeros; `use_multicore = true` as
+        TTIRToTTNN.cpp's pad conversion sets it; `value` itself if it pads nothing."""
+        if not any(padding):
+            return value
+        shape = [d + padding[2 * i] + padding[2 * i + 1] for i, d in enumerate(self._shape(value))]
+        return self._op("ttnn.pad", [value], shape, self._element(value), {
+            "padding": ir.DenseI32ArrayAttr.get([int(p) for p in padding]),
+            "value": ir.FloatAttr.get(ir.F32Type.get(), 0.0),
+            "use_multicore": ir.BoolAttr.get(True)})
+
+    def slice(self, value, begins, ends, step):
+        shape = [-(-(e - b) // s) for b, e, s in zip(begins, ends, step)]
+        return self._op("ttnn.slice_static", [value], shape, self._element(value), {
+            "begins": _i32_list(begins), "ends": _i32_list(ends), "step": _i32_list(step)})
+
+    def concat(self, values, dim: int):
+        if len(values) == 1:
+            return values[0]
+        shape = self._shape(values[0])
+        shape[dim] = sum(self._shape(v)[dim] for v in values)
+        return self._op("ttnn.concat", values, shape, self._element(values[0]),
+                        {"dim": ir.IntegerAttr.get(ir.IntegerType.get_signed(32), dim)})
+
+    def reshape(self, value, shape):
+        if self._shape(value) == list(shape):
+            return value
+        return self._op("ttnn.reshape", [value], shape, self._element(value),
+                        {"shape": _i32_list(shape)})
+
+    def permute(self, value, permutation):
+        shape = [self._shape(value)[p] for p in permutation]
+        return self._op("ttnn.permute", [value], shape, self._element(value),
+                        {"permutation": ir.DenseI64ArrayAttr.get(list(permutation))})
+
+    # ---- the operation's tensors ----
+    def window_planes(self, x):
+        """`windows` (T*W*32, Cp): tile row t*W + k holds, on row j, the input stick under
+        kernel position k of the pixel on row j of pixel tile t (zeros over the padding,
+        pool2d's clear value, and on the rows past a group's pixels).
+
+        pad (spatial padding, channels to Cp) -> per position k=(kh, kw) the strided
+        slice [kh*dh :: sh, kw*dw :: sw] (its output pixels, NHWC) -> concat over k
+        (W*N, Ho, Wo, Cp) -> pad the P pixels to G groups of Pg (W, G*Pg, Cp) -> pad
+        each group to whole tiles (W, G, tpg*32, Cp) -> (W, T, 32, Cp) -> permute to
+        (T, W, 32, Cp) -> (T*W*32, Cp)."""
+        conv = self.program.conv
+        (sh, sw), (dh, dw), (kh_, kw_) = conv.stride, conv.dilation, conv.kernel
+        pt, pb, pl, pr = conv.padding
+        n, ho, wo, cp = conv.batch, conv.out_h, conv.out_w, self.channels
+        padded = self.pad(x, [0, 0, pt, pb, pl, pr, 0, cp - conv.channels])
+        planes = []
+        for kh in range(kh_):
+            for kw in range(kw_):
+                h0, w0 = kh * dh, kw * dw
+                planes.append(self.slice(padded, [0, h0, w0, 0],
+                                         [n, h0 + (ho - 1) * sh + 1, w0 + (wo - 1) * sw + 1, cp],
+                                         [1, sh, sw, 1]))
+        window = len(planes)
+        v = self.concat(planes, 0)
+        pg, g, rows = self.pixels_per_group, self.groups, self.program.tiles_per_group * TILE
+        if g * pg != self.pixels:  # the last groups' pixels past the output: zeros
+            v = self.pad(self.reshape(v, [window, self.pixels, cp]),
+                         [0, 0, 0, g * pg - self.pixels, 0, 0])
+        if rows != pg:  # each group's last tile: padded, like a shard to its shard height
+            v = self.pad(self.reshape(v, [window, g, pg, cp]), [0, 0, 0, 0, 0, rows - pg, 0, 0])
+        v = self.reshape(v, [window, self.tiles, TILE, cp])
+        if window > 1:
+            v = self.permute(v, [1, 0, 2, 3])
+        return self.reshape(v, [self.tiles * window * TILE, cp])
+
+    def weight_grid(self, prepared):
+        """`weights` (S*RC*32, CT*32): the prepared (S, RC*CT, 32, 32) tiles, shard s row
+        chunk c at tile row s*RC + c (values unchanged)."""
+        lay = self.program.layout
+        s, rc, ct = lay.num_shards, lay.row_chunks, lay.channel_tiles
+        v = self.reshape(prepared, [s, rc, ct, TILE, TILE])
+        return self.reshape(self.permute(v, [0, 1, 3, 2, 4]), [s * rc * TILE, ct * TILE])
+
+    def bias_grid(self, prepared, element):
+        """`bias` (S*32, CT*32): the prepared (S, CT, 32, 32) bias tiles side by side; zeros
+        (`ttnn.zeros`, never read: has_bias = 0) without a bias."""
+        lay = self.program.layout
+        shape = [lay.num_shards * TILE, lay.channel_tiles * TILE]
+        if prepared is None:
+            return self._op("ttnn.zeros", [self.device], shape, element,
+                            {"shape": _shape_attr(shape)})
+        return self.reshape(self.permute(prepared, [0, 2, 1, 3]), shape)
+
+    def selector_constant(self):
+        """`selectors` (W*32, RC*32), a `ttnn.constant`: tile row k has a 1.0 in column
+        (k // R)*32 + k % R of every row (runtime/_tensors.py `selector_tiles`)."""
+        window, r, rc, dtype = self.selector_key
+        values = np.zeros((window, TILE, rc * TILE), np.float32)
+        for k in range(window):
+            values[k, :, (k // r) * TILE + k % r] = 1.0
+        value = numpy_to_dense(values.reshape(window * TILE, rc * TILE), dtype)
+        return ir.Operation.create(foreign_op_name("ttnn.constant"), results=[value.type],
+                                   operands=[self.device], attributes={"value": value}).results[0]
+
+    def output_rows(self, element):
+        """`out` (T*32, Cp): a `ttnn.empty` the generic writes in place (row 32*t + j = the
+        output stick of pixel j of pixel tile t)."""
+        shape = [self.tiles * TILE, self.channels]
+        return self._op("ttnn.empty", [self.device], shape, element, {"shape": _shape_attr(shape)})
+
+    def output_nhwc(self, rows, result_type):
+        """`out` -> the conv's NHWC result: (G, tpg*32, Cp) -> each group's Pg pixels and
+        the conv's C channels -> (G*Pg, C) -> the first P pixels -> (N, Ho, Wo, C)."""
+        conv = self.program.conv
+        g, pg, c, cp = self.groups, self.pixels_per_group, conv.channels, self.channels
+        rows_per_group = self.program.tiles_per_group * TILE
+        v = self.reshape(rows, [g, rows_per_group, cp])
+        if (rows_per_group, cp) != (pg, c):
+            v = self.slice(v, [0, 0, 0], [g, pg, c], [1, 1, 1])
+        if g * pg != self.pixels:
+            v = self.slice(self.reshape(v, [g * pg, c]), [0, 0], [self.pixels, c], [1, 1])
+        return self.reshape(v, list(ir.RankedTensorType(result_type).shape))
 
 
 def _erase_unused_program_definitions(module_op) -> None:

@@ -10,7 +10,7 @@ import torch
 
 from ..blockfloat import quantize
 from ..conv_config import TILE
-from ..program import KernelProgram
+from ..program import OPERANDS, KernelProgram
 
 
 def as_float_tensor(x: Any) -> torch.Tensor:
@@ -242,6 +242,20 @@ def selector_tiles(program: KernelProgram) -> torch.Tensor:
     for k in range(window):
         sel[k, :, (k // lay.rows_per_tile) * TILE + k % lay.rows_per_tile] = 1.0
     return sel.reshape(window * TILE, lay.row_chunks * TILE)
+
+
+def operation_tensors(program: KernelProgram, x_nhwc: Any, prepared_weights: Any,
+                      prepared_bias: Any = None) -> list[torch.Tensor]:
+    """The operation's tensors in its parameter order (`program.OPERANDS`: windows, weights,
+    bias, selectors, out), as float32 host tensors; `out` is zeros. Every backend that runs
+    the kernels starts from these; `--tt-depthwise-pool-to-generic` computes the same ones
+    in the IR (test/device/test_generic_io.py compares them bit for bit)."""
+    tensors = {"windows": window_planes(program, x_nhwc),
+               "weights": weight_grid(program, weight_tiles(program, prepared_weights)),
+               "bias": bias_grid(program, bias_tiles(program, prepared_bias)),
+               "selectors": selector_tiles(program),
+               "out": torch.zeros(pixel_rows(program).numel(), program.layout.padded_channels)}
+    return [tensors[name] for name in OPERANDS]
 
 
 def output_from_rows(program: KernelProgram, out: torch.Tensor) -> torch.Tensor:

@@ -33,10 +33,9 @@ from typing import Any
 import torch
 
 from ..conv_config import TILE
-from ..program import KernelProgram
+from ..program import OPERANDS, KernelProgram, operand_dtypes
 from ..sharding import scheme_splits
-from ._tensors import (bias_grid, bias_tiles, output_from_rows, pixel_rows, selector_tiles,
-                       weight_grid, weight_tiles, window_planes)
+from ._tensors import operation_tensors, output_from_rows
 
 
 class DeviceUnavailable(RuntimeError):
@@ -183,15 +182,12 @@ def operation_operands(program: KernelProgram, x_nhwc: Any, prepared_weights: An
         shard = shard_plan(program, host.shape[0], host.shape[1]) if name in in_l1 else None
         return DeviceOperand(name, role, host, dtype, shard)
 
-    out = torch.zeros(pixel_rows(program).numel(), program.layout.padded_channels)
-    return [operand("windows", "activation", window_planes(program, x_nhwc), conv.dtype),
-            operand("weights", "weights",
-                    weight_grid(program, weight_tiles(program, prepared_weights)),
-                    conv.weight_dtype),
-            operand("bias", "weights", bias_grid(program, bias_tiles(program, prepared_bias)),
-                    conv.weight_dtype),
-            operand("selectors", "constant", selector_tiles(program), "bf16"),
-            operand("out", "output", out, conv.dtype)]
+    roles = {"windows": "activation", "weights": "weights", "bias": "weights",
+             "selectors": "constant", "out": "output"}
+    dtypes = operand_dtypes(conv)
+    tensors = operation_tensors(program, x_nhwc, prepared_weights, prepared_bias)
+    return [operand(name, roles[name], host, dtypes[name])
+            for name, host in zip(OPERANDS, tensors)]
 
 
 def read_output(program: KernelProgram, out: torch.Tensor) -> torch.Tensor:

@@ -41,8 +41,7 @@ import torch
 
 from ..conv_config import TILE
 from ..program import KernelProgram, ProgramCache
-from ._tensors import (bias_grid, bias_tiles, output_from_rows, pixel_rows, selector_tiles,
-                       weight_grid, weight_tiles, window_planes)
+from ._tensors import operation_tensors, output_from_rows, quantized
 
 PROGRAM_CACHE = ProgramCache()
 _patched = False
@@ -195,19 +194,23 @@ def _compile(program: KernelProgram) -> tuple[dict, Any]:
 def run_sim(program: KernelProgram, x_nhwc: Any, prepared_weights: Any,
             prepared_bias: Any = None, cache: ProgramCache | None = None) -> torch.Tensor:
     """The program's operation on tt-lang-sim; NHWC float32 output, quantised like every backend."""
+    tensors = operation_tensors(program, x_nhwc, prepared_weights, prepared_bias)
+    return output_from_rows(program, run_operation(program, tensors, cache))
+
+
+def run_operation(program: KernelProgram, tensors: list, cache: ProgramCache | None = None
+                  ) -> torch.Tensor:
+    """The operation on tt-lang-sim, given its tensors (`_tensors.operation_tensors`, or the
+    io tensors of a `ttnn.generic`); returns its `out` tensor (rows = pixels) as read back
+    from a tensor of the conv's dtype (the simulator itself stores float32)."""
     cache = PROGRAM_CACHE if cache is None else cache
     args, operation = cache.get_or_build(program, _compile)
     from ttl.sim import ttnn
 
     tile, bf16 = ttnn.TILE_LAYOUT, ttnn.bfloat16  # declared dtype (L1 accounting)
-    b = bias_tiles(program, prepared_bias)
-    tensors = [window_planes(program, x_nhwc),
-               weight_grid(program, weight_tiles(program, prepared_weights)),
-               bias_grid(program, b), selector_tiles(program),
-               torch.zeros(pixel_rows(program).numel(), program.layout.padded_channels)]
     device = [ttnn.from_torch(t.float().contiguous(), dtype=bf16, layout=tile) for t in tensors]
     try:
         operation(*device)
     finally:
         _ACCUMULATING.clear()
-    return output_from_rows(program, device[-1].to_torch())
+    return quantized(device[-1].to_torch(), program.conv.dtype)

@@ -12,12 +12,26 @@
 // CHECK-LABEL: func.func @two_convs
 // CHECK-NEXT: %[[DEV:.*]] = "ttnn.get_device"()
 // CHECK-NOT: "ttnn.get_device"
-// CHECK: %[[OUT0:.*]] = "ttnn.empty"(%[[DEV]]) {shape = #ttnn.shape<1x16x16x32>}
-// CHECK-NEXT: "ttnn.generic"(%arg0, %{{.*}}, %[[OUT0]]) {operandSegmentSizes = array<i32: 3, 0>, program = #ttnn.program<kernels = [#ttnn.read_kernel<symbol_ref = @depthwise_pool_reader,
-// The second conv (stride 2: 8x8 = 64 output pixels) reads the first one's output.
-// CHECK: %[[OUT1:.*]] = "ttnn.empty"(%[[DEV]]) {shape = #ttnn.shape<1x8x8x32>}
-// CHECK-NEXT: "ttnn.generic"(%[[OUT0]], %{{.*}}, %[[OUT1]]) {operandSegmentSizes = array<i32: 3, 0>, program = #ttnn.program<kernels = [#ttnn.read_kernel<symbol_ref = @depthwise_pool_reader,
-// CHECK: return %[[OUT1]]
+// The first conv: 16x16 = 256 pixels on 64 cores, 4 each, one tile per core: 64 x 32 =
+// 2048 output rows. Its selector tiles (9 positions, one row chunk) are one constant...
+// CHECK: %[[SEL:.*]] = "ttnn.constant"(%[[DEV]]) {value = dense<"0x{{[0-9A-F]*}}"> : tensor<288x32xbf16>}
+// CHECK-NEXT: %[[OUT0:.*]] = "ttnn.empty"(%[[DEV]]) {shape = #ttnn.shape<2048x32>}
+// CHECK-NEXT: "ttnn.generic"(%{{.*}}, %{{.*}}, %{{.*}}, %[[SEL]], %[[OUT0]]) {operandSegmentSizes = array<i32: 5, 0>, program = #ttnn.program<kernels = [#ttnn.read_kernel<symbol_ref = @depthwise_pool_reader,
+// CHECK: %[[Y0:.*]] = "ttnn.reshape"(%{{.*}}) {shape = [1 : i32, 16 : i32, 16 : i32, 32 : i32]}
+// The second conv (stride 2: 8x8 = 64 output pixels, one per core) reads the first
+// one's output: its window planes start from it; slices of step 2, ending at
+// kh + (8 - 1) * 2 + 1.
+// CHECK-NEXT: "ttnn.prepare_depthwise_pool_weights"(%arg2)
+// CHECK-NEXT: %[[XP:.*]] = "ttnn.pad"(%[[Y0]]) {padding = array<i32: 0, 0, 1, 1, 1, 1, 0, 0>, {{.*}} -> tensor<1x18x18x32xbf16>
+// CHECK-NEXT: "ttnn.slice_static"(%[[XP]]) {begins = [0 : i32, 0 : i32, 0 : i32, 0 : i32], ends = [1 : i32, 15 : i32, 15 : i32, 32 : i32], step = [1 : i32, 2 : i32, 2 : i32, 1 : i32]} : (tensor<1x18x18x32xbf16>) -> tensor<1x8x8x32xbf16>
+// ... and serves this one too: no second constant.
+// CHECK-NOT: "ttnn.constant"
+// CHECK: %[[OUT1:.*]] = "ttnn.empty"(%[[DEV]]) {shape = #ttnn.shape<2048x32>}
+// CHECK-NEXT: "ttnn.generic"(%{{.*}}, %{{.*}}, %{{.*}}, %[[SEL]], %[[OUT1]]) {operandSegmentSizes = array<i32: 5, 0>, program = #ttnn.program<kernels = [#ttnn.read_kernel<symbol_ref = @depthwise_pool_reader,
+// CHECK-NEXT: "ttnn.reshape"(%[[OUT1]]) {shape = [64 : i32, 32 : i32, 32 : i32]}
+// CHECK-NEXT: "ttnn.slice_static"({{.*}}) {begins = [0 : i32, 0 : i32, 0 : i32], ends = [64 : i32, 1 : i32, 32 : i32], step = [1 : i32, 1 : i32, 1 : i32]}
+// CHECK-NEXT: %[[Y1:.*]] = "ttnn.reshape"({{.*}}) {shape = [1 : i32, 8 : i32, 8 : i32, 32 : i32]}
+// CHECK-NEXT: return %[[Y1]]
 func.func @two_convs(%x: tensor<1x16x16x32xbf16>, %w0: tensor<32x1x3x3xbf16>, %w1: tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16> {
   %0 = "ttir.conv2d"(%x, %w0) <{stride = array<i32: 1, 1>, padding = array<i32: 1, 1, 1, 1>, dilation = array<i32: 1, 1>, groups = 32 : i32}> : (tensor<1x16x16x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x16x16x32xbf16>
   %1 = "ttir.conv2d"(%0, %w1) <{stride = array<i32: 2, 2>, padding = array<i32: 1, 1, 1, 1>, dilation = array<i32: 1, 1>, groups = 32 : i32}> : (tensor<1x16x16x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x8x8x32xbf16>

@@ -2,7 +2,7 @@
 // the `ours` profile of the kernels in tt_dw_mlir/kernels/): the 14x14x576 layer,
 // where the grouped matmul multiplies mostly zeros, converts on both devices;
 // 56x56x96 s2 stays on the matmul path, where the model predicts streaming the
-// kernels' host-gathered window planes from DRAM slower than the matmul.
+// kernels' pre-gathered window planes from DRAM slower than the matmul.
 // RUN: tt-dw-opt %s --tt-depthwise-to-pool 2>&1 | FileCheck %s -DDEV=n150
 // RUN: tt-dw-opt %s --tt-depthwise-to-pool="device=p150" 2>&1 | FileCheck %s -DDEV=p150
 
