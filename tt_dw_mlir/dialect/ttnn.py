@@ -78,7 +78,7 @@ class LayoutRecord:
             try:
                 found = _read_layout(attr)
             except ValueError as problem:
-                found = problem
+                found = ValueError(str(problem))  # not the raised one: its traceback holds the frames
             memo[attr] = found
         if isinstance(found, ValueError):
             raise ValueError(str(found))
