@@ -32,7 +32,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .dialect.constants import ResourceBlobs, dense_to_numpy
+from .dialect.constants import ResourceBlobs, dense_to_numpy, elements_to_numpy
 from .ir import ir, location_of, name_of
 
 DEPTHWISE_OPS = ("ttnn.depthwise_pool_program", "ttir.conv2d")
@@ -108,6 +108,10 @@ def _activation(name: str) -> Callable:
             "exp": torch.exp, "neg": torch.neg, "abs": torch.abs, "sqrt": torch.sqrt,
             "rsqrt": torch.rsqrt, "erf": torch.erf}[name]
 
+
+# Ops that widen a bf16 weight or bias operand (operands 1 and 2) as they run: such constants
+# are kept in bf16 (`Executor._constant`).
+_WIDENS_WEIGHTS = ("ttir.conv2d", "ttir.linear", "ttir.matmul")
 
 _BINARY = {"ttir.add": torch.add, "ttir.subtract": torch.sub, "ttir.multiply": torch.mul,
            "ttir.div": torch.div, "ttir.pow": torch.pow, "ttir.maximum": torch.maximum,
@@ -273,10 +277,18 @@ class Executor:
         return plan
 
     def _constant(self, op) -> torch.Tensor:
+        """The constant as float32, or as bf16 (its exact IR values, half the memory) when
+        every use is a weight or bias operand of an op that widens them as it runs: the
+        dense conv and linear weights, most of a network's constants."""
         if self._resources is None:
             self._resources = ResourceBlobs(self.module.operation)
-        return torch.from_numpy(np.ascontiguousarray(constant_array(op.attributes["value"],
-                                                                    self._resources)))
+        attr = op.attributes["value"]
+        if _is_bf16(op.results[0].type) and all(
+                _op_name(use.owner) in _WIDENS_WEIGHTS and use.operand_number in (1, 2)
+                for use in op.results[0].uses):
+            bits = np.ascontiguousarray(elements_to_numpy(attr, self._resources).view(np.uint16))
+            return torch.from_numpy(bits).view(torch.bfloat16)
+        return torch.from_numpy(np.ascontiguousarray(constant_array(attr, self._resources)))
 
     def _compile_op(self, op, name: str, operands: list) -> tuple[Callable, list]:
         """A closure computing the op's result from its operand tensors, and the operands it reads."""
@@ -330,9 +342,10 @@ class Executor:
 
             def matmul(xs):
                 a = xs[0].transpose(-1, -2) if ta else xs[0]
-                b = xs[1].transpose(-1, -2) if tb else xs[1]
+                b = xs[1].float()  # a bf16 constant widened (exactly) for this call only
+                b = b.transpose(-1, -2) if tb else b
                 y = a @ b
-                return y + xs[2] if len(xs) > 2 else y
+                return y + xs[2].float() if len(xs) > 2 else y
             return matmul, operands
         if name in ("ttir.concat", "ttnn.concat"):
             dim = _ints(op.attributes["dim"])[0]
@@ -396,14 +409,18 @@ class Executor:
             # kernels run on it without a copy, and the result permuted back is NHWC again
             x = xs[0].permute(dims).permute(0, 3, 1, 2)
             w = xs[1]
-            found = prepared.get(id(w))
-            if found is None or found[0] is not w:
-                found = prepared[id(w)] = (w, w.contiguous(memory_format=torch.channels_last))
-            bias = xs[2].reshape(-1) if len(xs) > 2 else None
-            if symmetric:
-                y = F.conv2d(x, found[1], bias, (sh, sw), (pt, pl), (dh, dw), groups)
+            if w.dtype == torch.bfloat16:  # a bf16 constant, widened (exactly) for this call only
+                w = w.to(torch.float32, memory_format=torch.channels_last)
             else:
-                y = F.conv2d(F.pad(x, (pl, pr, pt, pb)), found[1], bias, (sh, sw), 0, (dh, dw), groups)
+                found = prepared.get(id(w))
+                if found is None or found[0] is not w:
+                    found = prepared[id(w)] = (w, w.contiguous(memory_format=torch.channels_last))
+                w = found[1]
+            bias = xs[2].reshape(-1).float() if len(xs) > 2 else None
+            if symmetric:
+                y = F.conv2d(x, w, bias, (sh, sw), (pt, pl), (dh, dw), groups)
+            else:
+                y = F.conv2d(F.pad(x, (pl, pr, pt, pb)), w, bias, (sh, sw), 0, (dh, dw), groups)
             return y.permute(0, 2, 3, 1).permute(back).contiguous()
         return run
 

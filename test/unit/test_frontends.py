@@ -826,3 +826,19 @@ def test_rounding_a_result_to_bf16_never_changes_an_operand():
         assert torch.equal(y, as_bf16[:y.numel()])
     y = _rounded(lambda xs: xs[0] * 1.0)([x])
     assert torch.equal(x, kept) and torch.equal(y, as_bf16)
+
+
+def test_weights_kept_in_bf16_run_bit_identically(tiny, monkeypatch):
+    """Constants the IR holds in bf16 that only conv / linear ops read are kept in bf16 by
+    the executor (half the memory: they are most of a network's) and widened as each op
+    runs: the same bits as float32 copies of them."""
+    from tt_dw_mlir import executor
+
+    model, x, _ = tiny
+    mod = torch_to_ttir(model, (x,))  # bf16 constants
+    (narrow,), captured = run_ttir(mod, [x], capture=("ttir.conv2d",))
+    assert captured["project"][0][1].dtype == torch.bfloat16  # a dense conv's weight
+    monkeypatch.setattr(executor, "_WIDENS_WEIGHTS", ())
+    (wide,), captured = run_ttir(mod, [x], capture=("ttir.conv2d",))
+    assert captured["project"][0][1].dtype == torch.float32
+    assert torch.equal(narrow, wide)
