@@ -166,7 +166,9 @@ class Kernel:
                 f"rt_args = {arg_list(self.rt_args)}")
         head = f"symbol_ref = @{self.symbol}, core_ranges = {core_range_set_body(self.ranges)}"
         if self.role == "compute":  # TTNN_ComputeKernelAttr's struct order
-            head += (", math_fidelity = hifi4, fp32_dest_acc_en = false, dst_full_sync_en = false, "
+            # fp32_dest_acc_en: the operation's (kernels/depthwise_pool_op.py), which tt-lang
+            # 1.1.1 puts in the kernel's ComputeConfigDescriptor (ttl_api._compile_ttnn_kernel)
+            head += (", math_fidelity = hifi4, fp32_dest_acc_en = true, dst_full_sync_en = false, "
                      "unpack_to_dest_modes = [default], bfp8_pack_precise = false, "
                      "math_approx_mode = false")
         return f"#ttnn.{KERNEL_ATTRS[self.role]}<{head}, {args}>"
@@ -442,7 +444,7 @@ class OperationIo:
         self.tiles = self.groups * program.tiles_per_group       # pixel tiles, all groups
         self.channels = lay.padded_channels
         self.selector_key = (conv.window, lay.rows_per_tile, lay.row_chunks,
-                             operand_dtypes(conv)["selectors"])
+                             operand_dtypes(conv)["selectors"], program.selector_width)
 
     # ---- one op each (tt-mlir's operand and attribute names and kinds) ----
     def _op(self, name: str, operands, shape, element, attributes):
@@ -548,15 +550,17 @@ class OperationIo:
         return self.reshape(self.permute(prepared, [0, 2, 1, 3]), shape)
 
     def selector_constant(self):
-        """`selectors` (W*32, RC*32), a `ttnn.constant`: tile row k has a 1.0 in column
-        (k // R)*32 + k % R of every row (runtime/_tensors.py `selector_tiles`)."""
-        window, r, rc, dtype = self.selector_key
+        """`selectors` (W*32, SW*32): a `ttnn.constant` of the RC selector tiles, tile row k
+        with a 1.0 in column (k // R)*32 + k % R of every row, padded with zero columns to
+        the SW tiles of an `acc` block (runtime/_tensors.py `selector_tiles`)."""
+        window, r, rc, dtype, width = self.selector_key
         values = np.zeros((window, TILE, rc * TILE), np.float32)
         for k in range(window):
             values[k, :, (k // r) * TILE + k % r] = 1.0
         value = numpy_to_dense(values.reshape(window * TILE, rc * TILE), dtype)
-        return ir.Operation.create(foreign_op_name("ttnn.constant"), results=[value.type],
-                                   operands=[self.device], attributes={"value": value}).results[0]
+        constant = ir.Operation.create(foreign_op_name("ttnn.constant"), results=[value.type],
+                                       operands=[self.device], attributes={"value": value})
+        return self.pad(constant.results[0], [0, 0, 0, (width - rc) * TILE])
 
     def output_rows(self, element):
         """`out` (T*32, Cp): a `ttnn.empty` the generic writes in place (row 32*t + j = the
