@@ -466,6 +466,27 @@ def test_compile_exports_a_module_in_eval_mode_without_copying_or_changing_it(ti
     assert compiled(x).shape == ref.shape
 
 
+def test_compile_keeps_nothing_of_the_caller_alive():
+    """Once the compiled model is dropped, the module it was compiled from can be freed: no
+    frame of the compile (whose locals hold the module) may outlive it. A pass memo once
+    kept each refused conv's raised exception, whose traceback held every calling frame,
+    in a cycle through the C++ pass manager that the garbage collector cannot break."""
+    import gc
+    import weakref
+
+    import tt_dw_mlir
+
+    def compile_one():
+        model = Tiny().eval()  # dense convs too: refused, with a remark
+        compiled = tt_dw_mlir.compile(model, torch.randn(1, 3, 20, 20))
+        assert any(not r.converted for r in compiled.report.layers) or compiled.report.remarks
+        return weakref.ref(model), weakref.ref(compiled)
+
+    model, compiled = compile_one()
+    gc.collect()
+    assert compiled() is None and model() is None
+
+
 def test_compile_path_matmul_converts_nothing_and_says_why(tiny):
     import tt_dw_mlir
 

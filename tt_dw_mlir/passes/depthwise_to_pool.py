@@ -228,7 +228,10 @@ class DepthwiseToPool:
             try:
                 described = self._describe(conv)
             except NotConverted as reason:
-                described = reason
+                # a new exception, never raised: the caught one's traceback holds every
+                # calling frame, and this memo lives as long as the pass (a PassManager
+                # holds it from C++, where the garbage collector cannot break the cycle)
+                described = NotConverted(str(reason))
             self._described[conv.facts] = described
         if isinstance(described, NotConverted):
             raise NotConverted(str(described))
@@ -241,7 +244,7 @@ class DepthwiseToPool:
                 self._check_path(description)
                 decided = (description, *self._choose_layout(description))
             except NotConverted as reason:
-                decided = reason
+                decided = NotConverted(str(reason))  # not the raised one (see above)
             self._decided[key] = decided
         if isinstance(decided, NotConverted):
             raise NotConverted(str(decided))

@@ -226,6 +226,12 @@ class LoadedModel:
     reference_name: str          # "torch" | "onnxruntime"
     _ttir: Any = field(default=None, repr=False)
 
+    def release_model(self) -> None:
+        """Drop the model and its oracle (a torch module holds every weight in fp32) once
+        they have been compiled and run: the compiled network and the inputs remain."""
+        self.target = self.sample = None
+        self.reference = _released_oracle
+
     @property
     def ttir(self):
         """The frontend's TTIR module alone (imported on first use, no pass run): what
@@ -236,6 +242,10 @@ class LoadedModel:
             self._ttir = (onnx_to_ttir(self.target, input_shapes=self.input_shapes)
                           if self.kind == "onnx" else torch_to_ttir(self.target, (self.sample,)))
         return self._ttir
+
+
+def _released_oracle() -> list:
+    raise RuntimeError("the model was released (LoadedModel.release_model) after its oracle ran")
 
 
 def _seeded_input(shape: Sequence[int], seed: int):
@@ -437,22 +447,45 @@ def check_largest_tensor(module) -> None:
         check_tensor_size(f"the network's largest tensor (a {op} result)", shape)
 
 
-def release_free_memory() -> None:
-    """Hand the heap pages malloc keeps free back to the system (glibc only).
-
-    Compiling leaves ~100 MB free but held: torch.export's transients, and the three
-    printed IR texts, most of them in the malloc arena of the IR worker thread
-    (`ir.on_large_stack`), which the tensors the run allocates on the main thread never
-    reuse. `malloc_trim` returns those pages (~13 ms); elsewhere this does nothing. No
-    gc.collect first: it takes ~0.2 s on this heap and would return ~13 MB more."""
+def _glibc(function: str):
+    """A function of glibc's malloc by name, or None (not Linux, or another libc)."""
     import ctypes
     import ctypes.util
 
     name = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
     try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
+        return getattr(ctypes.CDLL(name), function) if name else None
     except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
-        trim = None
+        return None
+
+
+M_MMAP_THRESHOLD = -3  # mallopt parameter (malloc.h)
+LARGE_BUFFER_BYTES = 1 << 20
+
+
+def return_large_buffers_when_freed() -> None:
+    """Have glibc's malloc serve every buffer of 1 MiB or more with its own mapping, returned
+    to the system when freed (the policy of the `tt-dw` process, set before anything runs).
+
+    glibc maps buffers above a threshold that starts at 128 KiB but rises to the size of each
+    mapped buffer freed (up to 32 MiB). After the first few freed activations (the built-in
+    models' batch-norm calibration, torch.export) every later one (1-5 MB each on MobileNetV2
+    at 224x224) comes from the heap, where the holes freed ones leave stay resident: the main
+    arena held 49 MiB free at the end of a run. A fixed threshold stops that: peak RssAnon
+    349 -> 324 MiB, for ~0.2 s more system time (fresh pages for each large buffer).
+    MALLOC_MMAP_THRESHOLD_ in the environment, when set, decides instead."""
+    mallopt = None if "MALLOC_MMAP_THRESHOLD_" in os.environ else _glibc("mallopt")
+    if mallopt is not None:
+        mallopt(M_MMAP_THRESHOLD, LARGE_BUFFER_BYTES)
+
+
+def release_free_memory() -> None:
+    """Hand the heap pages malloc keeps free back to the system (glibc only).
+
+    Compiling leaves free but held pages: torch.export's transients, most of them in
+    arenas the tensors the run allocates never reuse (e.g. the IR worker thread's,
+    `ir.on_large_stack`). `malloc_trim` returns them (~10 ms, ~8 MiB on MobileNetV2)."""
+    trim = _glibc("malloc_trim")
     if trim is not None:
         trim(0)
 
@@ -605,10 +638,24 @@ def run_baseline(compiled: Compiled, inputs: list) -> list:
     return compiled.model.run(*inputs, override=as_ttir_conv)
 
 
+def run_oracle(loaded: LoadedModel, progress: Progress) -> tuple[list | CliError, float]:
+    """The independent oracle's outputs on the inputs (or its refusal), and its seconds. Run
+    before our network, so that the model can go before the run; its outputs are all that
+    is kept. A refusal is returned, for `run_network` to raise after its own runs: errors
+    are reported in the pipeline's order (compile, our run, the baseline, the oracle)."""
+    progress.stage(f"running the reference ({loaded.reference_name})")
+    t = time.monotonic()
+    try:
+        outputs = loaded.reference()
+    except CliError as problem:
+        outputs = problem
+    return outputs, time.monotonic() - t
+
+
 def run_network(loaded: LoadedModel, compiled: Compiled, rows: list[LayerRow], args,
-                progress: Progress) -> dict:
+                progress: Progress, reference: list | CliError) -> dict:
     """Run the compiled network, checking each converted layer against torch as it runs;
-    then with nothing converted (the baseline); compare both with the independent oracle."""
+    then with nothing converted (the baseline); compare both with the oracle's `reference`."""
     timings = {}
     model = compiled.model
     progress.stage(f"running {loaded.name} ({args.backend})")
@@ -642,10 +689,8 @@ def run_network(loaded: LoadedModel, compiled: Compiled, rows: list[LayerRow], a
     t = time.monotonic()
     baseline = run_baseline(compiled, loaded.inputs)
     timings["baseline"] = time.monotonic() - t
-    progress.stage(f"running the reference ({loaded.reference_name})")
-    t = time.monotonic()
-    reference = loaded.reference()
-    timings["reference"] = time.monotonic() - t
+    if isinstance(reference, CliError):
+        raise reference
     ours_flat, base_flat, ref_flat = _flat(ours), _flat(baseline), _flat(reference)
     if ours_flat.shape != ref_flat.shape:
         raise CliError(f"output sizes differ from the reference model: {tuple(ours_flat.shape)} "
@@ -867,6 +912,9 @@ def execute_command(args, out=None) -> int:
     import_s = time.monotonic() - t
     out_dir = Path(args.out) if args.out else Path("out") / loaded.name
     compiled = compile_model(loaded, out_dir, args, progress)
+    if running:
+        oracle, oracle_s = run_oracle(loaded, progress)
+    loaded.release_model()  # compiled, and its oracle has run: not needed again
     rows = layer_rows(compiled, args)
     report = compiled.model.report
     network = compiled.model.network
@@ -885,7 +933,8 @@ def execute_command(args, out=None) -> int:
     if running:
         release_free_memory()  # before the run allocates its activations
         result["backend"] = args.backend
-        end_to_end = run_network(loaded, compiled, rows, args, progress)
+        end_to_end = run_network(loaded, compiled, rows, args, progress, oracle)
+        end_to_end["seconds"]["reference"] = oracle_s
     result["layers"] = [r.to_json() for r in depthwise]
     if running:
         result["end_to_end"] = {k: v for k, v in end_to_end.items() if k != "seconds"}
@@ -987,8 +1036,10 @@ def console_main() -> None:
     MLIR context's objects one by one) takes ~0.5 s of a ~4 s MobileNetV2 run for
     nothing: the process ends anyway. The exit handlers still run (logging, finalizers
     such as temporary folders) and both streams are flushed first; files are closed
-    when written. `main()` itself returns normally, for callers in a process that goes on.
+    when written. `main()` itself returns normally, for callers in a process that goes on;
+    the malloc policy (`return_large_buffers_when_freed`) is this process's too, not theirs.
     """
+    return_large_buffers_when_freed()
     code = main()
     import atexit
 
