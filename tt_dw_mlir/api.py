@@ -17,7 +17,7 @@ from tt_dw_mlir.dialect import verify_module
 from tt_dw_mlir.dialect.constants import dense_to_numpy
 from tt_dw_mlir.ir import Diagnostic, DiagnosticError, diagnostics_of, ir, \
     location_of, name_of, new_context, ops_named, parse_module as _parse, print_module, write_module
-from tt_dw_mlir.passes import PASSES, PIPELINES, PipelineError, build_pass_manager, verifies_convs_first
+from tt_dw_mlir.passes import PASSES, PIPELINES, PipelineError, build_pass_manager, builds_checked_ir, verifies_convs_first
 
 DEFAULT_PIPELINE = "builtin.module(tt-depthwise-pool-pipeline)"
 
@@ -44,7 +44,8 @@ def parse_module(text: str, context=None, source_name: str = "-", *, pipeline: s
     the convs are left to it: each is read once (30,000 convs at 10k blocks)."""
     context = context or new_context()
     module = _parse(text, context, source_name)
-    problems = verify_module(module, source_name, convs=not verifies_convs_first(pipeline))
+    # MLIR's parser verified the structure (it verifies after parsing): the semantic checks remain.
+    problems = verify_module(module, source_name, structural=False, convs=not verifies_convs_first(pipeline))
     if problems:
         raise DiagnosticError(problems)
     module.convs_verified = True  # no pass edits a ttir.conv2d: run_pipeline need not re-check them
@@ -74,9 +75,11 @@ def run_pipeline(module, pipeline: str, source_name: str = "-", *,
     except ir.MLIRError as error:
         raise DiagnosticError(diagnostics + diagnostics_of(error, source_name)) from None
     errors = [d for d in diagnostics if d.severity == "error"]
-    # The pass manager verified the structure after every pass; our semantic checks remain.
-    problems = errors or verify_module(module, source_name, structural=False,
-                                       convs=not getattr(module, "convs_verified", False))
+    # The pass manager verified the structure after every pass; our semantic checks remain,
+    # unless the module was checked when parsed and every pass checked what it built.
+    checked = getattr(module, "convs_verified", False) and builds_checked_ir(pipeline)
+    problems = errors or ([] if checked else verify_module(
+        module, source_name, structural=False, convs=not getattr(module, "convs_verified", False)))
     if problems:
         raise DiagnosticError(diagnostics if errors else diagnostics + problems)
     return diagnostics

@@ -96,7 +96,14 @@ def name_of(loc) -> str:
 def ops_named(root, name: str) -> list:
     """Every op called `name` under `root`, in walk order (collected first: callers rewrite them)."""
     found = []
-    root.walk(lambda op: (found.append(op) if op.name == name else None, ir.WalkResult.ADVANCE)[1])
+    append, advance = found.append, ir.WalkResult.ADVANCE
+
+    def visit(op):
+        if op.name == name:
+            append(op)
+        return advance
+
+    root.walk(visit)
     return found
 
 
@@ -834,7 +841,7 @@ def _stream_unshadowed(printed, length: int, out) -> None:
             break
         length -= len(chunk)
         window = kept + chunk
-        if not USING_TTMLIR and (b"TTIR" in window or b"TTNN" in window):
+        if not USING_TTMLIR and b"TT" in window and (b"TTIR" in window or b"TTNN" in window):
             rest = window + printed.read(length)
             out.write(_unshadowed(rest.decode("utf-8", errors="replace")).encode("utf-8"))
             return

@@ -242,3 +242,24 @@ def test_printed_module_is_streamed_with_shadow_names_written_back(text):
     out = io.BytesIO()
     tt_ir._stream_unshadowed(io.BytesIO(data), len(data), out)
     assert out.getvalue() == irdl_syntax.unshadow(text).encode()
+
+
+def test_a_pass_that_builds_an_invalid_op_is_caught_when_it_builds_it(monkeypatch):
+    """run_pipeline does not check our ops again after a pipeline of our passes: each pass
+    checks the ops it builds (once per distinct op), so a wrong one is still an error."""
+    from tt_dw_mlir.api import compile_text
+    from tt_dw_mlir.dialect import ttnn
+    from tt_dw_mlir.ir import DiagnosticError
+
+    right = ttnn.conv_attributes
+
+    def wrong(conv, layout_attr, pixels_per_pass=None):
+        attributes = right(conv, layout_attr, pixels_per_pass)
+        attributes["input_height"] = ttnn.i32(conv.in_h + 1)
+        return attributes
+
+    monkeypatch.setattr(ttnn, "conv_attributes", wrong)
+    with pytest.raises(DiagnosticError) as refused:
+        compile_text(depthwise_module(h=16, w=16, c=32), "builtin.module(tt-depthwise-to-pool{path=pool})")
+    assert any("depthwise-to-pool built an invalid 'ttnn.depthwise_pool_conv'" in d.message and
+               "input shape" in d.message for d in refused.value.diagnostics)

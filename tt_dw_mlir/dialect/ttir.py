@@ -275,7 +275,7 @@ class Conv2d:
             try:
                 found = ConvFacts(op, self.operands)
             except InvalidOp as problem:
-                found = problem
+                found = InvalidOp(str(problem))  # not the raised one: its traceback holds the frames
             if key is not None:
                 facts[key] = found
         if isinstance(found, InvalidOp):

@@ -78,7 +78,7 @@ class LayoutRecord:
             try:
                 found = _read_layout(attr)
             except ValueError as problem:
-                found = problem
+                found = ValueError(str(problem))  # not the raised one: its traceback holds the frames
             memo[attr] = found
         if isinstance(found, ValueError):
             raise ValueError(str(found))
@@ -343,10 +343,13 @@ def _signature(op):
     return tuple(key)
 
 
-def verify_op(op, layouts: dict | None = None, symbols: ProgramSymbols | None = None) -> str | None:
+def verify_op(op, layouts: dict | None = None, symbols: ProgramSymbols | None = None,
+              built_from: KernelProgram | None = None) -> str | None:
     """Checks IRDL cannot express for our ops; returns the problem or None.
 
-    `layouts`: a LayoutRecord.from_attr memo; `symbols`: a ProgramSymbols."""
+    `layouts`: a LayoutRecord.from_attr memo; `symbols`: a ProgramSymbols; `built_from`:
+    the program a pass has just written into a program op (`to_attributes`), taken as
+    what the op carries instead of reading it back."""
     try:
         if op.name in ("ttnn.prepare_depthwise_pool_weights", "ttnn.prepare_depthwise_pool_bias"):
             record = LayoutRecord.from_attr(op.attributes["weight_layout"], layouts)
@@ -369,7 +372,7 @@ def verify_op(op, layouts: dict | None = None, symbols: ProgramSymbols | None = 
             problem = _verify_conv(op, layouts)
             if problem or op.name == "ttnn.depthwise_pool_conv":
                 return problem
-            problems = program_problems(program_of(op, layouts, symbols))
+            problems = program_problems(built_from or program_of(op, layouts, symbols))
             return f"program {'; '.join(problems)}" if problems else None
     except (KeyError, ValueError, TypeError, AttributeError) as problem:
         return f"{problem}"

@@ -33,6 +33,7 @@ from tt_dw_mlir.program import build_program
 class DepthwisePoolToKernels:
     argument = "tt-depthwise-pool-to-kernels"
     summary = "Lower ttnn.depthwise_pool_conv to a pool2d kernel program (reader/compute/writer)"
+    checks_what_it_builds = True  # see passes.builds_checked_ir
 
     def __init__(self, options, diagnostics: list[Diagnostic], source_name: str | None = None):
         self.options = options
@@ -43,6 +44,9 @@ class DepthwisePoolToKernels:
         # The op's operand count and attributes -> (the program op's attributes, problems)
         self._lowered: dict = {}
         self._definitions: dict = {}  # module -> ({program dictionary: symbol name}, names taken)
+        self._checked: set = set()  # the keys whose program op was checked when built
+        self._modules: dict = {}  # an op's parent -> its enclosing module
+        self._named: dict = {}  # (key, module) -> the program op's attributes
 
     def run(self, module_op) -> None:
         with module_op.context:
@@ -61,24 +65,36 @@ class DepthwisePoolToKernels:
             key = (len(op.operands), *((name, attributes[name]) for name in attributes))
             if key not in self._lowered:
                 self._lowered[key] = self._lower(op, device)
-            attributes, problems = self._lowered[key]
+            attributes, problems, program = self._lowered[key]
             if problems:
                 self.diagnostics.append(at(op, "error", "'ttnn.depthwise_pool_conv' op cannot be "
                                            "lowered: " + "; ".join(problems), self.source_name))
                 continue
-            attributes = {**attributes, "program": self._symbol(op, attributes["program"])}
+            module = self._modules.get(op.parent)  # the function's module
+            if module is None:
+                module = self._modules[op.parent] = ttnn.enclosing_module(op)
+            named = self._named.get((key, module))
+            if named is None:  # the attributes with the program's name, once per module
+                named = self._named[(key, module)] = {
+                    **attributes, "program": self._symbol(module, attributes["program"])}
+            attributes = named
             with ir.InsertionPoint(op), op.location:
                 new = ir.Operation.create("ttnn.depthwise_pool_program", results=[op.results[0].type],
                                           operands=list(op.operands), attributes=attributes)
+            if key not in self._checked:  # what it builds is checked once per distinct op
+                self._checked.add(key)
+                problem = ttnn.verify_op(new, self._layouts, built_from=program)
+                if problem:
+                    self.diagnostics.append(at(new, "error", "internal error: depthwise-pool-to-kernels "
+                                               f"built an invalid program op: {problem}", self.source_name))
             op.results[0].replace_all_uses_with(new.results[0])
             op.erase()
         if convs and not recorded:
             ttnn.record_device(module_op, device)
 
-    def _symbol(self, op, program):
-        """The name of `program`'s definition in `op`'s module, defined on first use (after the
+    def _symbol(self, module, program):
+        """The name of `program`'s definition in `module`, defined on first use (after the
         definitions already there: a module lowered twice shares them)."""
-        module = ttnn.enclosing_module(op)
         if module is None:  # not inside a module: nowhere to define it
             return program
         block = module.regions[0].blocks[0]
@@ -103,9 +119,9 @@ class DepthwisePoolToKernels:
             names[program] = name
         return ir.FlatSymbolRefAttr.get(names[program])
 
-    def _lower(self, op, device) -> tuple[dict, list[str]]:
+    def _lower(self, op, device) -> tuple[dict, list[str], object]:
         """(the attributes of the program op replacing `op`, its program inline; problems
-        refusing it): a pure function of `op`'s attributes and operand count, made once for
+        refusing it; the KernelProgram): a pure function of `op`'s attributes and operand count, made once for
         each distinct one."""
         conv, record = ttnn.conv_from_attributes(op, self._layouts)
         # The plan the legalisation made, carried by the op: its sharding (weight_layout)
@@ -120,8 +136,8 @@ class DepthwisePoolToKernels:
         if program.layout != record.layout:
             problems.append(f"the program's layout {program.layout} differs from the op's {record.layout}")
         if problems:
-            return {}, problems
+            return {}, problems, program
         # the program attribute now holds the pixels per pass
         attributes = {name: op.attributes[name] for name in op.attributes if name != ttnn.PIXELS_PER_PASS}
         attributes["program"] = to_attribute(program.to_attributes())
-        return attributes, []
+        return attributes, [], program

@@ -97,6 +97,7 @@ class DepthwiseToPool:
     argument = "tt-depthwise-to-pool"
     summary = "Match depthwise ttir.conv2d and legalise it to ttnn.depthwise_pool_conv"
     verifies_convs = True  # checks every ttir.conv2d (as dialect.verify_module) before rewriting
+    checks_what_it_builds = True  # see passes.builds_checked_ir
 
     def __init__(self, options: Options, diagnostics: list[Diagnostic], source_name: str | None = None):
         self.options = options
@@ -113,6 +114,8 @@ class DepthwiseToPool:
         self._described: dict = {}
         self._decided: dict = {}
         self._built: dict = {}  # decision -> _Built
+        self._checked: set = set()  # (decision, result type) whose ops were checked when built
+        self._layouts: dict = {}  # LayoutRecord.from_attr's memo
 
     # ------------------------------------------------------------------ run
     def run(self, module_op) -> None:
@@ -217,7 +220,7 @@ class DepthwiseToPool:
         if activation:
             fusion.activation, fusion.last = activation, chain[-1]
             fused = chain[::-1] + fused
-        fusion.fused_ops = tuple(_users_first(fused))
+        fusion.fused_ops = tuple(_users_first(fused) if len(fused) > 1 else fused)
         return fusion
 
     # ------------------------------------------------------------ rewriting
@@ -273,6 +276,9 @@ class DepthwiseToPool:
             new = ir.Operation.create("ttnn.depthwise_pool_conv", results=[result_type], operands=operands,
                                       attributes=built.conv)
             result = new.results[0]
+            if (decided, result_type) not in self._checked:  # what it builds is checked once
+                self._checked.add((decided, result_type))
+                self._check_built([value.owner for value in operands[1:]] + [new])
             if not conv.is_nhwc:
                 back = [0] * 4
                 for i, d in enumerate(conv.dims):
@@ -289,6 +295,17 @@ class DepthwiseToPool:
                 _erase_if_unused(destination.owner)
         for value in [conv.weight] + fusion.biases:
             _erase_dead_constant_chain(value)
+
+    def _check_built(self, ops) -> None:
+        """The semantic checks of the ops built for a decision, on the first ones built: the
+        others are built alike (run_pipeline does not check them again, see
+        `passes.builds_checked_ir`)."""
+        for op in ops:
+            if op.name in ttnn.OURS:
+                problem = ttnn.verify_op(op, self._layouts)
+                if problem:
+                    self._report(op, "error", f"internal error: depthwise-to-pool built an invalid "
+                                 f"'{op.name}': {problem}")
 
     def _build(self, description: DepthwiseConv, record: ttnn.LayoutRecord, pixels_per_pass: int) -> "_Built":
         layout_attr = self._layout_attr(record)
