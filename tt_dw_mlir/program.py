@@ -47,9 +47,10 @@ the tensor it is made like (ttl/sim/dfb.py); the TT-Lang specification and the
 
 `weight` and `bias` take a second block when there are several channel
 blocks (the next block's weights arrive while this one is computed). Without
-a bias the threads still capture `bias_stage` / `bias` (their `has_bias`
-branch names them) and tt-lang allocates every captured buffer, so they stay,
-one tile each, never touched. More than 256 channels per core (a wide
+a bias there are no `bias_stage` / `bias` buffers (the ids close up: `acc` 4,
+`out` 5) and no bias pipe net: the reader and compute factories then build
+threads that name neither (tt-lang allocates every buffer a thread captures and
+gives every captured pipe net two semaphores). More than 256 channels per core (a wide
 reduction) run as several channel blocks of at most 8 tiles (tt-metal's
 MAX_TILES_PER_REDUCTION), never as one oversized pass.
 
@@ -93,9 +94,10 @@ MAX_PIXELS_PER_PASS = 8
 TILE_BYTES = {"bf16": 2048, "bfp8_b": 1088, "bfp4_b": 576, "f32": 4096, "f16": 2048}
 # The `@ttl.operation`'s tensors, in parameter order (kernels/depthwise_pool_op.py).
 OPERANDS = ("windows", "weights", "bias", "selectors", "out")
-# The kernels' dataflow buffers in creation order; the id is the buffer index.
+# The kernels' dataflow buffers in creation order; the id is the buffer index among
+# those a program has (`buffer_names`: the bias buffers only with a bias).
 BUFFER_NAMES = ("in", "selector", "weight_stage", "weight", "bias_stage", "bias", "acc", "out")
-CB_IDS = {name: i for i, name in enumerate(BUFFER_NAMES)}
+BIAS_BUFFERS = ("bias_stage", "bias")
 # The operand each buffer is made like (its data format); the table in the docstring.
 BUFFER_OPERANDS = {"in": "windows", "selector": "selectors", "weight_stage": "weights",
                    "weight": "weights", "bias_stage": "bias", "bias": "bias",
@@ -105,9 +107,19 @@ BUFFER_OPERANDS = {"in": "windows", "selector": "selectors", "weight_stage": "we
 SELECTOR_DTYPE = "f32"
 # Operands that can live in L1, sharded as planned (l1_sharded_operands); others are DRAM.
 L1_SHARDED_OPERANDS = ("windows", "out")
-# The operation's pipe nets, one multicast each (the reader captures both, with or
-# without a bias); tt-lang gives every pipe net two semaphores.
+# The operation's pipe nets, one multicast each (`pipe_nets`: the bias one only with a
+# bias); tt-lang gives every pipe net two semaphores.
 PIPE_NETS = ("weight", "bias")
+
+
+def buffer_names(conv: DepthwiseConv) -> tuple[str, ...]:
+    """The dataflow buffers a program of `conv` has, in creation (= index) order."""
+    return tuple(n for n in BUFFER_NAMES if conv.has_bias or n not in BIAS_BUFFERS)
+
+
+def pipe_nets(conv: DepthwiseConv) -> tuple[str, ...]:
+    """The pipe nets a program of `conv` makes (the reader captures these)."""
+    return tuple(n for n in PIPE_NETS if conv.has_bias or n != "bias")
 ACTIVATION_CODES = {name: i for i, name in enumerate(ACTIVATIONS)}
 
 
@@ -127,20 +139,20 @@ def dataflow_buffers(conv: DepthwiseConv, layout: WeightLayout,
     docstring's table)."""
     rc, ctb = layout.row_chunks, block_tiles
     weight_blocks = 2 if layout.channel_tiles // ctb > 1 else 1
-    bias, bias_blocks = ((1, ctb), weight_blocks) if conv.has_bias else ((1, 1), 1)
     buffers = (
         ("in", (1, ctb), 2),
         ("selector", (1, rc), 2),
         ("weight_stage", (rc, ctb), 1),
         ("weight", (rc, ctb), weight_blocks),
-        ("bias_stage", bias, 1),
-        ("bias", bias, bias_blocks),
+        ("bias_stage", (1, ctb), 1),
+        ("bias", (1, ctb), weight_blocks),
         ("acc", (1, ctb), 2),           # like the selectors: float32
         ("out", (1, ctb), 2),
     )
+    names = buffer_names(conv)
     buffers = tuple(DataflowBuffer(name, BUFFER_OPERANDS[name], shape, count)
-                    for name, shape, count in buffers)
-    assert tuple(b.name for b in buffers) == BUFFER_NAMES
+                    for name, shape, count in buffers if name in names)
+    assert tuple(b.name for b in buffers) == names
     return buffers
 
 
@@ -284,12 +296,14 @@ class KernelProgram:
         Read from the factories' parameters: a DFB parameter is `<buffer name>_cb`, a
         tensor one of OPERANDS, a pipe net `*_net`, every other one a `kernel_args` int."""
         values = self.kernel_args()
+        ids = {b.name: i for i, b in enumerate(self.dataflow_buffers)}
         out: dict[str, dict[str, int]] = {}
         for role, path in self.kernels:
             args: dict[str, int] = {}
             for name in factory_parameters(path, KERNEL_FACTORIES[role]):
-                if name.endswith("_cb") and name[:-3] in CB_IDS:
-                    args[f"{name}_id"] = CB_IDS[name[:-3]]
+                if name.endswith("_cb") and name[:-3] in BUFFER_NAMES:
+                    if name[:-3] in ids:  # a bias buffer without a bias: not made
+                        args[f"{name}_id"] = ids[name[:-3]]
                 elif name in OPERANDS or name.endswith("_net"):
                     continue
                 elif isinstance(values.get(name), int):
@@ -383,9 +397,9 @@ class KernelProgram:
         ids = [c.id for c in self.circular_buffers]
         if len(set(ids)) != len(ids):
             problems.append(f"duplicate CB ids {sorted(ids)}")
-        if tuple(c.name for c in self.circular_buffers) != BUFFER_NAMES:
+        if tuple(c.name for c in self.circular_buffers) != buffer_names(conv):
             problems.append(f"circular buffers {[c.name for c in self.circular_buffers]} are not "
-                            f"the kernels' dataflow buffers {list(BUFFER_NAMES)}")
+                            f"the kernels' dataflow buffers {list(buffer_names(conv))}")
         if (lay.num_shards, lay.channels_per_shard, lay.scheme) != (
                 sh.num_shards, sh.channels_per_shard, sh.scheme):
             problems.append(f"layout {lay.scheme} {lay.num_shards}x{lay.channels_per_shard} does not "

@@ -118,10 +118,13 @@ def test_circular_buffers_are_the_kernels_dataflow_buffers():
     assert program.l1_operand_bytes() == {"windows": 1 * 9 * 3 * 2048, "out": 1 * 3 * 2048}
     assert program.l1_bytes_per_core() == (6 + 3 + 3 + 3 + 3 + 6 + 27 + 3) * 2048 \
         + (2 + 6) * 4096
-    # without a bias the threads still capture the bias buffers: one tile each
+    # without a bias there are no bias buffers: acc and out close up to ids 4 and 5, and
+    # no thread names a bias buffer
     no_bias = plan(dw(c=96, bias=False), "n150", "height_sharded")
-    assert [(c.name, c.num_pages) for c in no_bias.circular_buffers][4:6] == [
-        ("bias_stage", 1), ("bias", 1)]
+    assert [(c.id, c.name) for c in no_bias.circular_buffers] == [
+        (0, "in"), (1, "selector"), (2, "weight_stage"), (3, "weight"), (4, "acc"), (5, "out")]
+    assert no_bias.compile_args()["compute"]["acc_cb_id"] == 4
+    assert not any(k.startswith("bias") for a in no_bias.compile_args().values() for k in a)
     # bfp8 activations, bfp4 weights: page = one tile of the operand's format; the
     # selectors, and the acc buffer made like them, stay float32: the window sum is never
     # rounded to the activations' format

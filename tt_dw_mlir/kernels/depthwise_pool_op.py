@@ -73,9 +73,12 @@ def build_operation(args):
                                                       block_count=count)
         in_cb, selector_cb, acc_cb, out_cb = dfb["in"], dfb["selector"], dfb["acc"], dfb["out"]
         weight_stage_cb, weight_cb = dfb["weight_stage"], dfb["weight"]
-        bias_stage_cb, bias_cb = dfb["bias_stage"], dfb["bias"]
         weight_net = ttl.PipeNet(weight_pipes(args))
-        bias_net = ttl.PipeNet(weight_pipes(args))
+        # without a bias: no bias buffers, no bias pipe net (the threads then name none)
+        bias_stage_cb, bias_cb, bias_net = None, None, None
+        if args["has_bias"] == 1:
+            bias_stage_cb, bias_cb = dfb["bias_stage"], dfb["bias"]
+            bias_net = ttl.PipeNet(weight_pipes(args))
 
         make_reader(windows, weights, bias, selectors, in_cb, selector_cb, weight_stage_cb,
                     weight_cb, bias_stage_cb, bias_cb, weight_net, bias_net, **cores, **split,

@@ -54,8 +54,8 @@ tt-lang 1.1.1's launcher (ttl/kernel_runner.py, ttl/ttl_api.py):
   markers as `ct_args` (`verifyCompileTimeArgs`, TTNNOpsAttrs.cpp);
 * no per-core `rt_args`: a core finds its channel shard, pixel group and
   weight pipe from its node coordinates;
-* `semaphores`: two per pipe net (the weight multicast and the bias
-  multicast), ids 0..3, initial value 0;
+* `semaphores`: two per pipe net (the weight multicast and, with a bias, the
+  bias multicast), ids 0..3 (0..1 without a bias), initial value 0;
 * io tensors are exactly the TT-Lang operation's parameters, in its order
   (`program.OPERANDS`: windows, weights, bias, selectors, out), computed from
   the conv's input and prepared tensors by tt-mlir TTNN ops placed before the
@@ -97,8 +97,8 @@ from tt_dw_mlir.conv_config import TILE
 from tt_dw_mlir.dialect import ttnn
 from tt_dw_mlir.dialect.constants import numpy_to_dense
 from tt_dw_mlir.ir import USING_TTMLIR, Diagnostic, at, ir, ops_named
-from tt_dw_mlir.program import (KERNEL_FACTORIES, OPERANDS, PIPE_NETS, KernelProgram,
-                                factory_parameters, operand_dtypes)
+from tt_dw_mlir.program import (KERNEL_FACTORIES, OPERANDS, KernelProgram, factory_parameters,
+                                operand_dtypes, pipe_nets)
 
 PROGRAM_OP = "ttnn.depthwise_pool_program"
 KERNEL_SOURCE_ATTR = "tt_dw.tt_lang_kernel"
@@ -218,7 +218,7 @@ def generic_program(program: KernelProgram) -> tuple[str, list[tuple[str, str]]]
     if [cb.id for cb in cbs] != list(range(len(cbs))):
         raise CannotExpress(f"circular buffer ids {[cb.id for cb in cbs]} are not the buffer "
                             f"indices 0..{len(cbs) - 1} tt-lang gives its dataflow buffers")
-    semaphores = range(SEMAPHORES_PER_PIPE_NET * len(PIPE_NETS))
+    semaphores = range(SEMAPHORES_PER_PIPE_NET * len(pipe_nets(program.conv)))
     compile_args = program.compile_args()
     kernels, symbols = [], []
     for role, path in program.kernels:
