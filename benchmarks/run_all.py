@@ -7,7 +7,8 @@
 Sections: compile (tt-dw-opt pipeline vs C++ mlir-opt), weights (weight
 preparation throughput, EfficientNet-B0), reference (reference backend vs torch,
 MobileNetV2), sim (tt-lang-sim statistics with/without batching), cost (cost
-model: pool vs matmul per layer on n150 and p150). A section whose modules or
+model: pool vs matmul per layer on n150 and p150), run (the main job, `tt-dw run`
+on MobileNetV2: wall time and peak memory). A section whose modules or
 tools are missing prints "not available: <reason>" and the others still run.
 """
 
@@ -28,6 +29,8 @@ SECTIONS = {
                   "bench_reference"),
     "sim": ("tt-lang-sim statistics, with and without multi-tile batching", "bench_sim_stats"),
     "cost": ("Cost model: pool path vs grouped-conv matmul, n150 and p150", "bench_cost_model"),
+    "run": ("tt-dw run --model mobilenetv2 (make run): wall time, peak RSS, RssAnon/RssFile",
+            "bench_run"),
 }
 
 

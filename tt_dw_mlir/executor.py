@@ -139,7 +139,18 @@ def _to_bf16(x):
 
 
 def _rounded(run: Callable) -> Callable:
-    return lambda xs: _to_bf16(run(xs))
+    """`run` with its float32 result rounded to bf16, in place when the result is a new
+    tensor of its own (no second float32 copy of the activation; a view or an operand
+    passed through is rounded into a new one)."""
+    def rounded(xs):
+        y = run(xs)
+        if not (isinstance(y, torch.Tensor) and y.dtype == torch.float32):
+            return y
+        if y._base is not None or any(isinstance(x, torch.Tensor) and x.untyped_storage().data_ptr()
+                                      == y.untyped_storage().data_ptr() for x in xs):
+            return _to_bf16(y)
+        return y.copy_(y.to(torch.bfloat16))
+    return rounded
 
 
 def _drop_destination(op, operands: list) -> list:

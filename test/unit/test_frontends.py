@@ -224,14 +224,23 @@ def test_folded_batch_norm_matches_unfolded_torch(tiny):
     with torch.no_grad():
         stem_in = x
         dw_in = model.stem(x)
+        # the folded weights as the IR holds them (f32: exact); the record of a depthwise
+        # conv keeps its own copy (per-layer reports), a dense conv's are in the IR only
+        in_ir = {name_of(op.location): op for op in _ops(mod) if op.name == "ttir.conv2d"}
+        assert layers["stem.0"].weight is None and layers["project"].weight is None
         for loc, conv, bn, inp in (("stem.0", model.stem[0], model.stem[1], stem_in),
                                    ("dw.0", model.dw[0], model.dw[1], dw_in)):
-            layer = layers[loc]
-            folded = F.conv2d(inp, torch.from_numpy(layer.weight), torch.from_numpy(layer.bias),
-                              conv.stride, conv.padding, conv.dilation, conv.groups)
+            operands = [constant_array(v.owner.attributes["value"]) for v in in_ir[loc].operands[1:3]]
+            if layers[loc].weight is not None:
+                assert np.array_equal(layers[loc].weight, operands[0])
+                assert np.array_equal(layers[loc].bias.reshape(-1), operands[1].reshape(-1))
+            weight, bias = torch.from_numpy(operands[0]), torch.from_numpy(operands[1]).reshape(-1)
+            if not layers[loc].is_depthwise:  # IR weights of a dense conv are OIHW too
+                assert tuple(weight.shape) == tuple(conv.weight.shape)
+            folded = F.conv2d(inp, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups)
             torch.testing.assert_close(folded, bn(conv(inp)), rtol=1e-5, atol=1e-5)
             # and the fold is not a no-op
-            assert not np.allclose(layer.weight, conv.weight.numpy())
+            assert not np.allclose(weight.numpy(), conv.weight.numpy())
 
 
 def test_torch_module_numerics(tiny):
@@ -800,3 +809,20 @@ def test_torch_chunk_maps_to_slices():
     assert not mod.host_steps
     (out,), _ = run_ttir(mod, [x])
     torch.testing.assert_close(out, Chunk()(x))
+
+
+def test_rounding_a_result_to_bf16_never_changes_an_operand():
+    """The executor rounds a bf16-typed result in place only when it is a new tensor of
+    its own; an operand passed through, or a view of one, is rounded into a new tensor."""
+    from tt_dw_mlir.executor import _rounded
+
+    x = torch.tensor([1.0 + 2 ** -10, 3.0 + 2 ** -12, -5.0])  # not all bf16 values
+    kept = x.clone()
+    as_bf16 = kept.to(torch.bfloat16).float()
+    assert not torch.equal(as_bf16, kept)
+    for run in (lambda xs: xs[0], lambda xs: xs[0].reshape(3), lambda xs: xs[0][:2]):
+        y = _rounded(run)([x])
+        assert torch.equal(x, kept)
+        assert torch.equal(y, as_bf16[:y.numel()])
+    y = _rounded(lambda xs: xs[0] * 1.0)([x])
+    assert torch.equal(x, kept) and torch.equal(y, as_bf16)

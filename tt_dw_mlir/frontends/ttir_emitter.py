@@ -155,7 +155,9 @@ class ConvLayer:
     has_bias: bool
     bn_folded: bool
     activation: str  # the conv's only user when it is one of conv_config.ACTIVATIONS
-    weight: np.ndarray = field(repr=False, compare=False)  # OIHW, float32, BN folded
+    # OIHW float32, BN folded: kept for grouped and depthwise convs (reported and checked
+    # per layer); None for a dense conv (groups = 1), whose weights are in the IR only
+    weight: np.ndarray | None = field(repr=False, compare=False)
     bias: np.ndarray | None = field(repr=False, compare=False)
     function: str = "main"  # the function the conv is in
 
@@ -529,7 +531,9 @@ class TTIRBuilder:
             module_path=module_path if module_path is not None else loc, input_shape=(n, h, w, c),
             output_shape=(n, oh, ow, o), weight_shape=tuple(weight.shape), stride=(sh, sw),
             padding=(pt, pl, pb, pr), dilation=(dh, dw), groups=int(groups),
-            has_bias=bias is not None, bn_folded=bn_folded, weight=weight, bias=bias)))
+            has_bias=bias is not None, bn_folded=bn_folded,
+            # a dense conv's weights live in the IR only (they are most of a network's)
+            weight=weight if groups > 1 else None, bias=bias if groups > 1 else None)))
         return out
 
     def conv_transpose2d(self, x: Value, weight: np.ndarray, bias: np.ndarray | None, *,

@@ -592,7 +592,7 @@ def torch_depthwise(conv, x_nhwc, activation: str, *, weight_dtype=None):
 def relative_error(ours, ref) -> float:
     """max|ours - ref| / max|ref| (0 when both are zero)."""
     scale = float(ref.detach().abs().max())
-    err = float((ours.detach().float() - ref.detach().float()).abs().max())
+    err = float((ours.detach().float() - ref.detach().float()).abs_().max())
     return err / scale if scale else (0.0 if err == 0 else float("inf"))
 
 
@@ -605,9 +605,11 @@ END_TO_END_PCC_TARGET = {d: min(t, 0.99) for d, t in LAYER_PCC_TARGET.items()}
 def pcc(a, b) -> float:
     import torch
 
-    a = _flat(a).double() if isinstance(a, (list, tuple)) else a.detach().double().flatten()
-    b = _flat(b).double() if isinstance(b, (list, tuple)) else b.detach().double().flatten()
-    a, b = a - a.mean(), b - b.mean()
+    # one float64 copy each, centred in place (a layer's output is up to ~5 MB in float64)
+    a = (_flat(a) if isinstance(a, (list, tuple)) else a.detach()).to(torch.float64, copy=True).flatten()
+    b = (_flat(b) if isinstance(b, (list, tuple)) else b.detach()).to(torch.float64, copy=True).flatten()
+    a -= a.mean()
+    b -= b.mean()
     denom = a.norm() * b.norm()
     if denom == 0:
         return 1.0 if torch.equal(a, b) else 0.0
