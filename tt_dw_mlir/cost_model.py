@@ -58,7 +58,8 @@ from typing import Any
 
 from . import sharding as _sharding
 from .conv_config import TILE, DepthwiseConv, round_up
-from .program import TILE_BYTES, KernelProgram, operand_dtypes, plan_program
+from .program import (SELECTOR_DTYPE, TILE_BYTES, KernelProgram, buffer_dtype, operand_dtypes,
+                      plan_program)
 
 TILE_ELEMS = TILE * TILE
 FACE_ROWS_PER_TILE_ROW = 2  # a 32-wide tile row spans two 16-wide faces
@@ -364,18 +365,24 @@ def _pixel_rows_cost(conv: DepthwiseConv, dev: _sharding.Device, shard: _shardin
     face_rows = FACE_ROWS_PER_TILE_ROW * TILE      # a whole tile
     # per position: unpack x (ctb), selector (rc) and W (rc x ctb); selector @ W on the
     # matrix engine; x * (s @ W); pack with L1 accumulation (ctb)
-    step = (face_rows * ((ctb + rc + rc * ctb) * UNPACK_FACE_ROW_CYCLES
-                         + ctb * PACK_FACE_ROW_CYCLES)
+    # face-row widths relative to bf16 (program.py's buffer table: the selector row and
+    # the float32 `acc` move twice the bytes of a bf16 tile)
+    width = {name: TILE_BYTES[buffer_dtype(conv, name)] / TILE_BYTES["bf16"]
+             for name in ("selector", "acc")}
+    step = (face_rows * ((ctb + rc * width["selector"] + rc * ctb) * UNPACK_FACE_ROW_CYCLES
+                         + ctb * width["acc"] * PACK_FACE_ROW_CYCLES)
             + rc * ctb * MATMUL_TILE_CYCLES_LOFI * phases + ctb * ELTWISE_TILE_CYCLES_LOFI * phases)
     # per pixel tile: unpack the sum (and bias), add, activation, pack the output
-    epilogue = ctb * (face_rows * ((2 if conv.has_bias else 1) * UNPACK_FACE_ROW_CYCLES
+    epilogue = ctb * (face_rows * ((width["acc"] + (1 if conv.has_bias else 0))
+                                   * UNPACK_FACE_ROW_CYCLES
                                    + PACK_FACE_ROW_CYCLES)
                       + (ELTWISE_TILE_CYCLES_LOFI if conv.has_bias else 0)
                       + SFPU_TILE_CYCLES[conv.activation])
     compute = (steps + blocks * groups) * PASS_OVERHEAD_CYCLES + steps * step \
         + blocks * groups * epilogue
-    tile_bytes = TILE_BYTES[conv.dtype]
-    per_read_bytes = (ctb + rc) * tile_bytes  # the window plane block and the selector row
+    # the window plane block and the selector row
+    per_read_bytes = ctb * TILE_BYTES[buffer_dtype(conv, "in")] \
+        + rc * TILE_BYTES[buffer_dtype(conv, "selector")]
     per_read = NOC_READ_LATENCY_CYCLES if profile.blocking_reads else NOC_READ_ISSUE_CYCLES
     reader = steps * (2 * per_read + per_read_bytes / rates.noc_bytes_per_cycle)
     # the window planes (kH*kW times the input) come from DRAM for every core at once
@@ -598,6 +605,6 @@ def simulator_counts(trace_path, weight_dtype: str = "bf16", dtype: str = "bf16"
             by[key] += tiles
     planes = reads.get("windows", 0)
     wbytes = (reads.get("weights", 0) + reads.get("bias", 0)) * TILE_BYTES[weight_dtype]
-    gather = planes * TILE_BYTES[dtype] + reads.get("selectors", 0) * TILE_BYTES["bf16"]
+    gather = planes * TILE_BYTES[dtype] + reads.get("selectors", 0) * TILE_BYTES[SELECTOR_DTYPE]
     return ProgramCounts(planes, by[("reader", "compute")], by[("compute", "compute")],
                          by[("compute", "writer")], pipe, gather, wbytes)

@@ -23,20 +23,34 @@ the operand's data format, rows * cols * block_count pages. Per core
  id    name          like        block (tiles)   blocks  holds
 =====  ============  ==========  ==============  ======  =====================================
   0    in            windows     1 x CTb         2       window plane of one kernel position
-  1    selector      selectors   1 x RC          2       the position's selector tile row
+  1    selector      selectors   1 x RC          2       the position's selector tile row (f32)
   2    weight_stage  weights     RC x CTb        1       sender's DRAM read of a weight block
   3    weight        weights     RC x CTb        1 / 2   the multicast weight block
   4    bias_stage    bias        1 x CTb         1       sender's DRAM read of the bias
   5    bias          bias        1 x CTb         1 / 2   the multicast bias
-  6    acc           out         1 x CTb         2       window sum of 32 pixels
+  6    acc           selectors   1 x CTb         2       window sum of 32 pixels (f32)
   7    out           out         1 x CTb         2       + bias, activation: 32 output sticks
 =====  ============  ==========  ==============  ======  =====================================
 
+The selectors are float32 (their 0s and 1s are exact in any format) so that `acc`,
+made like them, holds float32: tt-lang gives a dataflow buffer the data format of
+the tensor it is made like (1.1.1 `kernel_runner.build_cb_descriptors`: the
+tensor's dtype, page = `dtype_utils.tile_bytes_from_dtype`, 4096 B for FLOAT32),
+and `acc += ...` is packer L1 accumulation into that buffer, so the window
+positions are added in float32, as tt-lang-sim and the reference add them. Made
+like `out` it would hold the activations' format (bf16, even bfp8_b) and round
+every partial sum. No other tensor is float32, so `acc` names the selectors, and
+the selectors are at least CTb tiles wide (`selector_width`; columns past RC are
+zeros, never read): tt-lang-sim 1.1.6 refuses a DFB whose block is larger than
+the tensor it is made like (ttl/sim/dfb.py); the TT-Lang specification and the
+1.1.1 compiler take only the data format from it.
+
 `weight` and `bias` take a second block when there are several channel
 blocks (the next block's weights arrive while this one is computed). Without
-a bias the threads still capture `bias_stage` / `bias` (their `has_bias`
-branch names them) and tt-lang allocates every captured buffer, so they stay,
-one tile each, never touched. More than 256 channels per core (a wide
+a bias there are no `bias_stage` / `bias` buffers (the ids close up: `acc` 4,
+`out` 5) and no bias pipe net: the reader and compute factories then build
+threads that name neither (tt-lang allocates every buffer a thread captures and
+gives every captured pipe net two semaphores). More than 256 channels per core (a wide
 reduction) run as several channel blocks of at most 8 tiles (tt-metal's
 MAX_TILES_PER_REDUCTION), never as one oversized pass.
 
@@ -80,14 +94,32 @@ MAX_PIXELS_PER_PASS = 8
 TILE_BYTES = {"bf16": 2048, "bfp8_b": 1088, "bfp4_b": 576, "f32": 4096, "f16": 2048}
 # The `@ttl.operation`'s tensors, in parameter order (kernels/depthwise_pool_op.py).
 OPERANDS = ("windows", "weights", "bias", "selectors", "out")
-# The kernels' dataflow buffers in creation order; the id is the buffer index.
+# The kernels' dataflow buffers in creation order; the id is the buffer index among
+# those a program has (`buffer_names`: the bias buffers only with a bias).
 BUFFER_NAMES = ("in", "selector", "weight_stage", "weight", "bias_stage", "bias", "acc", "out")
-CB_IDS = {name: i for i, name in enumerate(BUFFER_NAMES)}
+BIAS_BUFFERS = ("bias_stage", "bias")
+# The operand each buffer is made like (its data format); the table in the docstring.
+BUFFER_OPERANDS = {"in": "windows", "selector": "selectors", "weight_stage": "weights",
+                   "weight": "weights", "bias_stage": "bias", "bias": "bias",
+                   "acc": "selectors", "out": "out"}
+# The selector tiles' format: float32 (0 and 1 are exact), so that the `acc` DFB made
+# like them accumulates in float32 (module docstring).
+SELECTOR_DTYPE = "f32"
 # Operands that can live in L1, sharded as planned (l1_sharded_operands); others are DRAM.
 L1_SHARDED_OPERANDS = ("windows", "out")
-# The operation's pipe nets, one multicast each (the reader captures both, with or
-# without a bias); tt-lang gives every pipe net two semaphores.
+# The operation's pipe nets, one multicast each (`pipe_nets`: the bias one only with a
+# bias); tt-lang gives every pipe net two semaphores.
 PIPE_NETS = ("weight", "bias")
+
+
+def buffer_names(conv: DepthwiseConv) -> tuple[str, ...]:
+    """The dataflow buffers a program of `conv` has, in creation (= index) order."""
+    return tuple(n for n in BUFFER_NAMES if conv.has_bias or n not in BIAS_BUFFERS)
+
+
+def pipe_nets(conv: DepthwiseConv) -> tuple[str, ...]:
+    """The pipe nets a program of `conv` makes (the reader captures these)."""
+    return tuple(n for n in PIPE_NETS if conv.has_bias or n != "bias")
 ACTIVATION_CODES = {name: i for i, name in enumerate(ACTIVATIONS)}
 
 
@@ -107,26 +139,34 @@ def dataflow_buffers(conv: DepthwiseConv, layout: WeightLayout,
     docstring's table)."""
     rc, ctb = layout.row_chunks, block_tiles
     weight_blocks = 2 if layout.channel_tiles // ctb > 1 else 1
-    bias, bias_blocks = ((1, ctb), weight_blocks) if conv.has_bias else ((1, 1), 1)
     buffers = (
-        DataflowBuffer("in", "windows", (1, ctb), 2),
-        DataflowBuffer("selector", "selectors", (1, rc), 2),
-        DataflowBuffer("weight_stage", "weights", (rc, ctb), 1),
-        DataflowBuffer("weight", "weights", (rc, ctb), weight_blocks),
-        DataflowBuffer("bias_stage", "bias", bias, 1),
-        DataflowBuffer("bias", "bias", bias, bias_blocks),
-        DataflowBuffer("acc", "out", (1, ctb), 2),
-        DataflowBuffer("out", "out", (1, ctb), 2),
+        ("in", (1, ctb), 2),
+        ("selector", (1, rc), 2),
+        ("weight_stage", (rc, ctb), 1),
+        ("weight", (rc, ctb), weight_blocks),
+        ("bias_stage", (1, ctb), 1),
+        ("bias", (1, ctb), weight_blocks),
+        ("acc", (1, ctb), 2),           # like the selectors: float32
+        ("out", (1, ctb), 2),
     )
-    assert tuple(b.name for b in buffers) == BUFFER_NAMES
+    names = buffer_names(conv)
+    buffers = tuple(DataflowBuffer(name, BUFFER_OPERANDS[name], shape, count)
+                    for name, shape, count in buffers if name in names)
+    assert tuple(b.name for b in buffers) == names
     return buffers
 
 
 def operand_dtypes(conv: DepthwiseConv) -> dict[str, str]:
     """Data format of each operand: activations and output in the conv's dtype, weights
-    and bias in the weight dtype, the 0/1 selectors in bf16 (exact)."""
+    and bias in the weight dtype, the 0/1 selectors in float32 (exact; the `acc` DFB
+    takes their format)."""
     return {"windows": conv.dtype, "weights": conv.weight_dtype, "bias": conv.weight_dtype,
-            "selectors": "bf16", "out": conv.dtype}
+            "selectors": SELECTOR_DTYPE, "out": conv.dtype}
+
+
+def buffer_dtype(conv: DepthwiseConv, name: str) -> str:
+    """The data format of dataflow buffer `name`: its operand's (BUFFER_OPERANDS)."""
+    return operand_dtypes(conv)[BUFFER_OPERANDS[name]]
 
 
 @functools.lru_cache(maxsize=None)
@@ -200,6 +240,12 @@ class KernelProgram:
         return -(-self.sharding.pixels_per_core // TILE)
 
     @property
+    def selector_width(self) -> int:
+        """Tiles across the selectors tensor: its RC selector tiles, widened to the `acc`
+        block (CTb tiles) that is made like it (module docstring)."""
+        return max(self.layout.row_chunks, self.block_channel_tiles)
+
+    @property
     def grid(self) -> tuple[int, int]:
         return tuple(self.sharding.grid)
 
@@ -250,12 +296,14 @@ class KernelProgram:
         Read from the factories' parameters: a DFB parameter is `<buffer name>_cb`, a
         tensor one of OPERANDS, a pipe net `*_net`, every other one a `kernel_args` int."""
         values = self.kernel_args()
+        ids = {b.name: i for i, b in enumerate(self.dataflow_buffers)}
         out: dict[str, dict[str, int]] = {}
         for role, path in self.kernels:
             args: dict[str, int] = {}
             for name in factory_parameters(path, KERNEL_FACTORIES[role]):
-                if name.endswith("_cb") and name[:-3] in CB_IDS:
-                    args[f"{name}_id"] = CB_IDS[name[:-3]]
+                if name.endswith("_cb") and name[:-3] in BUFFER_NAMES:
+                    if name[:-3] in ids:  # a bias buffer without a bias: not made
+                        args[f"{name}_id"] = ids[name[:-3]]
                 elif name in OPERANDS or name.endswith("_net"):
                     continue
                 elif isinstance(values.get(name), int):
@@ -349,9 +397,9 @@ class KernelProgram:
         ids = [c.id for c in self.circular_buffers]
         if len(set(ids)) != len(ids):
             problems.append(f"duplicate CB ids {sorted(ids)}")
-        if tuple(c.name for c in self.circular_buffers) != BUFFER_NAMES:
+        if tuple(c.name for c in self.circular_buffers) != buffer_names(conv):
             problems.append(f"circular buffers {[c.name for c in self.circular_buffers]} are not "
-                            f"the kernels' dataflow buffers {list(BUFFER_NAMES)}")
+                            f"the kernels' dataflow buffers {list(buffer_names(conv))}")
         if (lay.num_shards, lay.channels_per_shard, lay.scheme) != (
                 sh.num_shards, sh.channels_per_shard, sh.scheme):
             problems.append(f"layout {lay.scheme} {lay.num_shards}x{lay.channels_per_shard} does not "

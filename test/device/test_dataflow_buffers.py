@@ -13,8 +13,8 @@ import pytest
 
 from dw_cases import SIM_DEVICE, conv_id, dw, make_inputs
 from tt_dw_mlir.conv_config import DepthwiseConv
-from tt_dw_mlir.program import (OPERANDS, PIPE_NETS, TILE_BYTES, KernelProgram, ProgramCache,
-                                operand_dtypes, plan_program)
+from tt_dw_mlir.program import (OPERANDS, TILE_BYTES, KernelProgram, ProgramCache,
+                                operand_dtypes, pipe_nets, plan_program)
 from tt_dw_mlir.runtime import sim
 
 CASES = [
@@ -95,8 +95,8 @@ def test_circular_buffers_are_what_the_kernels_allocate(name, conv, scheme, monk
     assert [c.id for c in program.circular_buffers] == list(range(len(made)))
     assert got == want
     assert [(b.like, b.shape, b.block_count) for b in program.dataflow_buffers] == made
-    # the pipe nets the generic form gives two semaphores each
-    assert len(seen.nets) == len(PIPE_NETS)
+    # the pipe nets the generic form gives two semaphores each: no bias net without a bias
+    assert len(seen.nets) == len(pipe_nets(conv)) == (2 if conv.has_bias else 1)
 
 
 @pytest.mark.parametrize("name,conv,scheme", CASES[:2], ids=[n for n, _, _ in CASES[:2]])

@@ -41,7 +41,8 @@ def conv_function(n, h, w, c, kernel, stride, padding, dilation, bias: bool) -> 
 
 
 # (shape n h w c, kernel, stride, padding [pT, pL, pB, pR], dilation, bias, shard scheme):
-# every pad, slice step and concat the pass can emit
+# every pad, slice step and concat the pass can emit; selectors widened to the acc block
+# (height: 2 tiles, block: 5) or not (width)
 CASES = {
     # the lit case: 49 groups of 4 pixels, each padded to a tile of 32
     "height_3x3_bias": ((1, 14, 14, 64), (3, 3), (1, 1), (1, 1, 1, 1), (1, 1), True,
@@ -53,8 +54,8 @@ CASES = {
     # six channel shards: the weight grid has six shards of tile rows
     "block_no_bias": ((1, 7, 7, 960), (3, 3), (1, 1), (1, 1, 1, 1), (1, 1), False,
                       "block_sharded"),
-    # 25 positions: two row chunks of 16, the selectors two tiles wide
-    "width_5x5": ((1, 6, 6, 64), (5, 5), (1, 1), (2, 2, 2, 2), (1, 1), True, "width_sharded"),
+    # 49 positions: two row chunks of 32, the selectors two tiles wide
+    "width_7x7": ((1, 8, 8, 64), (7, 7), (1, 1), (3, 3, 3, 3), (1, 1), True, "width_sharded"),
 }
 
 

@@ -77,7 +77,7 @@ class StandInTTNN(SimpleNamespace):
         enum = lambda *names: SimpleNamespace(**{n: n for n in names})  # noqa: E731
         super().__init__(
             TILE_LAYOUT="TILE", ROW_MAJOR_LAYOUT="ROW_MAJOR",
-            bfloat16="bfloat16", bfloat8_b="bfloat8_b", bfloat4_b="bfloat4_b",
+            bfloat16="bfloat16", bfloat8_b="bfloat8_b", bfloat4_b="bfloat4_b", float32="float32",
             DRAM_MEMORY_CONFIG=SimpleNamespace(buffer_type="DRAM", memory_layout="INTERLEAVED",
                                                shard_spec=None),
             TensorMemoryLayout=enum("INTERLEAVED", "HEIGHT_SHARDED", "WIDTH_SHARDED", "BLOCK_SHARDED"),

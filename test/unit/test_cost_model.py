@@ -116,10 +116,10 @@ def test_ours_profile_reads_the_program() -> None:
     assert prof.channel_tiles_per_pass == args["block_channel_tiles"]
     cost = cm.estimate(program.conv, "n150")
     assert cost.channel_tiles_per_pass == args["block_channel_tiles"]
-    # the window planes (and a selector row per position) stream from DRAM: the gather
-    # takes at least all cores' bytes over the n150's 288 GB/s at 1 GHz
+    # the window planes (bf16) and a selector row (float32) per position stream from DRAM:
+    # the gather takes at least all cores' bytes over the n150's 288 GB/s at 1 GHz
     steps = args["channel_blocks"] * args["tiles_per_group"] * args["window"]
-    plane_bytes = (args["block_channel_tiles"] + args["row_chunks"]) * 2048
+    plane_bytes = args["block_channel_tiles"] * 2048 + args["row_chunks"] * 4096
     floor = args["num_cores"] * steps * plane_bytes / 288.0
     assert cost.pool.threads["reader"] >= floor * (1 - 1e-9)
     assert cost.pool.threads["reader"] < floor * 1.5

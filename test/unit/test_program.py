@@ -106,28 +106,33 @@ def test_circular_buffers_are_the_kernels_dataflow_buffers():
     program = plan(dw(c=96, bias=True), "n150", "height_sharded")
     assert [(c.id, c.name, c.num_pages, c.page_size) for c in program.circular_buffers] == [
         (0, "in", 3 * 2, 2048),            # 1 x 3 tiles, double buffered
-        (1, "selector", 1 * 2, 2048),      # 1 x RC (3x3: one 16-row chunk)
+        (1, "selector", 1 * 2, 4096),      # 1 x RC (3x3: one 16-row chunk), float32
         (2, "weight_stage", 3, 2048),      # RC x 3
         (3, "weight", 3, 2048),            # one channel block: one weight block
         (4, "bias_stage", 3, 2048),
         (5, "bias", 3, 2048),
-        (6, "acc", 3 * 2, 2048),
+        (6, "acc", 3 * 2, 4096),           # like the selectors: float32
         (7, "out", 3 * 2, 2048)]
     # L1: the buffers, plus the core's shards of the window planes and the output
     # (196 pixels / 64 cores -> 4 per core = 1 tile of 32; 3 channel tiles; 9 positions)
     assert program.l1_operand_bytes() == {"windows": 1 * 9 * 3 * 2048, "out": 1 * 3 * 2048}
-    assert program.l1_bytes_per_core() == (6 + 2 + 3 + 3 + 3 + 3 + 6 + 6 + 27 + 3) * 2048
-    # without a bias the threads still capture the bias buffers: one tile each
+    assert program.l1_bytes_per_core() == (6 + 3 + 3 + 3 + 3 + 6 + 27 + 3) * 2048 \
+        + (2 + 6) * 4096
+    # without a bias there are no bias buffers: acc and out close up to ids 4 and 5, and
+    # no thread names a bias buffer
     no_bias = plan(dw(c=96, bias=False), "n150", "height_sharded")
-    assert [(c.name, c.num_pages) for c in no_bias.circular_buffers][4:6] == [
-        ("bias_stage", 1), ("bias", 1)]
+    assert [(c.id, c.name) for c in no_bias.circular_buffers] == [
+        (0, "in"), (1, "selector"), (2, "weight_stage"), (3, "weight"), (4, "acc"), (5, "out")]
+    assert no_bias.compile_args()["compute"]["acc_cb_id"] == 4
+    assert not any(k.startswith("bias") for a in no_bias.compile_args().values() for k in a)
     # bfp8 activations, bfp4 weights: page = one tile of the operand's format; the
-    # selectors stay bf16
+    # selectors, and the acc buffer made like them, stay float32: the window sum is never
+    # rounded to the activations' format
     mixed = plan(dw(c=64, dtype="bfp8_b", wdtype="bfp4_b"), "n150", "height_sharded")
     assert {c.name: (c.dtype, c.page_size) for c in mixed.circular_buffers} == {
-        "in": ("bfp8_b", 1088), "selector": ("bf16", 2048), "weight_stage": ("bfp4_b", 576),
+        "in": ("bfp8_b", 1088), "selector": ("f32", 4096), "weight_stage": ("bfp4_b", 576),
         "weight": ("bfp4_b", 576), "bias_stage": ("bfp4_b", 576), "bias": ("bfp4_b", 576),
-        "acc": ("bfp8_b", 1088), "out": ("bfp8_b", 1088)}
+        "acc": ("f32", 4096), "out": ("bfp8_b", 1088)}
 
 
 def test_weight_and_selector_buffers_grow_with_the_kernel():

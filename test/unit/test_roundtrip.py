@@ -171,9 +171,12 @@ def test_lowered_programs_fit_l1_or_are_refused(size: int, channels: int, kernel
 def test_l1_borderline_is_planned_consistently(size: int, lowered: bool) -> None:
     """Regression (found by test_lowered_programs_fit_l1_or_are_refused): the legaliser
     once accepted a conv whose plan the lowering then rebuilt differently and failed.
-    Accepted => lowerable, at the edge of n150's L1: 413x413x256 3x3 fits (block sharded,
-    the window planes in DRAM, 1390592 of 1395424 B: the output shard and the circular
-    buffers), 414x414 does not."""
+    Accepted => lowerable, at the edge of n150's L1 (1395424 B usable): 413x413x256 3x3
+    without a bias fits, block sharded 8x8, the window planes in DRAM: 413*413 / 8 grid
+    rows = 21322 pixels per core = 667 tiles x 2048 B of output shard (1366016 B) +
+    28672 B of circular buffers (in 4096, selector 8192 f32, weight stage and weight
+    2048 each, acc 8192 f32, out 4096; no bias buffers) = 1394688 B; 414x414 (21425
+    pixels = 670 tiles, 1400832 B) does not."""
     module = parse_module(depthwise_module(h=size, w=size, c=256))
     remarks = run_pipeline(module, "builtin.module(tt-depthwise-pool-pipeline{path=pool})")
     assert ('"ttnn.depthwise_pool_program"' in print_module(module)) == lowered

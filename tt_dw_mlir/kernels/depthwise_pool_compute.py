@@ -37,36 +37,15 @@ GELU = 4
 def make_compute(in_cb, selector_cb, weight_cb, bias_cb, acc_cb, out_cb, grid_cols: int,
                  num_cores: int, channel_blocks: int, tiles_per_group: int, window: int,
                  has_bias: int, activation: int):
-    @ttl.compute()
-    def depthwise_pool_compute():
-        x, y = ttl.node(dims=2)
-        core = y * grid_cols + x
-        if core < num_cores:
-            for blk in range(channel_blocks):
-                with weight_cb.wait() as w:
-                    if has_bias == 1:
-                        with bias_cb.wait() as b:
-                            for t in range(tiles_per_group):
-                                with acc_cb.reserve() as acc:
-                                    for k in range(window):
-                                        with in_cb.wait() as xk, selector_cb.wait() as s:
-                                            if k == 0:
-                                                acc += ttl.math.fill(acc, 0.0) + xk * (s @ w)
-                                            else:
-                                                acc += xk * (s @ w)
-                                with acc_cb.wait() as a, out_cb.reserve() as o:
-                                    v = a + ttl.math.broadcast(b, o, dims=[0])
-                                    if activation == RELU:
-                                        o.store(ttl.math.relu(v))
-                                    elif activation == RELU6:
-                                        o.store(ttl.math.min(ttl.math.relu(v), ttl.math.fill(o, 6.0)))
-                                    elif activation == SILU:
-                                        o.store(ttl.math.silu(v))
-                                    elif activation == GELU:
-                                        o.store(ttl.math.gelu(v))
-                                    else:
-                                        o.store(v)
-                    else:
+    # One thread per has_bias (as in the reader): the bias-free one captures no bias buffer.
+    if has_bias == 1:
+        @ttl.compute()
+        def depthwise_pool_compute():
+            x, y = ttl.node(dims=2)
+            core = y * grid_cols + x
+            if core < num_cores:
+                for blk in range(channel_blocks):
+                    with weight_cb.wait() as w, bias_cb.wait() as b:
                         for t in range(tiles_per_group):
                             with acc_cb.reserve() as acc:
                                 for k in range(window):
@@ -76,15 +55,43 @@ def make_compute(in_cb, selector_cb, weight_cb, bias_cb, acc_cb, out_cb, grid_co
                                         else:
                                             acc += xk * (s @ w)
                             with acc_cb.wait() as a, out_cb.reserve() as o:
+                                v = a + ttl.math.broadcast(b, o, dims=[0])
                                 if activation == RELU:
-                                    o.store(ttl.math.relu(a))
+                                    o.store(ttl.math.relu(v))
                                 elif activation == RELU6:
-                                    o.store(ttl.math.min(ttl.math.relu(a), ttl.math.fill(o, 6.0)))
+                                    o.store(ttl.math.min(ttl.math.relu(v), ttl.math.fill(o, 6.0)))
                                 elif activation == SILU:
-                                    o.store(ttl.math.silu(a))
+                                    o.store(ttl.math.silu(v))
                                 elif activation == GELU:
-                                    o.store(ttl.math.gelu(a))
+                                    o.store(ttl.math.gelu(v))
                                 else:
-                                    o.store(a)
+                                    o.store(v)
+        return depthwise_pool_compute
 
+    @ttl.compute()
+    def depthwise_pool_compute():
+        x, y = ttl.node(dims=2)
+        core = y * grid_cols + x
+        if core < num_cores:
+            for blk in range(channel_blocks):
+                with weight_cb.wait() as w:
+                    for t in range(tiles_per_group):
+                        with acc_cb.reserve() as acc:
+                            for k in range(window):
+                                with in_cb.wait() as xk, selector_cb.wait() as s:
+                                    if k == 0:
+                                        acc += ttl.math.fill(acc, 0.0) + xk * (s @ w)
+                                    else:
+                                        acc += xk * (s @ w)
+                        with acc_cb.wait() as a, out_cb.reserve() as o:
+                            if activation == RELU:
+                                o.store(ttl.math.relu(a))
+                            elif activation == RELU6:
+                                o.store(ttl.math.min(ttl.math.relu(a), ttl.math.fill(o, 6.0)))
+                            elif activation == SILU:
+                                o.store(ttl.math.silu(a))
+                            elif activation == GELU:
+                                o.store(ttl.math.gelu(a))
+                            else:
+                                o.store(a)
     return depthwise_pool_compute

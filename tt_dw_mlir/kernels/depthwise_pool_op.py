@@ -14,7 +14,10 @@ them from the NHWC input and the prepared tensors:
 * weights    (S*RC*32, CT*32)  the prepared weight tiles, shard s chunk c at
                                tile row s*RC + c (bytes unchanged)
 * bias       (S*32, CT*32)     the prepared bias tiles (bias on row 0)
-* selectors  (W*32, RC*32)     tile row k: ones in column k % R of tile k // R
+* selectors  (W*32, SW*32)     tile row k: ones in column k % R of tile k // R;
+                               float32, so that the `acc` DFB made like it
+                               accumulates in float32, SW = max(RC, CTb) tiles
+                               wide to hold an `acc` block (program.py)
 * out        (T*32, Cp)        row 32*t + j = output stick of that pixel
 
 Grid and pipe coordinates are (x = column, y = row), as tt-lang 1.1.1 wants.
@@ -55,7 +58,10 @@ def build_operation(args):
                  group_per_row=args["group_per_row"], group_per_core=args["group_per_core"])
     blocks = dict(channel_blocks=args["channel_blocks"], tiles_per_group=args["tiles_per_group"])
 
-    @ttl.operation(grid=(grid_cols, grid_rows))
+    # fp32_dest_acc_en: products and sums in float32 in DST. tt-lang 1.1.1 sets it anyway
+    # for a compute thread with a matmul (`--ttl-matmul-full-fp32`, on by default); said
+    # here because the float32 `acc` accumulation relies on it.
+    @ttl.operation(grid=(grid_cols, grid_rows), fp32_dest_acc_en=True)
     def depthwise_pool_conv(windows, weights, bias, selectors, out):
         # The plan's buffer table (KernelProgram.dataflow_buffers), in its order: tt-lang
         # numbers dataflow buffers in creation order, and that order is the plan's CB ids.
@@ -67,9 +73,12 @@ def build_operation(args):
                                                       block_count=count)
         in_cb, selector_cb, acc_cb, out_cb = dfb["in"], dfb["selector"], dfb["acc"], dfb["out"]
         weight_stage_cb, weight_cb = dfb["weight_stage"], dfb["weight"]
-        bias_stage_cb, bias_cb = dfb["bias_stage"], dfb["bias"]
         weight_net = ttl.PipeNet(weight_pipes(args))
-        bias_net = ttl.PipeNet(weight_pipes(args))
+        # without a bias: no bias buffers, no bias pipe net (the threads then name none)
+        bias_stage_cb, bias_cb, bias_net = None, None, None
+        if args["has_bias"] == 1:
+            bias_stage_cb, bias_cb = dfb["bias_stage"], dfb["bias"]
+            bias_net = ttl.PipeNet(weight_pipes(args))
 
         make_reader(windows, weights, bias, selectors, in_cb, selector_cb, weight_stage_cb,
                     weight_cb, bias_stage_cb, bias_cb, weight_net, bias_net, **cores, **split,

@@ -54,8 +54,8 @@ tt-lang 1.1.1's launcher (ttl/kernel_runner.py, ttl/ttl_api.py):
   markers as `ct_args` (`verifyCompileTimeArgs`, TTNNOpsAttrs.cpp);
 * no per-core `rt_args`: a core finds its channel shard, pixel group and
   weight pipe from its node coordinates;
-* `semaphores`: two per pipe net (the weight multicast and the bias
-  multicast), ids 0..3, initial value 0;
+* `semaphores`: two per pipe net (the weight multicast and, with a bias, the
+  bias multicast), ids 0..3 (0..1 without a bias), initial value 0;
 * io tensors are exactly the TT-Lang operation's parameters, in its order
   (`program.OPERANDS`: windows, weights, bias, selectors, out), computed from
   the conv's input and prepared tensors by tt-mlir TTNN ops placed before the
@@ -97,8 +97,8 @@ from tt_dw_mlir.conv_config import TILE
 from tt_dw_mlir.dialect import ttnn
 from tt_dw_mlir.dialect.constants import numpy_to_dense
 from tt_dw_mlir.ir import USING_TTMLIR, Diagnostic, at, ir, ops_named
-from tt_dw_mlir.program import (KERNEL_FACTORIES, OPERANDS, PIPE_NETS, KernelProgram,
-                                factory_parameters, operand_dtypes)
+from tt_dw_mlir.program import (KERNEL_FACTORIES, OPERANDS, KernelProgram, factory_parameters,
+                                operand_dtypes, pipe_nets)
 
 PROGRAM_OP = "ttnn.depthwise_pool_program"
 KERNEL_SOURCE_ATTR = "tt_dw.tt_lang_kernel"
@@ -166,7 +166,9 @@ class Kernel:
                 f"rt_args = {arg_list(self.rt_args)}")
         head = f"symbol_ref = @{self.symbol}, core_ranges = {core_range_set_body(self.ranges)}"
         if self.role == "compute":  # TTNN_ComputeKernelAttr's struct order
-            head += (", math_fidelity = hifi4, fp32_dest_acc_en = false, dst_full_sync_en = false, "
+            # fp32_dest_acc_en: the operation's (kernels/depthwise_pool_op.py), which tt-lang
+            # 1.1.1 puts in the kernel's ComputeConfigDescriptor (ttl_api._compile_ttnn_kernel)
+            head += (", math_fidelity = hifi4, fp32_dest_acc_en = true, dst_full_sync_en = false, "
                      "unpack_to_dest_modes = [default], bfp8_pack_precise = false, "
                      "math_approx_mode = false")
         return f"#ttnn.{KERNEL_ATTRS[self.role]}<{head}, {args}>"
@@ -216,7 +218,7 @@ def generic_program(program: KernelProgram) -> tuple[str, list[tuple[str, str]]]
     if [cb.id for cb in cbs] != list(range(len(cbs))):
         raise CannotExpress(f"circular buffer ids {[cb.id for cb in cbs]} are not the buffer "
                             f"indices 0..{len(cbs) - 1} tt-lang gives its dataflow buffers")
-    semaphores = range(SEMAPHORES_PER_PIPE_NET * len(PIPE_NETS))
+    semaphores = range(SEMAPHORES_PER_PIPE_NET * len(pipe_nets(program.conv)))
     compile_args = program.compile_args()
     kernels, symbols = [], []
     for role, path in program.kernels:
@@ -444,7 +446,7 @@ class OperationIo:
         self.tiles = self.groups * program.tiles_per_group       # pixel tiles, all groups
         self.channels = lay.padded_channels
         self.selector_key = (conv.window, lay.rows_per_tile, lay.row_chunks,
-                             operand_dtypes(conv)["selectors"])
+                             operand_dtypes(conv)["selectors"], program.selector_width)
 
     # ---- one op each (tt-mlir's operand and attribute names and kinds) ----
     def _op(self, name: str, operands, shape, element, attributes):
@@ -550,15 +552,17 @@ class OperationIo:
         return self.reshape(self.permute(prepared, [0, 2, 1, 3]), shape)
 
     def selector_constant(self):
-        """`selectors` (W*32, RC*32), a `ttnn.constant`: tile row k has a 1.0 in column
-        (k // R)*32 + k % R of every row (runtime/_tensors.py `selector_tiles`)."""
-        window, r, rc, dtype = self.selector_key
+        """`selectors` (W*32, SW*32): a `ttnn.constant` of the RC selector tiles, tile row k
+        with a 1.0 in column (k // R)*32 + k % R of every row, padded with zero columns to
+        the SW tiles of an `acc` block (runtime/_tensors.py `selector_tiles`)."""
+        window, r, rc, dtype, width = self.selector_key
         values = np.zeros((window, TILE, rc * TILE), np.float32)
         for k in range(window):
             values[k, :, (k // r) * TILE + k % r] = 1.0
         value = numpy_to_dense(values.reshape(window * TILE, rc * TILE), dtype)
-        return ir.Operation.create(foreign_op_name("ttnn.constant"), results=[value.type],
-                                   operands=[self.device], attributes={"value": value}).results[0]
+        constant = ir.Operation.create(foreign_op_name("ttnn.constant"), results=[value.type],
+                                       operands=[self.device], attributes={"value": value})
+        return self.pad(constant.results[0], [0, 0, 0, (width - rc) * TILE])
 
     def output_rows(self, element):
         """`out` (T*32, Cp): a `ttnn.empty` the generic writes in place (row 32*t + j = the

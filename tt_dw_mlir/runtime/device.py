@@ -88,7 +88,7 @@ def open_device(device_id: int = 0) -> Any:
 # --------------------------------------------------------------------------- #
 MEMORY_LAYOUTS = {"height_sharded": "HEIGHT_SHARDED", "width_sharded": "WIDTH_SHARDED",
                   "block_sharded": "BLOCK_SHARDED"}
-TTNN_DTYPES = {"bf16": "bfloat16", "bfp8_b": "bfloat8_b", "bfp4_b": "bfloat4_b"}
+TTNN_DTYPES = {"bf16": "bfloat16", "bfp8_b": "bfloat8_b", "bfp4_b": "bfloat4_b", "f32": "float32"}
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from typing import Any
 import torch
 
 from ..conv_config import TILE
-from ..program import KernelProgram, ProgramCache
+from ..program import OPERANDS, KernelProgram, ProgramCache, operand_dtypes
 from ._tensors import operation_tensors, output_from_rows, quantized
 
 PROGRAM_CACHE = ProgramCache()
@@ -207,8 +207,12 @@ def run_operation(program: KernelProgram, tensors: list, cache: ProgramCache | N
     args, operation = cache.get_or_build(program, _compile)
     from ttl.sim import ttnn
 
-    tile, bf16 = ttnn.TILE_LAYOUT, ttnn.bfloat16  # declared dtype (L1 accounting)
-    device = [ttnn.from_torch(t.float().contiguous(), dtype=bf16, layout=tile) for t in tensors]
+    # declared dtypes (the simulator sizes DFB pages from them; it computes in float32)
+    formats = {"f32": ttnn.float32}
+    dtypes = operand_dtypes(program.conv)
+    device = [ttnn.from_torch(t.float().contiguous(), layout=ttnn.TILE_LAYOUT,
+                              dtype=formats.get(dtypes[name], ttnn.bfloat16))
+              for name, t in zip(OPERANDS, tensors)]
     try:
         operation(*device)
     finally:

@@ -14,7 +14,7 @@
 // CHECK-NOT: "ttnn.get_device"
 // The first conv: 16x16 = 256 pixels on 64 cores, 4 each, one tile per core: 64 x 32 =
 // 2048 output rows. Its selector tiles (9 positions, one row chunk) are one constant...
-// CHECK: %[[SEL:.*]] = "ttnn.constant"(%[[DEV]]) {value = dense<"0x{{[0-9A-F]*}}"> : tensor<288x32xbf16>}
+// CHECK: %[[SEL:.*]] = "ttnn.constant"(%[[DEV]]) {value = dense<"0x{{[0-9A-F]*}}"> : tensor<288x32xf32>}
 // CHECK-NEXT: %[[OUT0:.*]] = "ttnn.empty"(%[[DEV]]) {shape = #ttnn.shape<2048x32>}
 // CHECK-NEXT: "ttnn.generic"(%{{.*}}, %{{.*}}, %{{.*}}, %[[SEL]], %[[OUT0]]) {operandSegmentSizes = array<i32: 5, 0>, program = #ttnn.program<kernels = [#ttnn.read_kernel<symbol_ref = @depthwise_pool_reader,
 // CHECK: %[[Y0:.*]] = "ttnn.reshape"(%{{.*}}) {shape = [1 : i32, 16 : i32, 16 : i32, 32 : i32]}
