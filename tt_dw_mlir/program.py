@@ -240,6 +240,11 @@ class KernelProgram:
         return -(-self.sharding.pixels_per_core // TILE)
 
     @property
+    def pixel_groups(self) -> int:
+        """Pixel groups of the operation's tensors: one per distinct core pixel group."""
+        return max(self.core_pixel_group(r, c) for r, c in self.cores()) + 1
+
+    @property
     def selector_width(self) -> int:
         """Tiles across the selectors tensor: its RC selector tiles, widened to the `acc`
         block (CTb tiles) that is made like it (module docstring)."""

@@ -442,7 +442,7 @@ class OperationIo:
         conv, lay = program.conv, program.layout
         self.pixels = conv.output_pixels
         self.pixels_per_group = program.sharding.pixels_per_core
-        self.groups = max(program.core_pixel_group(r, c) for r, c in program.cores()) + 1
+        self.groups = program.pixel_groups
         self.tiles = self.groups * program.tiles_per_group       # pixel tiles, all groups
         self.channels = lay.padded_channels
         self.selector_key = (conv.window, lay.rows_per_tile, lay.row_chunks,

@@ -173,7 +173,7 @@ def pixel_tiles_per_group(program: KernelProgram) -> int:
 
 
 def pixel_groups(program: KernelProgram) -> int:
-    return max(program.core_pixel_group(r, c) for r, c in program.cores()) + 1
+    return program.pixel_groups
 
 
 def pixel_rows(program: KernelProgram) -> torch.Tensor:
