@@ -613,9 +613,6 @@ def _needed_definitions(definitions: dict[str, str], used: set[str]) -> dict[str
 
 # Hex strings this long are cut out of the text the checks and the adaptation read.
 SHORTEST_ELIDED_HEX = 1024
-# A string body holding none of these cannot change how the text around it is read
-# (brackets, strings, lines, comments, names, aliases), in a string or out of one.
-_STRUCTURAL_CHARACTERS = '\\\n"()[]{}<>-/#!='
 _ELIDED = "\x00"  # marks where the digits were: never in a string the elision keeps
 
 
@@ -636,8 +633,10 @@ def elide_hex_strings(text: str) -> tuple[str, list[str]]:
         end = text.find('"', begin)
         if end < 0:
             break
-        if end - begin >= SHORTEST_ELIDED_HEX and \
-                all(text.find(ch, begin, end) < 0 for ch in _STRUCTURAL_CHARACTERS):
+        # Without a backslash or a line break, what lies between the quotes is one string
+        # (or, if the first quote closed one, code: checked below on what is left).
+        if end - begin >= SHORTEST_ELIDED_HEX and text.find("\\", begin, end) < 0 and \
+                text.find("\n", begin, end) < 0:
             pieces += (text[last:begin], _ELIDED)
             digits.append(text[begin:end])
             last = end
@@ -647,6 +646,8 @@ def elide_hex_strings(text: str) -> tuple[str, list[str]]:
     pieces.append(text[last:])
     code = "".join(pieces)
     if code.count(_ELIDED) != len(digits):  # a NUL of the text's own: nothing is cut
+        return text, []
+    if _ELIDED in _SKIPPED.sub("", code):  # some digits were not in a string (or a comment)
         return text, []
     return code, digits
 
@@ -676,8 +677,10 @@ def _parse_text(code: str, digits: list[str], original: str, context, source_nam
     # without the unregistered shadow names (finding which ops need one means reading
     # every op name); a module that does not parse so is read again with them.
     try:
-        return _parse_adapted(_adapted(located, digits, original, source_name, shadow=False),
-                              context, source_name)
+        module = _parse_adapted(_adapted(located, digits, original, source_name, shadow=False),
+                                context, source_name)
+        module.shadow_names = False  # any `TTIR`/`TTNN` in it is the input's own text
+        return module
     except DiagnosticError:
         if irdl_syntax.shadow_unmodelled(located) == located:
             raise
@@ -757,12 +760,16 @@ class _ParsedModule:
 
     `foreign_aliases`: alias definitions (name -> text as written) that bodies of
     attributes of dialects not loaded refer to; printed with the module.
+    `shadow_names`: whether the module may hold shadow names (`TTIR.x`, see
+    `tt_dw_mlir.dialect.irdl_syntax`): it was parsed with them, or a pass that makes them
+    ran (`creates_shadow_names`); if not, the printed module is written as it is.
     """
 
-    def __init__(self, op):
+    def __init__(self, op, shadow_names: bool = True):
         self._owner = op  # keeps the parsed operation alive
         self.operation = op.operation
         self.foreign_aliases: dict[str, str] = {}
+        self.shadow_names = shadow_names and not USING_TTMLIR
 
     @property
     def body(self):
@@ -827,7 +834,35 @@ def _write_module(module, out, generic: bool, debug_info: bool, elide: int | Non
                 text = printed.read(body).decode("utf-8", errors="replace")
                 out.write(_with_foreign_aliases(_unshadowed(text), aliases).encode("utf-8"))
                 return
-            _stream_unshadowed(printed, body, out)
+            if getattr(module, "shadow_names", True):
+                _stream_unshadowed(printed, body, out)
+            else:
+                _copy(printed, len(header), body, out)
+
+
+def _copy(printed, start: int, length: int, out) -> None:
+    """Copy `length` bytes of `printed` from `start` to `out` (in the kernel when `out` is a
+    file other than stdout/stderr, which keep their buffering: diagnostics and IR interleave
+    as they always did)."""
+    try:
+        target = out.fileno()
+    except (AttributeError, OSError, ValueError):  # an in-memory stream
+        target = None
+    if target is not None and target > 2:
+        out.flush()
+        while length > 0:
+            sent = os.sendfile(target, printed.fileno(), start, length)
+            if not sent:
+                break
+            start, length = start + sent, length - sent
+        return
+    printed.seek(start)
+    while length > 0:
+        chunk = printed.read(min(length, 1 << 22))
+        if not chunk:
+            break
+        out.write(chunk)
+        length -= len(chunk)
 
 
 def _stream_unshadowed(printed, length: int, out) -> None:

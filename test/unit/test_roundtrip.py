@@ -263,3 +263,13 @@ def test_a_pass_that_builds_an_invalid_op_is_caught_when_it_builds_it(monkeypatc
         compile_text(depthwise_module(h=16, w=16, c=32), "builtin.module(tt-depthwise-to-pool{path=pool})")
     assert any("depthwise-to-pool built an invalid 'ttnn.depthwise_pool_conv'" in d.message and
                "input shape" in d.message for d in refused.value.diagnostics)
+
+
+def test_text_that_only_looks_like_a_shadow_name_is_printed_as_written():
+    """A module parsed without shadow names is printed as MLIR prints it: a string that
+    happens to read `TTIR.x` is the user's, not a name to write back (it used to be
+    rewritten to `ttir.x`)."""
+    text = 'func.func @f() attributes {note = "TTIR.foo and #TTNN.bar<1>"} {\n  return\n}'
+    printed = print_module(parse_module(text))
+    assert '"TTIR.foo and #TTNN.bar<1>"' in printed
+    assert print_module(parse_module(printed)) == printed

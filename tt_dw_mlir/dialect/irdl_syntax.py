@@ -90,7 +90,7 @@ def _matching_brace(text: str, i: int) -> int:
 
 def _in_comment(text: str, at: int) -> bool:
     """Whether text[at] lies after `//` on its line (tests put op names in CHECK lines)."""
-    return "//" in text[text.rfind("\n", 0, at) + 1:at]
+    return text.find("//", text.rfind("\n", 0, at) + 1, at) >= 0
 
 
 def _escaped(text: str, at: int) -> bool:
@@ -147,7 +147,7 @@ def _properties_to_attributes(text: str) -> tuple[str, int]:
         quote = text.rfind('"', 0, open_operands - 1)
         name = text[quote + 1:open_operands - 1]
         if quote < 0 or not _MODELLED_OP_NAME.fullmatch(name) or _in_comment(text, quote) or \
-                '"' in text[open_operands:close_operands]:
+                text.find('"', open_operands, close_operands) >= 0:
             continue
         j = match.end() - 2
         close = _dict_end(text, j + 1)

@@ -275,6 +275,7 @@ class DepthwisePoolToGeneric:
     argument = "tt-depthwise-pool-to-generic"
     summary = "Lower ttnn.depthwise_pool_program to tt-mlir's ttnn.generic (#ttnn.program)"
     checks_what_it_builds = True  # it builds none of our ops (passes.builds_checked_ir)
+    creates_shadow_names = True  # tt-mlir's ops and attributes it builds are shadowed ones
 
     def __init__(self, options, diagnostics: list[Diagnostic], source_name: str | None = None):
         self.options = options
