@@ -112,6 +112,17 @@ class WeightLayout:
     def bias_shape(self) -> tuple[int, int, int, int]:
         return (self.num_shards, self.channel_tiles, TILE, TILE)
 
+    def selector_matrix(self, width_tiles: int) -> np.ndarray:
+        """(window*32, width_tiles*32) float32 selector tiles: tile row k has a 1.0 in
+        column (k // R)*32 + k % R of every row, so that its product with a shard's weight
+        tiles repeats kernel position k's weights (row k % R of row chunk k // R) on all 32
+        rows; columns past the RC row-chunk tiles are zeros."""
+        r = self.rows_per_tile
+        values = np.zeros((self.window, TILE, width_tiles * TILE), np.float32)
+        for k in range(self.window):
+            values[k, :, (k // r) * TILE + k % r] = 1.0
+        return values.reshape(self.window * TILE, width_tiles * TILE)
+
     def validate(self, channels: int | None = None) -> list[str]:
         """Problems with this layout (empty list = valid). `channels` checks capacity too."""
         problems: list[str] = []

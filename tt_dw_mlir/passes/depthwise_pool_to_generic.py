@@ -91,7 +91,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 
 from tt_dw_mlir.conv_config import TILE
 from tt_dw_mlir.dialect import ttnn
@@ -554,12 +553,9 @@ class OperationIo:
     def selector_constant(self):
         """`selectors` (W*32, SW*32): a `ttnn.constant` of the RC selector tiles, tile row k
         with a 1.0 in column (k // R)*32 + k % R of every row, padded with zero columns to
-        the SW tiles of an `acc` block (runtime/_tensors.py `selector_tiles`)."""
-        window, r, rc, dtype, width = self.selector_key
-        values = np.zeros((window, TILE, rc * TILE), np.float32)
-        for k in range(window):
-            values[k, :, (k // r) * TILE + k % r] = 1.0
-        value = numpy_to_dense(values.reshape(window * TILE, rc * TILE), dtype)
+        the SW tiles of an `acc` block (`WeightLayout.selector_matrix`)."""
+        _, _, rc, dtype, width = self.selector_key
+        value = numpy_to_dense(self.program.layout.selector_matrix(rc), dtype)
         constant = ir.Operation.create(foreign_op_name("ttnn.constant"), results=[value.type],
                                        operands=[self.device], attributes={"value": value})
         return self.pad(constant.results[0], [0, 0, 0, (width - rc) * TILE])

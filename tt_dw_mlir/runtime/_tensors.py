@@ -234,15 +234,9 @@ def bias_grid(program: KernelProgram, tiles: torch.Tensor | None) -> torch.Tenso
 
 
 def selector_tiles(program: KernelProgram) -> torch.Tensor:
-    """(window*32, SW*32), SW = `program.selector_width`: tile row k has a 1.0 in column
-    (k // R)*32 + k % R of every row, so that its product with a shard's weight tiles
-    repeats kernel position k's weights (row k % R of row chunk k // R, layout.py) on all
-    32 rows; the columns past the RC row-chunk tiles are zeros (never read)."""
-    lay, window = program.layout, program.conv.window
-    sel = torch.zeros(window, TILE, program.selector_width * TILE)
-    for k in range(window):
-        sel[k, :, (k // lay.rows_per_tile) * TILE + k % lay.rows_per_tile] = 1.0
-    return sel.reshape(window * TILE, program.selector_width * TILE)
+    """(window*32, SW*32), SW = `program.selector_width`: `WeightLayout.selector_matrix`,
+    widened with zero columns (never read) to the `acc` block made like it."""
+    return torch.from_numpy(program.layout.selector_matrix(program.selector_width))
 
 
 def operation_tensors(program: KernelProgram, x_nhwc: Any, prepared_weights: Any,
