@@ -167,21 +167,12 @@ def output_nhwc(program: KernelProgram, rows: torch.Tensor) -> torch.Tensor:
 
 # ---- the operation's tensors (tt_dw_mlir/kernels/depthwise_pool_op.py), for every device run ----
 
-def pixel_tiles_per_group(program: KernelProgram) -> int:
-    """Tiles of 32 output pixels per pixel group (a group = one core's pixels)."""
-    return -(-program.sharding.pixels_per_core // TILE)
-
-
-def pixel_groups(program: KernelProgram) -> int:
-    return program.pixel_groups
-
-
 def pixel_rows(program: KernelProgram) -> torch.Tensor:
     """(groups * tiles_per_group * 32,) output pixel of every operation row, -1 for padding
     (a group's last tile is padded, like a sharded output padded to its shard height)."""
-    ppc, rows = program.sharding.pixels_per_core, pixel_tiles_per_group(program) * TILE
+    ppc, rows = program.sharding.pixels_per_core, program.tiles_per_group * TILE
     local = torch.arange(rows)
-    groups = torch.arange(pixel_groups(program)).unsqueeze(1)
+    groups = torch.arange(program.pixel_groups).unsqueeze(1)
     pixel = groups * ppc + local
     valid = (local < ppc) & (pixel < program.conv.output_pixels)
     return torch.where(valid, pixel, torch.full_like(pixel, -1)).reshape(-1)
