@@ -74,6 +74,39 @@ def test_dense_resource_bits(name):
     assert np.array_equal(values.view(BITS[name]), bits)
 
 
+def test_view_reads_the_attribute_storage_in_place_and_keeps_it_alive():
+    """`copy=False` is the attribute's own memory (no copy of a network's weights), read-only,
+    and it stays valid after everything else referring to the context is gone."""
+    import gc
+
+    from tt_dw_mlir.dialect.constants import dense_to_numpy, raw_dense_bytes
+
+    bits = _special_values("bf16")
+    context = new_context()
+    with context, ir.Location.unknown():
+        attr = ir.DenseElementsAttr.get(bits.reshape(4, 16),
+                                        type=ir.RankedTensorType.get([4, 16], ir.BF16Type.get()))
+        view = elements_to_numpy(attr, copy=False)
+        again = elements_to_numpy(attr, copy=False)
+        copied = elements_to_numpy(attr)
+        f32 = ir.DenseElementsAttr.get(np.arange(6, dtype=np.float32).reshape(2, 3))
+        f32_view = dense_to_numpy(f32, copy=False)
+        widened = dense_to_numpy(attr, copy=False)  # bf16 -> float32 cannot be a view
+        raw = raw_dense_bytes(attr)
+    assert view.ctypes.data == again.ctypes.data != copied.ctypes.data  # the same storage
+    assert not view.flags.writeable and copied.flags.writeable and widened.flags.writeable
+    with pytest.raises(ValueError):
+        view[0, 0] = 0
+    assert not f32_view.flags.writeable and np.array_equal(f32_view, np.arange(6).reshape(2, 3))
+    assert raw == bits.tobytes()
+    del attr, f32, context
+    gc.collect()
+    np.random.default_rng(0).random(1 << 20)  # reuse freed memory, if any was freed
+    assert np.array_equal(view.view(np.uint16).ravel(), bits)
+    assert np.array_equal(widened.view(np.uint32).ravel() >> 16, bits.astype(np.uint32))
+    assert np.array_equal(f32_view, np.arange(6).reshape(2, 3))
+
+
 # --------------------------------------------------------------------------- ties
 def _tie_weights() -> np.ndarray:
     """[32, 1, 1, 2] bf16 weights whose bfp8_b rounding is a tie in most face rows.

@@ -87,16 +87,30 @@ def is_dense_resource(attr) -> bool:
     return bool(_c_api()[0].mlirAttributeIsADenseResourceElements(_pointer(attr)))
 
 
-def raw_dense_bytes(attr) -> bytes:
-    """The storage of a `DenseElementsAttr`: every element, or one for a splat."""
+def _dense_storage(attr) -> np.ndarray:
+    """The storage of a `DenseElementsAttr` (every element, or one for a splat) as a flat,
+    read-only array over the attribute's own memory: no copy. Attributes are uniqued in
+    their context and never freed before it; the array holds the attribute, which holds
+    the context, so the memory outlives every view of it."""
     dense = ir.DenseElementsAttr(attr)
     shaped = ir.ShapedType(dense.type)
     if str(shaped.element_type) == "i1":
         raise ConstantError("i1 constants are bit-packed and not supported")
+    dtype = numpy_dtype(shaped.element_type)
     count = 1 if dense.is_splat else int(np.prod(shaped.shape, dtype=np.int64))
-    size = count * numpy_dtype(shaped.element_type).itemsize
-    data = _c_api()[0].mlirDenseElementsAttrGetRawData(_pointer(dense))
-    return ctypes.string_at(data, size) if size else b""
+    if count == 0:
+        return np.empty(0, dtype)
+    address = _c_api()[0].mlirDenseElementsAttrGetRawData(_pointer(dense))
+    memory = (ctypes.c_char * (count * dtype.itemsize)).from_address(address)
+    memory.owner = dense
+    view = np.frombuffer(memory, dtype=dtype)
+    view.flags.writeable = False
+    return view
+
+
+def raw_dense_bytes(attr) -> bytes:
+    """The storage of a `DenseElementsAttr`: every element, or one for a splat."""
+    return _dense_storage(attr).tobytes()
 
 
 # --------------------------------------------------------- dense_resource<...>
@@ -225,8 +239,14 @@ class ResourceBlobs:
 
 
 # ----------------------------------------------------------------- numpy side
-def elements_to_numpy(attr, resources: ResourceBlobs | None = None) -> np.ndarray:
-    """A dense or dense_resource elements attribute as numpy, in its own element type."""
+def elements_to_numpy(attr, resources: ResourceBlobs | None = None, *,
+                      copy: bool = True) -> np.ndarray:
+    """A dense or dense_resource elements attribute as numpy, in its own element type.
+
+    `copy=False`: a read-only view of the values where they are stored (a `dense`
+    attribute's own memory in its context, a `dense_resource` blob of `resources`), for
+    a reader that keeps them as long as the IR: no second copy of a network's weights.
+    A splat is always expanded into a new array."""
     shaped = ir.ShapedType(attr.type)
     shape = tuple(shaped.shape)
     dtype = numpy_dtype(shaped.element_type)
@@ -239,13 +259,15 @@ def elements_to_numpy(attr, resources: ResourceBlobs | None = None) -> np.ndarra
         if len(data) != count * dtype.itemsize:
             raise ConstantError(f"dense_resource blob holds {len(data)} bytes, {shaped} needs "
                                 f"{count * dtype.itemsize}")
-        return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+        values = np.frombuffer(data, dtype=dtype).reshape(shape)
+        return values.copy() if copy else values
     if not isinstance(attr, ir.DenseElementsAttr):
         raise ConstantError(f"expected a dense or dense_resource elements attribute, got {attr.type}")
-    values = np.frombuffer(raw_dense_bytes(attr), dtype=dtype)
+    values = _dense_storage(attr)
     if ir.DenseElementsAttr(attr).is_splat:
         return np.full(shape, values[0], dtype=dtype)
-    return values.reshape(shape).copy()
+    values = values.reshape(shape)
+    return values.copy() if copy else values
 
 
 def _resource_key(resource) -> str:
@@ -268,12 +290,14 @@ def _resource_key(resource) -> str:
     return "".join(key)
 
 
-def dense_to_numpy(attr, resources: ResourceBlobs | None = None) -> np.ndarray:
-    """Float constants as float32 (exact for bf16, f16 and f32)."""
-    values = elements_to_numpy(attr, resources)
+def dense_to_numpy(attr, resources: ResourceBlobs | None = None, *, copy: bool = True) -> np.ndarray:
+    """Float constants as float32 (exact for bf16, f16 and f32); one conversion from the
+    attribute's storage. `copy=False`: f32 values are the read-only view of
+    `elements_to_numpy(..., copy=False)`, other types a new array as always."""
+    values = elements_to_numpy(attr, resources, copy=False)
     if values.dtype == np.float64:
         raise ConstantError("f64 constants are not supported (float32 would round them)")
-    return values.astype(np.float32)
+    return values.astype(np.float32, copy=copy)
 
 
 def numpy_to_dense(values, element_type: str = "bf16"):
