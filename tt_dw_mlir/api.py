@@ -320,11 +320,13 @@ class CompiledModel:
 
         executor.trace = DEPTHWISE_OPS if records else ()
         executor.observer, executor.override = observe, override
+        executor.overwrite_dead_values = not trace  # a trace keeps the tensors it is handed
         executor.layer_backends = {}
         try:
             return run_network(self.network, feeds, executor)
         finally:
             executor.trace, executor.observer, executor.override = (), None, None
+            executor.overwrite_dead_values = True
 
     def __call__(self, *inputs):
         outputs = self.run(*inputs)

@@ -120,6 +120,25 @@ _UNARY = ("relu", "relu6", "sigmoid", "silu", "gelu", "hardsigmoid", "tanh", "ex
           "sqrt", "rsqrt", "erf")
 
 
+# Elementwise ops computed into their own operand: the same kernels as the functional
+# forms above (bit for bit). gelu has no in-place form in torch.
+_IN_PLACE = {"relu": torch.relu_, "relu6": lambda t: t.clamp_(0.0, 6.0), "sigmoid": torch.sigmoid_,
+             "silu": lambda t: F.silu(t, inplace=True),
+             "hardsigmoid": lambda t: F.hardsigmoid(t, inplace=True), "tanh": torch.tanh_,
+             "exp": torch.exp_, "neg": torch.neg_, "abs": torch.abs_, "sqrt": torch.sqrt_,
+             "rsqrt": torch.rsqrt_, "erf": torch.erf_}
+# Ops whose result is memory of its own, new at each call (never an operand, a view of one,
+# a constant or a backend's buffer): an elementwise op reading it last may overwrite it.
+_ALLOCATES = frozenset({"ttir.conv2d", "ttir.conv_transpose2d", "ttir.linear", "ttir.matmul",
+                        "ttir.mean", "ttir.sum", "ttir.concat", "ttnn.concat", "ttir.softmax",
+                        "ttir.layer_norm", "ttir.max_pool2d", "ttir.avg_pool2d",
+                        "ttir.global_avg_pool2d", "ttir.upsample2d", "ttir.clamp_scalar",
+                        *_BINARY, *(f"ttir.{op}" for op in _UNARY)})
+# Ops whose result may be their first operand's memory (a view, or the operand itself).
+_ALIASES = frozenset({"ttir.reshape", "ttnn.reshape", "ttir.permute", "ttnn.permute",
+                      "ttir.transpose", "ttir.slice_static", "ttnn.slice_static"})
+
+
 # Results that are operand values moved or selected (or produced already rounded): no
 # rounding to the result's element type can change them.
 _VALUE_PRESERVING = ("ttir.constant", "arith.constant", "ttir.empty", "ttir.permute", "ttir.reshape",
@@ -142,19 +161,47 @@ def _to_bf16(x):
     return x.to(torch.bfloat16).float() if isinstance(x, torch.Tensor) and x.dtype == torch.float32 else x
 
 
+# Rounding in place converts this many elements at a time: the bf16 copy it goes through
+# is 128 KiB, not half the activation (2.3 MiB at MobileNetV2's largest). The conversion is
+# per element, so the bits are those of converting the whole tensor at once.
+_ROUNDING_CHUNK = 1 << 16
+
+
+def _round_in_place(y: torch.Tensor) -> torch.Tensor:
+    """The float32 tensor `y` rounded to bf16 (nearest even) in its own memory."""
+    if not y.is_contiguous():
+        return y.copy_(y.to(torch.bfloat16))
+    for piece in y.view(-1).split(_ROUNDING_CHUNK):
+        piece.copy_(piece.to(torch.bfloat16))
+    return y
+
+
 def _rounded(run: Callable) -> Callable:
-    """`run` with its float32 result rounded to bf16, in place when the result is a new
-    tensor of its own (no second float32 copy of the activation; a view or an operand
-    passed through is rounded into a new one)."""
+    """`run` with its float32 result rounded to bf16, in place when the result's memory is
+    its own (no second float32 copy of the activation): a new tensor, or a view of one such
+    as a conv's NHWC view of the channels-last NCHW tensor torch returns. Only the ops that
+    compute new values are rounded (not `_VALUE_PRESERVING` ones, whose results may be
+    constants or views of them); a result sharing an operand's memory is rounded into a
+    new tensor."""
     def rounded(xs):
         y = run(xs)
         if not (isinstance(y, torch.Tensor) and y.dtype == torch.float32):
             return y
-        if y._base is not None or any(isinstance(x, torch.Tensor) and x.untyped_storage().data_ptr()
-                                      == y.untyped_storage().data_ptr() for x in xs):
+        if any(isinstance(x, torch.Tensor) and x.untyped_storage().data_ptr()
+               == y.untyped_storage().data_ptr() for x in xs):
             return _to_bf16(y)
-        return y.copy_(y.to(torch.bfloat16))
+        return _round_in_place(y)
     return rounded
+
+
+def _read_only_tensor(array: np.ndarray) -> torch.Tensor:
+    """`array` as a tensor sharing its memory, read-only or not (torch has no read-only
+    tensors and warns about a read-only array: the caller promises not to write it)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.from_numpy(np.ascontiguousarray(array))
 
 
 def _drop_destination(op, operands: list) -> list:
@@ -176,6 +223,10 @@ class _Step:
     # slots read for the last time here (or a result nobody reads): dropped after the
     # step, so a run holds only the live activations, not every one of the network
     release: tuple[int, ...] = ()
+    # the step computed into its operand, when that is safe (`_mark_in_place`), and the
+    # slot holding the memory it writes (an override's tensor there is not ours to write)
+    in_place: Optional[Callable[[list], Any]] = None
+    in_place_root: int = -1
 
 
 @dataclass
@@ -204,6 +255,60 @@ def _mark_releases(steps: list[_Step], returns: list[int]) -> None:
         steps[i].release = tuple(slots)
 
 
+def _mark_in_place(steps: list[_Step], args: list[int], returns: list[int]) -> None:
+    """Keep a step's `in_place` form only where overwriting its operand cannot be seen: the
+    operand's memory was made by an `_ALLOCATES` op of this function (not an argument, a
+    constant or a backend's buffer), and no slot that may share it (the operand, views of
+    it, what it is a view of) is read after the step or returned. An activation after a
+    conv then needs no second activation-sized tensor (4.6 MiB at MobileNetV2's largest)."""
+    root: dict[int, int] = {slot: slot for slot in args}   # slot -> slot whose memory it may be
+    owned: set[int] = set()                                 # roots made by an allocating op
+    last_read: dict[int, int] = {}
+    for i, step in enumerate(steps):
+        for slot in step.operands:
+            last_read[slot] = i
+        if step.result < 0:
+            continue
+        if step.name in _ALIASES and step.operands:
+            root[step.result] = root[step.operands[0]]
+        else:
+            root[step.result] = step.result
+            if step.name in _ALLOCATES:
+                owned.add(step.result)
+    sharing: dict[int, list[int]] = {}
+    for slot, r in root.items():
+        sharing.setdefault(r, []).append(slot)
+    kept = set(returns)
+    for i, step in enumerate(steps):
+        if step.in_place is None:
+            continue
+        r = root[step.operands[0]]
+        if r not in owned or any(last_read.get(s, -1) > i or s in kept for s in sharing[r]):
+            step.in_place = None
+        else:
+            step.in_place_root = r
+
+
+def _in_place_form(op, name: str, rounds: bool) -> Optional[Callable[[list], Any]]:
+    """The elementwise op `name` computed into its float32 operand (rounded to bf16 there
+    when its result is bf16), or None when it has no such form."""
+    if name == "ttir.clamp_scalar":
+        lo, hi = _float(op, "min", -np.inf), _float(op, "max", np.inf)
+
+        def fn(t):
+            return t.clamp_(lo, hi)
+    elif name.startswith("ttir.") and name[5:] in _IN_PLACE:
+        fn = _IN_PLACE[name[5:]]
+    else:
+        return None
+
+    def run(xs):
+        x = xs[0]
+        fn(x)
+        return _round_in_place(x) if rounds else x
+    return run
+
+
 @dataclass
 class Executor:
     """Runs the functions of a module (see the module docstring)."""
@@ -221,6 +326,10 @@ class Executor:
     # False: every op keeps its float32 result whatever the IR's element type (an
     # idealised device, to separate the storage rounding from other error sources)
     round_to_element_type: bool = True
+    # True: an elementwise op that reads an activation last may compute into it
+    # (`_mark_in_place`). False while anything outside the run keeps the tensors it is
+    # handed (a trace that stores them): they must stay as they were.
+    overwrite_dead_values: bool = True
     _plans: dict = field(default_factory=dict)
     _constants: dict = field(default_factory=dict)
     _resources: Any = None  # the module's dense_resource blobs, read on first use
@@ -254,23 +363,27 @@ class Executor:
         with self.module.context:
             for op in block.operations:
                 op = op.operation
-                name = _op_name(op)
-                if name in ("func.return", "return"):
+                op_name = _op_name(op)
+                if op_name in ("func.return", "return"):
                     returns = [slot(v) for v in op.operands]
                     continue
                 if len(op.results) > 1:
-                    raise ExecutionError(f"{_where(op)}: '{name}' has {len(op.results)} results")
+                    raise ExecutionError(f"{_where(op)}: '{op_name}' has {len(op.results)} results")
                 operands = list(op.operands)
-                run, used = self._compile_op(op, name, operands)
-                if (self.round_to_element_type and len(op.results) and name not in _VALUE_PRESERVING
-                        and _is_bf16(op.results[0].type)):
+                run, used = self._compile_op(op, op_name, operands)
+                rounds = bool(self.round_to_element_type and len(op.results)
+                              and op_name not in _VALUE_PRESERVING and _is_bf16(op.results[0].type))
+                if rounds:
                     run = _rounded(run)
                 result = -1
                 if len(op.results):
                     slots[op.results[0]] = len(slots)
                     result = slots[op.results[0]]
-                steps.append(_Step(name, _where(op), run, [slot(v) for v in used], result))
+                in_place = _in_place_form(op, op_name, rounds) if len(used) == 1 else None
+                steps.append(_Step(op_name, _where(op), run, [slot(v) for v in used], result,
+                                   in_place=in_place))
         _mark_releases(steps, returns)
+        _mark_in_place(steps, args, returns)
         bf16_args = [self.round_to_element_type and _is_bf16(a.type) for a in block.arguments]
         plan = _Plan(args, bf16_args, steps, returns, len(slots))
         self._plans[name] = plan
@@ -279,16 +392,21 @@ class Executor:
     def _constant(self, op) -> torch.Tensor:
         """The constant as float32, or as bf16 (its exact IR values, half the memory) when
         every use is a weight or bias operand of an op that widens them as it runs: the
-        dense conv and linear weights, most of a network's constants."""
+        dense conv and linear weights, most of a network's constants.
+
+        Values already in the tensor's dtype are not copied: the tensor reads them where
+        the module stores them (`elements_to_numpy(copy=False)`), so a network's weights
+        are in memory once, not once in the IR and once here. Like every constant of a
+        plan (reused by every run), such a tensor is never written."""
         if self._resources is None:
             self._resources = ResourceBlobs(self.module.operation)
         attr = op.attributes["value"]
         if _is_bf16(op.results[0].type) and all(
                 _op_name(use.owner) in _WIDENS_WEIGHTS and use.operand_number in (1, 2)
                 for use in op.results[0].uses):
-            bits = np.ascontiguousarray(elements_to_numpy(attr, self._resources).view(np.uint16))
-            return torch.from_numpy(bits).view(torch.bfloat16)
-        return torch.from_numpy(np.ascontiguousarray(constant_array(attr, self._resources)))
+            bits = elements_to_numpy(attr, self._resources, copy=False).view(np.uint16)
+            return _read_only_tensor(bits).view(torch.bfloat16)
+        return _read_only_tensor(dense_to_numpy(attr, self._resources, copy=False))
 
     def _compile_op(self, op, name: str, operands: list) -> tuple[Callable, list]:
         """A closure computing the op's result from its operand tensors, and the operands it reads."""
@@ -513,14 +631,22 @@ class Executor:
                 value, torch.Tensor) else value.float()
             env[index] = _to_bf16(value) if bf16 else value
         trace, override, observer = self.trace, self.override, self.observer
+        overwrite = self.overwrite_dead_values and not (trace and observer is None)
+        foreign: set[int] = set()  # slots holding an override's tensor: not ours to overwrite
         for step in plan.steps:
             xs = [env[i] for i in step.operands]
             y = None
             if override is not None and step.operands:
                 y = override(step.name, step.where, xs)
+                if y is not None:
+                    foreign.add(step.result)
             if y is None:
+                run = step.run
+                if (overwrite and step.in_place is not None and step.in_place_root not in foreign
+                        and isinstance(xs[0], torch.Tensor) and xs[0].dtype == torch.float32):
+                    run = step.in_place
                 try:
-                    y = step.run(xs)
+                    y = run(xs)
                 except ExecutionError:
                     raise
                 except (RuntimeError, ValueError, IndexError) as problem:

@@ -203,7 +203,8 @@ def test_executor_drops_each_value_after_its_last_use():
     def watch(op, where, xs):
         nonlocal most_alive
         seen.extend(weakref.ref(t) for t in xs if isinstance(t, torch.Tensor) and t is not x)
-        most_alive = max(most_alive, sum(r() is not None for r in seen))
+        # distinct tensors: an op computed in place hands on its operand's tensor
+        most_alive = max(most_alive, len({id(r()) for r in seen if r() is not None}))
         return None  # run the op itself
 
     (out,), _ = run_ttir(mod, [x], override=watch)
@@ -842,3 +843,77 @@ def test_weights_kept_in_bf16_run_bit_identically(tiny, monkeypatch):
     (wide,), captured = run_ttir(mod, [x], capture=("ttir.conv2d",))
     assert captured["project"][0][1].dtype == torch.float32
     assert torch.equal(narrow, wide)
+
+
+def test_executor_plans_a_function_once_and_reads_constants_in_place(tiny, monkeypatch):
+    """A second run reuses the first run's plan (closures, constants, the reference backend's
+    unlaid weights keyed by them), and a constant kept in its IR dtype is the IR's own
+    memory, not a copy (a network's weights are in memory once)."""
+    import tt_dw_mlir
+    from tt_dw_mlir.dialect.constants import elements_to_numpy
+    from tt_dw_mlir.executor import Executor
+
+    model, x, ref = tiny
+    compiled = tt_dw_mlir.compile(model, x)
+    built = []
+    real = Executor._compile_op
+    monkeypatch.setattr(Executor, "_compile_op",
+                        lambda self, op, name, operands: built.append(name) or real(self, op, name, operands))
+    first = compiled(x)
+    count = len(built)
+    second = compiled(x)
+    assert count > 0 and len(built) == count  # nothing compiled again
+    assert torch.equal(first, second)
+    (plan,) = compiled._executor._plans.values()
+    weights = [op for op in _ops(compiled.network) if op.name == "ttir.constant"
+               and any(use.owner.name == "ttir.conv2d" and use.operand_number == 1
+                       for use in op.results[0].uses)]
+    assert weights
+    stored = {elements_to_numpy(op.attributes["value"], copy=False).ctypes.data for op in weights}
+    held = {step.run([]).data_ptr() for step in plan.steps if step.name == "ttir.constant"}
+    assert stored <= held
+
+
+def test_activations_overwrite_only_values_nothing_reads_again():
+    """An elementwise op computes into its operand only when no later op, no output and no
+    caller can see it: the caller's input, a value read again (directly or through a view)
+    and traced tensors stay as they were, and the results are bit for bit those of the
+    functional forms."""
+    from tt_dw_mlir.executor import Executor
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.conv = nn.Conv2d(4, 8, 3, padding=1)
+
+        def forward(self, x):
+            y = self.conv(torch.relu(x))
+            a = torch.relu(y)  # y is read again below
+            b = torch.sigmoid(y.reshape(1, 8, -1)).reshape(y.shape)  # y's last reader, a view
+            return F.relu6(a) + b, a  # a is returned: the relu6 must leave it
+
+    x = torch.randn(1, 4, 6, 6, generator=torch.Generator().manual_seed(3))
+    for dtype in ("bf16", "f32"):
+        mod = torch_to_ttir(Net(), (x,), dtype=dtype)
+        in_place = {s.where for s in Executor(mod.module)._plan("main").steps if s.in_place}
+        assert in_place == {"sigmoid"}, in_place
+        kept = x.clone()
+        outputs = {}
+        for overwrite in (True, False):
+            executor = Executor(mod.module, overwrite_dead_values=overwrite)
+            outputs[overwrite] = executor.call("main", [x])
+            assert torch.equal(x, kept)
+        assert all(torch.equal(a, b) for a, b in zip(outputs[True], outputs[False]))
+        (total, a), _ = run_ttir(mod, [x])  # the network's own output order
+        with torch.no_grad():
+            expected = Net()(x)
+        tolerance = {"atol": 0.05, "rtol": 0.02} if dtype == "bf16" else {}
+        torch.testing.assert_close(total, expected[0], **tolerance)
+        torch.testing.assert_close(a, expected[1], **tolerance)
+        # a trace keeps what it is handed: the sigmoid's operand stays as it was
+        executor = Executor(mod.module, trace=("ttir.sigmoid",))
+        executor.call("main", [x])
+        (operand,), result = executor.traced["sigmoid"]
+        assert not torch.equal(operand, result)
+        assert torch.equal(torch.sigmoid(operand), result) or dtype == "bf16"
