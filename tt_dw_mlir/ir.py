@@ -129,9 +129,21 @@ def diagnostics_of(error: Exception, source_name: str | None = None) -> list[Dia
     return [Diagnostic("error", message, source_name or "-", 0, 0)]
 
 
+# The upstream dialects whose ops we build through the bindings (an op is created as
+# unregistered unless its dialect is loaded); the parser and pass manager load any other
+# registered dialect on first use.
+BUILT_DIALECTS = ("func", "arith", "tensor")
+
+
 def new_context(*, allow_unregistered: bool = True):
-    """A context with the TTIR/TTNN dialects available (real ones, or our IRDL subset)."""
-    context = ir.Context()
+    """A context with the TTIR/TTNN dialects available (real ones, or our IRDL subset).
+
+    With the PyPI bindings, the dialects loaded up front are the ones we build ops of
+    (BUILT_DIALECTS, and irdl for the subset), not every upstream dialect the bindings
+    register: loading all ~50 runs their initialisation code, 15 MiB more resident
+    (libMLIRPythonCAPI pages) in every `tt-dw run`, for dialects it never sees."""
+    context = ir.Context() if USING_TTMLIR else ir.Context(
+        load_on_create_dialects=[*BUILT_DIALECTS, "irdl"])
     # Dialects we do not model (ttcore attributes, other ops) pass through untouched.
     context.allow_unregistered_dialects = allow_unregistered
     if not USING_TTMLIR:
@@ -840,6 +852,12 @@ def _write_module(module, out, generic: bool, debug_info: bool, elide: int | Non
                 _copy(printed, len(header), body, out)
 
 
+# Printed IR is copied in pieces this size: a piece is read, joined to the few bytes kept
+# from the one before and sliced, three copies at a time. At 4 MiB those were ~12 MiB
+# over the rest of `tt-dw run` while each IR file was written (its peak, at the time).
+COPY_CHUNK_BYTES = 1 << 18
+
+
 def _copy(printed, start: int, length: int, out) -> None:
     """Copy `length` bytes of `printed` from `start` to `out` (in the kernel when `out` is a
     file other than stdout/stderr, which keep their buffering: diagnostics and IR interleave
@@ -858,7 +876,7 @@ def _copy(printed, start: int, length: int, out) -> None:
         return
     printed.seek(start)
     while length > 0:
-        chunk = printed.read(min(length, 1 << 22))
+        chunk = printed.read(min(length, COPY_CHUNK_BYTES))
         if not chunk:
             break
         out.write(chunk)
@@ -871,7 +889,7 @@ def _stream_unshadowed(printed, length: int, out) -> None:
     the rest, read whole). One pass, not mapped (that would count as resident)."""
     kept = b""  # the last bytes read, not written yet: a name may straddle two chunks
     while length > 0:
-        chunk = printed.read(min(length, 1 << 22))
+        chunk = printed.read(min(length, COPY_CHUNK_BYTES))
         if not chunk:
             break
         length -= len(chunk)
