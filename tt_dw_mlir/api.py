@@ -365,7 +365,9 @@ def compile(model, sample_inputs=None, *, device: str = "n150", weight_dtype: st
 
     `model`: a torch `nn.Module` (exported with torch.export; one in training mode is
     deep-copied and the copy put in eval mode, so the caller's module is not touched), an `ExportedProgram`,
-    an FX `GraphModule`, or an ONNX model (path or `ModelProto`).
+    an FX `GraphModule`, an ONNX model (path or `ModelProto`), or a network already
+    imported by `import_model` (compiled in place; `sample_inputs`, `dtype` and
+    `input_shapes` are then its own).
     `sample_inputs`: a tensor or a tuple of tensors (torch); for ONNX, optional: a
     tensor/tuple fixes the input shapes, as does `input_shapes` ({name: shape} or a
     list), needed for symbolic dimensions.
@@ -383,15 +385,29 @@ def compile(model, sample_inputs=None, *, device: str = "n150", weight_dtype: st
 
     Raises `ModelError` (invalid model, named node), `DiagnosticError` (a pass failed).
     """
+    import gc
     import time
     from collections import Counter
 
     from tt_dw_mlir.passes import PIPELINES
 
+    from tt_dw_mlir.frontends import TTIRModule
+
     seconds: dict[str, float] = {}
     started = time.monotonic()
-    network = _import(model, sample_inputs, dtype=dtype, input_shapes=input_shapes)
-    seconds["import"] = time.monotonic() - started
+    if isinstance(model, TTIRModule):
+        network = model
+    else:
+        network = import_model(model, sample_inputs, dtype=dtype, input_shapes=input_shapes)
+        seconds["import"] = time.monotonic() - started
+        # Imported: the module is not needed again. torch.export leaves it (in a wrapper
+        # module of its own) and its traced graphs in reference cycles, through frames that
+        # outlive the export; they would go at the interpreter's next full collection,
+        # which may come only after the passes and the printing of the IR (the largest
+        # constant printed takes 4x its size for a moment: MLIR's hex). Collected now,
+        # a caller that handed over its only reference has its weights freed first.
+        del model
+        gc.collect()
     source = source_name or "model"
     ir_text: dict[str, str] = {}
 
@@ -420,7 +436,11 @@ def compile(model, sample_inputs=None, *, device: str = "n150", weight_dtype: st
     return CompiledModel(network, report, backend=backend, sim_layers=sim_layers, ir_text=ir_text)
 
 
-def _import(model, sample_inputs, *, dtype: str, input_shapes):
+def import_model(model, sample_inputs=None, *, dtype: str = "bf16", input_shapes=None):
+    """The frontend's TTIR network of `model` (a `frontends.TTIRModule`; no pass run): what
+    `compile` starts from, with the same arguments. Given to `compile`, it is compiled in
+    place. A caller that needs the model between the two (an oracle run on it, a check of
+    the network's sizes before running anything) imports first, then compiles."""
     import os
 
     if isinstance(model, (str, os.PathLike)) or type(model).__name__ == "ModelProto":

@@ -164,6 +164,30 @@ def test_builtin_default_model_at_low_resolution(tmp_path, capsys):
     assert r["end_to_end"]["pcc"] >= 0.99
 
 
+def test_run_frees_the_model_after_its_oracle_before_the_passes(tmp_path, capsys, monkeypatch):
+    """The oracle runs once the network is imported (and checked), before the passes; then
+    the model (its float32 weights) is gone before the passes run and the IR is printed."""
+    import weakref
+
+    from tt_dw_mlir import api
+
+    built, events = [], []
+    real_model, real_oracle, real_pipeline = cli._torch_model, cli.run_oracle, api.run_pipeline
+
+    def torch_model(*a):
+        model = real_model(*a)
+        built.append(weakref.ref(model))
+        return model
+
+    monkeypatch.setattr(cli, "_torch_model", torch_model)
+    monkeypatch.setattr(cli, "run_oracle", lambda *a: events.append("oracle") or real_oracle(*a))
+    monkeypatch.setattr(api, "run_pipeline", lambda *a, **k: events.append(
+        "passes, model " + ("alive" if built[0]() is not None else "freed")) or real_pipeline(*a, **k))
+    r = _run_json(capsys, "run", "--resolution", "32", "--out", str(tmp_path))
+    assert events == ["oracle", "passes, model freed", "passes, model freed"]
+    assert r["end_to_end"]["pcc"] >= 0.99
+
+
 # ----------------------------------------------------------------------------- errors
 def _fails(capsys, *argv) -> str:
     assert cli.main(list(argv)) == 1

@@ -497,6 +497,26 @@ def test_compile_keeps_nothing_of_the_caller_alive():
     assert compiled() is None and model() is None
 
 
+def test_compile_frees_a_handed_over_module_before_the_passes(monkeypatch):
+    """A caller that hands `compile` its only reference (as `tt-dw run` does) has the
+    module's weights freed once it is imported, not after the passes and the printing:
+    torch.export keeps it in reference cycles that only a collection breaks."""
+    import weakref
+
+    import tt_dw_mlir
+    from tt_dw_mlir import api
+
+    alive_at_passes = []
+    real = api.run_pipeline
+    monkeypatch.setattr(api, "run_pipeline",
+                        lambda *a, **k: alive_at_passes.append(module() is not None) or real(*a, **k))
+    handed = [Tiny().eval()]
+    module = weakref.ref(handed[0])
+    compiled = tt_dw_mlir.compile(handed.pop(), torch.randn(1, 3, 20, 20))
+    assert alive_at_passes and not any(alive_at_passes)
+    assert compiled(torch.randn(1, 3, 20, 20)).shape == (1, 5)
+
+
 def test_compile_path_matmul_converts_nothing_and_says_why(tiny):
     import tt_dw_mlir
 
