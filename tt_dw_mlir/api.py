@@ -18,7 +18,7 @@ from tt_dw_mlir.dialect.constants import dense_to_numpy
 from tt_dw_mlir.ir import Diagnostic, DiagnosticError, diagnostics_of, ir, \
     location_of, name_of, new_context, ops_named, parse_module as _parse, print_module, write_module
 from tt_dw_mlir.passes import PASSES, PIPELINES, PipelineError, build_pass_manager, builds_checked_ir, \
-    creates_shadow_names, verifies_convs_first
+    verifies_convs_first
 
 DEFAULT_PIPELINE = "builtin.module(tt-depthwise-pool-pipeline)"
 
@@ -71,8 +71,6 @@ def run_pipeline(module, pipeline: str, source_name: str = "-", *,
         manager.enable_timing()
     if statistics:
         manager.enable_statistics()
-    if getattr(module, "shadow_names", True) is False and creates_shadow_names(pipeline):
-        module.shadow_names = True
     try:
         manager.run(module.operation)
     except ir.MLIRError as error:
