@@ -595,8 +595,9 @@ def _parse_module(text: str, context, source_name: str):
 def _needed_definitions(definitions: dict[str, str], used: set[str]) -> dict[str, str]:
     """The definitions of `used` aliases and of those their definitions use, in input order.
 
-    The body of an attribute of a dialect that is not loaded (`#ttcore...`, or shadowed
-    `#ttnn.ttnn_layout<..., #dram>`) is kept as text by the parser, so an alias inside it
+    The body of an opaque attribute (of a dialect that is not loaded, `#ttcore...`, or one
+    the IRDL subset does not declare, `#ttnn.ttnn_layout<..., #dram>`) is kept as text by
+    the parser, so an alias inside it
     is never resolved: its definition is printed with the module, as written.
     """
     needed, todo = set(), [name for name in used if name in definitions]
@@ -746,11 +747,11 @@ def _op_shape(name: str, ops: list, shape_type, source_name: str):
         if len(op.regions) != len(first.regions):
             file, line, col = location_of(first.location, source_name)
             return None, at(op, "error", f"'{name}' op has {len(op.regions)} regions here and "
-                            f"{len(first.regions)} at {file}:{line}:{col}: without ttmlir each "
-                            "TTIR/TTNN op is declared in IRDL with one region count", source_name)
+                            f"{len(first.regions)} at {file}:{line}:{col}: without ttmlir an op "
+                            "is declared in IRDL with one region count", source_name)
         if len(op.successors):
-            return None, at(op, "error", f"'{name}' op has successors: without ttmlir, TTIR/TTNN "
-                            "ops are declared in IRDL without successors", source_name)
+            return None, at(op, "error", f"'{name}' op has successors: without ttmlir, ops are "
+                            "declared in IRDL without successors", source_name)
     counts = {}
     for what in ("operands", "results"):
         fewest = min(len(getattr(op, what)) for op in ops)
@@ -887,7 +888,7 @@ def _rebuild_shadowed(module, dialect_of: dict[str, str], source_name: str) -> D
                         if value is not None:
                             argument.set_type(value)
         except Unbuildable:
-            problem.append(at(op, "error", "a TTIR/TTNN attribute or type this op holds sits where "
+            problem.append(at(op, "error", "a ttir/ttnn attribute or type this op holds sits where "
                               "it cannot be rebuilt without ttmlir (inside an attribute or type "
                               "the bindings cannot rebuild)", source_name))
             return ir.WalkResult.INTERRUPT

@@ -13,8 +13,11 @@ verifier checks its length. `ttir.conv2d`, whose bias and destination differ
 in type, declares both as optional operands; `tt_dw_mlir.dialect.irdl_syntax`
 supplies the operandSegmentSizes that IRDL then needs. The dialects are built with
 the `irdl` dialect's Python builders from the tables below (add a row to model
-another op). IRDL quirk: one constraint value used twice means "these
-must be equal", so every operand and attribute gets its own constraint.
+another op). Other TTIR/TTNN ops a module uses are declared when it is parsed, as
+permissive as IRDL allows, with the operand, result and region counts it uses them with
+(`declare_ops`, called by `tt_dw_mlir.ir`): they keep their own names. IRDL quirk:
+one constraint value used twice means "these must be equal", so every operand and
+attribute gets its own constraint.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ TTIR_OPS: dict[str, tuple[tuple[str, ...], bool, dict]] = {
         "stride": ARRAY_OR_INT, "padding": ARRAY_OR_INT, "output_padding": ARRAY_OR_INT,
         "dilation": ARRAY_OR_INT, "groups": INT}),
     # `ttir.concat` is not declared: its inputs are a variadic of differing types, which
-    # IRDL cannot say (one constraint = one type); it stays an unmodelled (shadowed) op.
+    # IRDL cannot say (one constraint = one type); it is declared on demand (`declare_ops`).
 }
 # Elementwise ops get one constraint per operand plus an optional destination:
 # a variadic list shares one constraint, i.e. one type, which would reject a

@@ -173,6 +173,24 @@ def _properties_to_attributes(text: str) -> tuple[str, int]:
         if not body.strip() and not segments:  # `<{}>` disappears
             pieces += [text[last:j], " " * (close + 2 - j)]
             last = close + 2
+        elif not segments and (regions_end := _region_list_end(text, k)) > 0:
+            # `<{a}> ({...}) {b}`: the attribute dictionary follows the regions. The
+            # properties become blanks (lines stay), their body goes after the regions (on
+            # one line: a string never spans lines), whose ops are adapted in turn.
+            inner, inner_segmented = _properties_to_attributes(text[close + 2:regions_end])
+            segmented += inner_segmented
+            after = regions_end
+            while after < len(text) and text[after] in _BLANK:
+                after += 1
+            flat = body.replace("\n", " ").strip()
+            blanks = "".join("\n" if c == "\n" else " " for c in text[j:close + 2])
+            if after < len(text) and text[after] == "{":
+                pieces += [text[last:j], blanks, inner, text[regions_end:after], "{", flat,
+                           ", " if flat else "", " "]
+                last = after + 1
+            else:
+                pieces += [text[last:j], blanks, inner, " {", flat, "}"]
+                last = regions_end
         elif k < len(text) and text[k] == "{":  # merge into the following attribute dictionary
             pieces += [text[last:j], " {", body, ", " if body.strip() else "", segments,
                        ", " if segments else "", text[close + 2:k], " "]
@@ -183,6 +201,30 @@ def _properties_to_attributes(text: str) -> tuple[str, int]:
             last = close + 2
     pieces.append(text[last:])
     return "".join(pieces), segmented
+
+
+def _region_list_end(text: str, i: int) -> int:
+    """Given an op's region list `({...}, {...})` at text[i], the index after its ')'; else -1."""
+    if i >= len(text) or text[i] != "(":
+        return -1
+    pos = i + 1
+    while True:
+        while pos < len(text) and text[pos] in _BLANK:
+            pos += 1
+        if pos >= len(text) or text[pos] != "{":
+            return -1
+        close = _matching_brace(text, pos)
+        if close < 0:
+            return -1
+        pos = close + 1
+        while pos < len(text) and text[pos] in _BLANK:
+            pos += 1
+        if pos < len(text) and text[pos] == ",":
+            pos += 1
+        elif pos < len(text) and text[pos] == ")":
+            return pos + 1
+        else:
+            return -1
 
 
 _CUSTOM_EMPTY = re.compile(r"\bttir\.empty\(\)\s*:\s*(tensor<[^>]*>)")
