@@ -14,7 +14,10 @@ diagnostic still points at what the user wrote:
     not loaded here, parsed in generic form;
   * `ttir.empty() : T`, the one custom form common in tt-mlir IR;
   * `ttir.conv2d`'s optional bias and destination operands: C++ ODS infers which
-    is which, IRDL needs operandSegmentSizes (only the rest of that line shifts).
+    is which, IRDL needs operandSegmentSizes (only the rest of that line shifts);
+  * `weight_layout = #ttnn.depthwise_weight_layout<{...}>`, written by tt-dw-mlir
+    before the layout became a builtin dictionary: the wrapper around the
+    dictionary becomes blanks (`old_weight_layouts_to_dictionaries`).
 
 TTIR/TTNN ops the subset does not declare keep their names: `tt_dw_mlir.ir` declares
 them in the context, with the shape they are used with, before parsing
@@ -45,6 +48,7 @@ def to_irdl(text: str, *, shadow: dict[str, str] | None = None) -> str:
     `shadow`: the namespaces (`shadow_namespaces`) to parse undeclared attributes and
     types under; None leaves them as written (for a module known, or hoped, to use only
     the declared ones)."""
+    text = old_weight_layouts_to_dictionaries(text)
     if shadow:
         text = shadow_unmodelled(text, shadow)
     text = module_wrappers_to_generic(text)
@@ -225,6 +229,28 @@ def _region_list_end(text: str, i: int) -> int:
             return pos + 1
         else:
             return -1
+
+
+# Earlier versions declared the layout as an IRDL attribute wrapping this dictionary; the
+# bindings could neither build nor read it (dialect/ttnn.py), so it is a dictionary now.
+_OLD_WEIGHT_LAYOUT = "#ttnn.depthwise_weight_layout<"
+
+
+def old_weight_layouts_to_dictionaries(text: str) -> str:
+    """`#ttnn.depthwise_weight_layout<{fields}>` -> `{fields}` padded with blanks, same length."""
+    at = text.find(_OLD_WEIGHT_LAYOUT)
+    if at < 0:
+        return text
+    pieces, last = [], 0
+    while at >= 0:
+        brace = at + len(_OLD_WEIGHT_LAYOUT)
+        close = _matching_brace(text, brace) if text.startswith("{", brace) else -1
+        if close >= 0 and text.startswith(">", close + 1) and not _in_comment(text, at):
+            pieces += [text[last:at], " " * len(_OLD_WEIGHT_LAYOUT), text[brace:close + 1], " "]
+            last = close + 2
+        at = text.find(_OLD_WEIGHT_LAYOUT, max(at + 1, close + 2))
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 _CUSTOM_EMPTY = re.compile(r"\bttir\.empty\(\)\s*:\s*(tensor<[^>]*>)")
