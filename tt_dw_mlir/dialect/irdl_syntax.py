@@ -5,11 +5,14 @@ rewrite keeps line numbers, and all but the ones noted keep columns, so a
 diagnostic still points at what the user wrote:
 
   * properties `<{...}>`: IRDL ("extensible") ops have none; they become an
-    attribute dictionary character for character (`<{` -> ` {`, `}>` -> `} `);
+    attribute dictionary character for character (`<{` -> ` {`, `}>` -> `} `), or,
+    before an op's regions, blanks and a dictionary after the regions (the line
+    the regions close on shifts);
   * TTIR/TTNN attributes and types the subset does not declare: an IRDL dialect
     cannot parse them, so the outermost ones are parsed under a same-length
-    unregistered namespace (`#TTNN.ttnn_layout<...>`), as opaque attributes and
-    types that `tt_dw_mlir.ir` rebuilds in their own dialect right after parsing;
+    unregistered namespace the text never spells (`#TTNN.ttnn_layout<...>`), as
+    opaque attributes and types that `tt_dw_mlir.ir` rebuilds in their own dialect
+    right after parsing;
   * `ttcore.device_module` / `cpu_module` wrappers: custom assembly of a dialect
     not loaded here, parsed in generic form;
   * `ttir.empty() : T`, the one custom form common in tt-mlir IR;

@@ -106,3 +106,21 @@ func.func @foreign_terminator(%x: tensor<4xf32>) -> tensor<4xf32> {
   }) : (tensor<4xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// An undeclared attribute held where the bindings cannot rebuild it (the type of a dense
+// constant, a distinct attribute): refused, never printed under another name.
+// ERR: foreign_ttir_ttnn.mlir:[[@LINE+2]]:8: error: a ttir/ttnn attribute or type this op holds sits where it cannot be rebuilt without ttmlir
+func.func @not_rebuildable() -> tensor<2xf32, #ttnn.foreign_layout<1>> {
+  %0 = "ttir.constant"() <{value = dense<1.0> : tensor<2xf32, #ttnn.foreign_layout<1>>}> : () -> tensor<2xf32, #ttnn.foreign_layout<1>>
+  return %0 : tensor<2xf32, #ttnn.foreign_layout<1>>
+}
+
+// -----
+
+// ERR: foreign_ttir_ttnn.mlir:[[@LINE+2]]:8: error: a ttir/ttnn attribute or type this op holds sits where it cannot be rebuilt without ttmlir
+func.func @not_rebuildable_distinct(%x: tensor<2xf32>) -> tensor<2xf32> {
+  %0 = "ttir.foreign_op"(%x) {a = distinct[0]<#ttnn.foreign<1>>, b = #ttnn.foreign<2>} : (tensor<2xf32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
