@@ -813,8 +813,8 @@ def _rebuild_shadowed(module, dialect_of: dict[str, str], source_name: str) -> D
         if isinstance(a, ir.TypeAttr):
             value = new(a.value)
             return None if value is None else ir.TypeAttr.get(value)
-        if isinstance(a, (ir.StringAttr, ir.UnitAttr, ir.FlatSymbolRefAttr, ir.SymbolRefAttr,
-                          ir.DenseI8ArrayAttr, ir.DenseI16ArrayAttr, ir.DenseI32ArrayAttr,
+        if isinstance(a, (ir.StringAttr, ir.UnitAttr, ir.BoolAttr, ir.FlatSymbolRefAttr,
+                          ir.SymbolRefAttr, ir.DenseI8ArrayAttr, ir.DenseI16ArrayAttr, ir.DenseI32ArrayAttr,
                           ir.DenseI64ArrayAttr, ir.DenseF32ArrayAttr, ir.DenseF64ArrayAttr,
                           ir.DenseBoolArrayAttr, ir.AffineMapAttr, ir.IntegerSetAttr, ir.StridedLayoutAttr)):
             return None
