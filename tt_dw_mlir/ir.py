@@ -708,7 +708,7 @@ def _declare_used_ops(text: str, context, source_name: str) -> None:
     real parse to report). One op name used with different region counts, or with
     different operand (result) counts and a tail of differing types, cannot be one IRDL
     op: a located error."""
-    from tt_dw_mlir.dialect.irdl import OpShape, declare_ops
+    from tt_dw_mlir.dialect.irdl import declare_ops
 
     scratch = ir.Context()
     scratch.allow_unregistered_dialects = True
@@ -729,7 +729,7 @@ def _declare_used_ops(text: str, context, source_name: str) -> None:
         parsed.operation.walk(visit)
         shapes, problems = {}, []
         for name, ops in uses.items():
-            shape, problem = _op_shape(name, ops, OpShape, source_name)
+            shape, problem = _op_shape(name, ops, source_name)
             if problem:
                 problems.append(problem)
             else:
@@ -740,8 +740,10 @@ def _declare_used_ops(text: str, context, source_name: str) -> None:
     declare_ops(context, shapes)
 
 
-def _op_shape(name: str, ops: list, shape_type, source_name: str):
+def _op_shape(name: str, ops: list, source_name: str):
     """(the `OpShape` every op of `ops` fits, None) or (None, the error at one that does not)."""
+    from tt_dw_mlir.dialect.irdl import OpShape
+
     first = ops[0]
     for op in ops:
         if len(op.regions) != len(first.regions):
@@ -765,7 +767,7 @@ def _op_shape(name: str, ops: list, shape_type, source_name: str):
                                     "here: without ttmlir, IRDL declares such a variadic with one "
                                     "type", source_name)
         counts[what] = (fewest, varies)
-    return shape_type(operands=counts["operands"][0], results=counts["results"][0],
+    return OpShape(operands=counts["operands"][0], results=counts["results"][0],
                       regions=len(first.regions), variadic_operands=counts["operands"][1],
                       variadic_results=counts["results"][1]), None
 
@@ -814,9 +816,10 @@ def _rebuild_shadowed(module, dialect_of: dict[str, str], source_name: str) -> D
             value = new(a.value)
             return None if value is None else ir.TypeAttr.get(value)
         if isinstance(a, (ir.StringAttr, ir.UnitAttr, ir.BoolAttr, ir.FlatSymbolRefAttr,
-                          ir.SymbolRefAttr, ir.DenseI8ArrayAttr, ir.DenseI16ArrayAttr, ir.DenseI32ArrayAttr,
-                          ir.DenseI64ArrayAttr, ir.DenseF32ArrayAttr, ir.DenseF64ArrayAttr,
-                          ir.DenseBoolArrayAttr, ir.AffineMapAttr, ir.IntegerSetAttr, ir.StridedLayoutAttr)):
+                          ir.SymbolRefAttr, ir.DenseI8ArrayAttr, ir.DenseI16ArrayAttr,
+                          ir.DenseI32ArrayAttr, ir.DenseI64ArrayAttr, ir.DenseF32ArrayAttr,
+                          ir.DenseF64ArrayAttr, ir.DenseBoolArrayAttr, ir.AffineMapAttr,
+                          ir.IntegerSetAttr, ir.StridedLayoutAttr)):
             return None
         if isinstance(a, (ir.IntegerAttr, ir.FloatAttr, ir.DenseElementsAttr, ir.DenseResourceElementsAttr)):
             if new(a.type) is not None:
@@ -840,7 +843,8 @@ def _rebuild_shadowed(module, dialect_of: dict[str, str], source_name: str) -> D
             return None if element is None else ir.UnrankedTensorType.get(element)
         if isinstance(t, ir.MemRefType):
             space = t.memory_space
-            if new(t.element_type) is None and new(t.layout) is None and (space is None or new(space) is None):
+            if new(t.element_type) is None and new(t.layout) is None and \
+                    (space is None or new(space) is None):
                 return None
             return ir.MemRefType.get(list(t.shape), same(t.element_type), same(t.layout),
                                      same(space) if space is not None else None)
