@@ -544,16 +544,18 @@ def layer_rows(compiled: Compiled, args) -> list[LayerRow]:
         rows.append(LayerRow(record.name, tuple(record.input_shape), tuple(record.output_shape),
                              tuple(record.kernel), tuple(record.stride), record.converted,
                              record.remark, record.activation, record.has_bias, layout,
-                             cost=None if config is None else _cost(config, args.device),
+                             cost=None if config is None else _cost(config, args.device,
+                                                                    record.program),
                              depthwise=record.is_depthwise))
     return rows
 
 
-def _cost(conv, device: str) -> dict | None:
+def _cost(conv, device: str, program=None) -> dict | None:
+    """Estimates of both paths: a converted layer's as its program (read from the IR) runs."""
     from tt_dw_mlir.cost_model import estimate
 
     try:
-        cost = estimate(conv, device)
+        cost = estimate(conv, device, program=program)
     except Exception:  # a cost model gap must not stop the report
         return None
     return {"pool_us": cost.pool_time_s * 1e6, "matmul_us": cost.matmul_time_s * 1e6,
