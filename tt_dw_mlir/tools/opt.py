@@ -36,12 +36,30 @@ class Expectation:
     met: bool = False
 
 
-def _parser(pass_help: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class _Parser(argparse.ArgumentParser):
+    """The driver's parser; its epilog (every pass and option, read from the pass modules)
+    is made when help is printed: a run without a pass, or `--version`, imports no pass."""
+
+    def format_help(self) -> str:
+        if self.epilog is None:
+            self.epilog = _pass_help()
+        return super().format_help()
+
+
+def _pass_help() -> str:
+    from tt_dw_mlir.api import available_passes
+
+    text = "Passes (flags, in order of appearance, or inside --pass-pipeline):\n"
+    text += "".join(f"  --{name:<32} {summary}\n" for name, summary in available_passes().items())
+    text += "\nPass options (--tt-depthwise-to-pool=\"key=value ...\", or {key=value ...} in a pipeline):\n"
+    text += "".join(f"  {name:<34} {value} (default {default})\n" for name, value, default in _option_help())
+    return text + "\nAny upstream MLIR pass is also accepted as a flag, e.g. --canonicalize, --cse."
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
         prog="tt-dw-opt", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="MLIR modular optimizer driver for the tt-dw-mlir passes.",
-        epilog="Passes (flags, in order of appearance, or inside --pass-pipeline):\n" + pass_help +
-               "\nAny upstream MLIR pass is also accepted as a flag, e.g. --canonicalize, --cse.")
+        description="MLIR modular optimizer driver for the tt-dw-mlir passes.")
     parser.add_argument("input", nargs="?", default="-", help="input file, or - for stdin (default)")
     parser.add_argument("-o", dest="output", default="-", help="output file (default stdout)")
     parser.add_argument("--pass-pipeline", help="a textual pipeline: builtin.module(...)")
@@ -282,15 +300,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    from tt_dw_mlir.api import available_passes
-
-    passes = available_passes()
-    pass_help = "".join(f"  --{name:<32} {summary}\n" for name, summary in passes.items())
-    pass_help += "\nPass options (--tt-depthwise-to-pool=\"key=value ...\", or {key=value ...} in a pipeline):\n"
-    pass_help += "".join(f"  {name:<34} {value} (default {default})\n"
-                         for name, value, default in _option_help())
     rest, elements = _pass_flags(argv)
-    args = _parser(pass_help).parse_args(rest)
+    args = _parser().parse_args(rest)
     if args.pass_pipeline and elements:
         print("tt-dw-opt: error: give either --pass-pipeline or pass flags, not both", file=sys.stderr)
         return 1
