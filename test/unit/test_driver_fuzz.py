@@ -252,7 +252,8 @@ def mutate(text: str, rng: random.Random) -> bytes:
             text = text[:m.start(2)] + rng.choice(
                 ('"x"', "1.0 : f32", "unit", "[]", "array<f32: 1.0>", "{}", "1 : i1", "-3 : i32",
                  "array<i32: 1>", "array<i64: 1, 1, 1>", "dense<1> : tensor<2xi32>", "@sym",
-                 "#ttnn.depthwise_weight_layout<{dtype = 1}>", "2147483648 : i64")) + text[m.end(2):]
+                 "#ttnn.depthwise_weight_layout<{dtype = 1}>", "{dtype = 1, grid = array<i32: 0, 0>}",
+                 "2147483648 : i64")) + text[m.end(2):]
         return text.encode()
     if kind == 9:  # splice two positions of the text
         a, b = sorted(rng.randrange(len(text) + 1) for _ in range(2))
@@ -357,6 +358,15 @@ def special_inputs() -> dict[str, bytes]:
             b'batch_size = 1 : i32, input_height = 4 : i32, input_width = 4 : i32, kernel_size = array<i32: 1, 1>, '
             b'stride = array<i32: 1, 1>, padding = array<i32: 0, 0, 0, 0>, dilation = array<i32: 1, 1>, '
             b'activation = "none", dtype = "bf16", weight_layout = #ttnn.depthwise_weight_layout<{grid = 3}>}> '
+            b': (tensor<1x4x4x32xbf16>, tensor<1x1x32x32xbf16>) -> tensor<1x4x4x32xbf16>\n'
+            b'  return %0 : tensor<1x4x4x32xbf16>\n}\n'),
+        "ttnn_op_garbage_layout_dict": (
+            b'func.func @f(%x: tensor<1x4x4x32xbf16>, %w: tensor<1x1x32x32xbf16>) -> tensor<1x4x4x32xbf16> {\n'
+            b'  %0 = "ttnn.depthwise_pool_conv"(%x, %w) <{in_channels = 32 : i32, out_channels = 32 : i32, '
+            b'batch_size = 1 : i32, input_height = 4 : i32, input_width = 4 : i32, kernel_size = array<i32: 1, 1>, '
+            b'stride = array<i32: 1, 1>, padding = array<i32: 0, 0, 0, 0>, dilation = array<i32: 1, 1>, '
+            b'activation = "none", dtype = "bf16", weight_layout = {grid = array<i32: 2147483647, 2147483647>, '
+            b'cores = -1 : i32, kernel_size = array<i32: 1, 1, 1>, dtype = 1 : i1}}> '
             b': (tensor<1x4x4x32xbf16>, tensor<1x1x32x32xbf16>) -> tensor<1x4x4x32xbf16>\n'
             b'  return %0 : tensor<1x4x4x32xbf16>\n}\n'),
         "ttnn_op_missing_attrs": (

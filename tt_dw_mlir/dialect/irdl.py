@@ -1,10 +1,12 @@
 """The TTIR/TTNN subset as IRDL, loaded at run time when `ttmlir` is absent.
 
 Op names and attribute names follow tt-mlir's TTIROps.td / TTNNOps.td; the
-`ttnn.depthwise_pool_*` ops and `#ttnn.depthwise_weight_layout` are ours.
-IRDL checks operand/result kinds and that required attributes are present
-with the right kind; what it cannot express (shape formulas, channel counts,
-the weight layout) is checked by `tt_dw_mlir.dialect.verify`.
+`ttnn.depthwise_pool_*` ops are ours. IRDL checks operand/result kinds and
+that required attributes are present with the right kind; what it cannot
+express (shape formulas, channel counts, the fields of the `weight_layout`
+dictionary) is checked by `tt_dw_mlir.dialect.verify`. The subset declares no
+attributes of its own: the bindings can neither build nor read an IRDL
+attribute's parameters, so our ops carry builtin ones (see dialect/ttnn.py).
 
 Older tt-mlir IR passes a destination operand (`ttir.empty`) as the last
 operand; ops therefore take a variadic tail of tensors (IRDL makes all of a
@@ -30,7 +32,8 @@ ARRAY_OR_INT = "any"
 DENSE_ARRAY = '"#builtin.dense_array"'
 STRING = '"#builtin.string"'
 ELEMENTS = "any"  # dense<...> or dense_resource<...>: checked by the verifier
-WEIGHT_LAYOUT = "@ttnn::@depthwise_weight_layout"
+# A builtin dictionary, not an attribute of ours: dialect/ttnn.py says why and lists its fields.
+WEIGHT_LAYOUT = '"#builtin.dictionary"'
 
 # op name -> (fixed operand names, variadic tail?, {attribute: kind})
 # Only the ops the passes read or build. Every other TTIR/TTNN op (and attribute, and
@@ -97,13 +100,10 @@ TTNN_SYMBOL_OPS: dict[str, dict] = {
 
 def _constraint(kind: str):
     """The IRDL constraint op for a table `kind` (at the current insertion point)."""
-    from mlir import ir
     from mlir.dialects import irdl
 
     if kind == "any":
         return irdl.any()
-    if kind.startswith("@"):  # an attribute of ours: @dialect::@name
-        return irdl.base(base_ref=ir.SymbolRefAttr.get([p.lstrip("@") for p in kind.split("::")]))
     return irdl.base(base_name=kind.strip('"'))
 
 
@@ -162,9 +162,6 @@ def subset_module(context):
                     _operation(name, *spec)
             dialect = irdl.dialect("ttnn")
             with ir.InsertionPoint(dialect.body):
-                layout = irdl.attribute("depthwise_weight_layout")
-                with ir.InsertionPoint(layout.body):
-                    irdl.parameters([_constraint('"#builtin.dictionary"')], ["fields"])
                 for name, spec in TTNN_OPS.items():
                     _operation(name, *spec)
                 for name, attributes in TTNN_SYMBOL_OPS.items():
@@ -181,9 +178,9 @@ def subset_source() -> str:
 
 @lru_cache(maxsize=1)
 def modelled_names() -> tuple[frozenset, frozenset]:
-    """(op names, attribute names) the subset declares, e.g. "ttir.conv2d", "#ttnn.depthwise_weight_layout"."""
+    """(op names, attribute names) the subset declares, e.g. "ttir.conv2d" (no attributes)."""
     ops = {f"ttir.{op}" for op in (*TTIR_OPS, *TTIR_ELEMENTWISE)} | {f"ttnn.{op}" for op in (*TTNN_OPS, *TTNN_SYMBOL_OPS)}
-    return frozenset(ops), frozenset({"#" + WEIGHT_LAYOUT.replace("@", "").replace("::", ".")})
+    return frozenset(ops), frozenset()
 
 
 def load_subset(context) -> None:

@@ -13,7 +13,10 @@ diagnostic still points at what the user wrote:
     not loaded here, parsed in generic form;
   * `ttir.empty() : T`, the one custom form common in tt-mlir IR;
   * `ttir.conv2d`'s optional bias and destination operands: C++ ODS infers which
-    is which, IRDL needs operandSegmentSizes (only the rest of that line shifts).
+    is which, IRDL needs operandSegmentSizes (only the rest of that line shifts);
+  * `weight_layout = #ttnn.depthwise_weight_layout<{...}>`, written by tt-dw-mlir
+    before the layout became a builtin dictionary: the wrapper around the
+    dictionary becomes blanks (`old_weight_layouts_to_dictionaries`).
 
 Printed IR is not rewritten (`tt_dw_mlir.ir.write_module`): our ops print their
 attributes as a dictionary, which MLIR reads as properties (an op's inherent
@@ -41,6 +44,7 @@ def to_irdl(text: str, *, shadow: bool = True) -> str:
 
     `shadow=False` leaves out the shadow names of undeclared ops, attributes and types
     (for a module known, or hoped, to use only the declared ones)."""
+    text = old_weight_layouts_to_dictionaries(text)
     if shadow:
         text = shadow_unmodelled(text)
     text = module_wrappers_to_generic(text)
@@ -179,6 +183,28 @@ def _properties_to_attributes(text: str) -> tuple[str, int]:
             last = close + 2
     pieces.append(text[last:])
     return "".join(pieces), segmented
+
+
+# Earlier versions declared the layout as an IRDL attribute wrapping this dictionary; the
+# bindings could neither build nor read it (dialect/ttnn.py), so it is a dictionary now.
+_OLD_WEIGHT_LAYOUT = "#ttnn.depthwise_weight_layout<"
+
+
+def old_weight_layouts_to_dictionaries(text: str) -> str:
+    """`#ttnn.depthwise_weight_layout<{fields}>` -> `{fields}` padded with blanks, same length."""
+    at = text.find(_OLD_WEIGHT_LAYOUT)
+    if at < 0:
+        return text
+    pieces, last = [], 0
+    while at >= 0:
+        brace = at + len(_OLD_WEIGHT_LAYOUT)
+        close = _matching_brace(text, brace) if text.startswith("{", brace) else -1
+        if close >= 0 and text.startswith(">", close + 1) and not _in_comment(text, at):
+            pieces += [text[last:at], " " * len(_OLD_WEIGHT_LAYOUT), text[brace:close + 1], " "]
+            last = close + 2
+        at = text.find(_OLD_WEIGHT_LAYOUT, max(at + 1, close + 2))
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 _CUSTOM_EMPTY = re.compile(r"\bttir\.empty\(\)\s*:\s*(tensor<[^>]*>)")

@@ -2,7 +2,7 @@
 
 Before:
 
-    %y = "ttnn.depthwise_pool_conv"(%x, %pw) <{..., weight_layout = #ttnn.depthwise_weight_layout<{...}>}>
+    %y = "ttnn.depthwise_pool_conv"(%x, %pw) <{..., weight_layout = {channel_shards = 1 : i32, ...}}>
 
 After: the same operands and conv attributes, plus the program the device runs
 (`tt_dw_mlir.program.KernelProgram`): the reader / compute / writer kernels in

@@ -9,7 +9,7 @@ Before:
 
 After (bias and activation fused, the layout chosen for the device):
 
-    %pw = "ttnn.prepare_depthwise_pool_weights"(%w) <{..., weight_layout = #ttnn.depthwise_weight_layout<{...}>}>
+    %pw = "ttnn.prepare_depthwise_pool_weights"(%w) <{..., weight_layout = {channel_shards = 1 : i32, ...}}>
           : (tensor<64x1x3x3xbf16>) -> tensor<1x2x32x32xbf16>
     %pb = "ttnn.prepare_depthwise_pool_bias"(%b) <{...}> : (tensor<1x1x1x64xbf16>) -> tensor<1x2x32x32xbf16>
     %r  = "ttnn.depthwise_pool_conv"(%x, %pw, %pb) <{activation = "relu", padding = array<i32: 1, 1, 1, 1>,
@@ -45,7 +45,7 @@ from tt_dw_mlir.conv_config import DTYPES, FLOAT_DTYPES, SCHEMES, DepthwiseConv
 from tt_dw_mlir.cost_model import prefer_pool
 from tt_dw_mlir.dialect import ttnn
 from tt_dw_mlir.dialect.constants import ConstantError, ResourceBlobs, dense_to_numpy, \
-    numpy_dtype, numpy_to_dense
+    element_name, numpy_dtype, numpy_to_dense
 from tt_dw_mlir.dialect.ttir import ELEMENTWISE_ACTIVATIONS, Conv2d, InvalidOp, is_destination, \
     source_operands, ttir_name
 from tt_dw_mlir.ir import Diagnostic, at, ir, ops_named
@@ -170,9 +170,9 @@ class DepthwiseToPool:
         if not conv.is_nhwc and any(_encoding(v) is not None for v in (conv.input, conv.op.results[0])):
             raise NotConverted("NCHW-described conv with tensor encodings: the permuted NHWC "
                                "tensors would need layouts this pass cannot derive")
-        element = str(conv.element_type)
+        element = element_name(conv.element_type)
         if element not in FLOAT_TYPES:
-            raise NotConverted(f"element type {element} is not a float type the pool kernels take")
+            raise NotConverted(f"element type {conv.element_type} is not a float type the pool kernels take")
         if conv.groups == 1 and not c == o == 1:
             raise NotConverted(f"groups = 1: a dense conv ({c} -> {o} channels), not depthwise")
         if conv.groups != c:
@@ -272,7 +272,7 @@ class DepthwiseToPool:
             # exactly, with its encoding (#ttnn.ttnn_layout, #ttcore...) if it has one.
             result_type = fusion.last.results[0].type if conv.is_nhwc else ttnn.tensor_type(
                 [description.batch, description.out_h, description.out_w, description.channels],
-                str(conv.element_type))
+                conv.element_type)
             new = ir.Operation.create("ttnn.depthwise_pool_conv", results=[result_type], operands=operands,
                                       attributes=built.conv)
             result = new.results[0]
@@ -536,6 +536,6 @@ def _encoding(value):
 def _permute(value, permutation: list[int], result_type=None):
     shape = list(value.type.shape)
     result_type = result_type or ttnn.tensor_type([shape[p] for p in permutation],
-                                                  str(value.type.element_type))
+                                                  value.type.element_type)
     return ir.Operation.create("ttir.permute", results=[result_type], operands=[value],
                                attributes={"permutation": ir.DenseI64ArrayAttr.get(permutation)}).results[0]
