@@ -24,7 +24,7 @@ NEVER = ("torch", "ttl", "ttnn", "onnx", "onnxruntime", "tt_dw_mlir.frontends", 
 # Only when a pass runs: the passes and what they build with.
 PASS_ONLY = ("tt_dw_mlir.passes", "tt_dw_mlir.passes.depthwise_to_pool",
              "tt_dw_mlir.passes.depthwise_pool_to_kernels", "tt_dw_mlir.passes.depthwise_pool_to_generic",
-             "tt_dw_mlir.cost_model", "tt_dw_mlir.kernels", "tt_dw_mlir.dialect.constants", "ml_dtypes")
+             "tt_dw_mlir.cost_model", "tt_dw_mlir.kernels", "ml_dtypes")
 
 
 def _modules_after(argv: list[str]) -> tuple[int, set[str], str]:
