@@ -485,7 +485,7 @@ class KernelProgram:
         The conv, the weight layout and the core grid are the op's own attributes
         and are not repeated here; `from_attributes` takes them back from the op.
         """
-        dev = self.device
+        dev, compile_args = self.device, self.compile_args()
         return {
             "device": {"name": dev.name, "arch": dev.arch, "grid": list(dev.grid),
                        "l1_bytes": dev.l1_bytes, "l1_unreserved_base": dev.l1_unreserved_base,
@@ -493,7 +493,7 @@ class KernelProgram:
             "pixels_per_core": self.sharding.pixels_per_core,
             "pixels_per_pass": self.pixels_per_pass,
             "block_channel_tiles": self.block_channel_tiles,
-            "kernels": [{"name": role, "path": path, "compile_args": self.compile_args()[role]}
+            "kernels": [{"name": role, "path": path, "compile_args": compile_args[role]}
                         for role, path in self.kernels],
             "circular_buffers": [{"id": c.id, "name": c.name, "page_size": c.page_size,
                                   "num_pages": c.num_pages, "dtype": c.dtype}

@@ -1043,17 +1043,10 @@ def console_main() -> None:
     when written. `main()` itself returns normally, for callers in a process that goes on;
     the malloc policy (`return_large_buffers_when_freed`) is this process's too, not theirs.
     """
-    return_large_buffers_when_freed()
-    code = main()
-    import atexit
+    from tt_dw_mlir.tools.opt import exit_without_teardown
 
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing more can be said there
-            pass
-    atexit._run_exitfuncs()  # what a normal exit runs first (CPython's own entry point)
-    os._exit(code)
+    return_large_buffers_when_freed()
+    exit_without_teardown(main())
 
 
 if __name__ == "__main__":
