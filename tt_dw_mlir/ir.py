@@ -129,8 +129,13 @@ def diagnostics_of(error: Exception, source_name: str | None = None) -> list[Dia
 
 
 def new_context(*, allow_unregistered: bool = True):
-    """A context with the TTIR/TTNN dialects available (real ones, or our IRDL subset)."""
-    context = ir.Context()
+    """A context with the TTIR/TTNN dialects available (real ones, or our IRDL subset).
+
+    Every upstream dialect stays registered and the parser loads the ones an input uses,
+    as mlir-opt does; only those the plugin builds ops of (`func`; `irdl` for the subset)
+    are loaded up front. The bindings' default, loading all ~40 at once, costs every
+    process ~10-15 ms and ~19 MiB (and canonicalize then collects every dialect's patterns)."""
+    context = ir.Context() if USING_TTMLIR else ir.Context(load_on_create_dialects=["func", "irdl"])
     # Dialects we do not model (ttcore attributes, other ops) pass through untouched.
     context.allow_unregistered_dialects = allow_unregistered
     if not USING_TTMLIR:
@@ -571,14 +576,14 @@ def _parse_module(text: str, context, source_name: str):
     # The limits and the adaptation read the text without its long hex strings (where a
     # real model's text is: MobileNetV2's 14 MB hold 56 kB of anything else); a check
     # that finds a problem there is made again on the whole text, for its position.
-    code, digits = elide_hex_strings(text)
+    code, spans = elide_hex_strings(text)
     bound = nesting_bound(code)
     refused = (nesting_diagnostic(text, source_name) if bound > PARSER_NESTING_LIMIT else None) \
         or (affine_length_diagnostic(code) and affine_length_diagnostic(text, source_name)) \
         or (resource_section_diagnostic(code) and resource_section_diagnostic(text, source_name))
     if refused:
         raise DiagnosticError([refused])
-    module = _parse_text(code, digits, text, context, source_name)
+    module = _parse_text(code, spans, text, context, source_name)
     aliases = _defines_attribute_aliases(code)
     with context:
         refused, opaque_refs = _ir_shape_problem(
@@ -616,14 +621,16 @@ SHORTEST_ELIDED_HEX = 1024
 _ELIDED = "\x00"  # marks where the digits were: never in a string the elision keeps
 
 
-def elide_hex_strings(text: str) -> tuple[str, list[str]]:
-    """(`text` with the digits of each long `"0x..."` string replaced by one NUL, the digits
-    cut out, in order); `text` and [] when there is none, or when `text` holds a NUL itself.
+def elide_hex_strings(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """(`text` with the digits of each long `"0x..."` string replaced by one NUL, the spans
+    of `text` cut out, in order); `text` and [] when there is none, or when `text` holds a
+    NUL itself.
 
     Dense constants are written as hex strings (`dense<"0x...">`, resource blobs); the
     digits carry no structure, so reading the rest is enough to check and adapt the text,
     and `restore_hex_strings` puts them back where they were (lines and columns of every
-    other character are as in `text` once restored)."""
+    other character are as in `text` once restored). The digits are not copied (14 MB on
+    MobileNetV2): they stay in `text`, found by their spans."""
     start = text.find('"0x')
     if start < 0:
         return text, []
@@ -638,7 +645,7 @@ def elide_hex_strings(text: str) -> tuple[str, list[str]]:
         if end - begin >= SHORTEST_ELIDED_HEX and text.find("\\", begin, end) < 0 and \
                 text.find("\n", begin, end) < 0:
             pieces += (text[last:begin], _ELIDED)
-            digits.append(text[begin:end])
+            digits.append((begin, end))
             last = end
         start = text.find('"0x', end + 1)
     if not digits:
@@ -652,33 +659,37 @@ def elide_hex_strings(text: str) -> tuple[str, list[str]]:
     return code, digits
 
 
-def restore_hex_strings(code: str, digits: list[str]) -> str | None:
-    """`code` from `elide_hex_strings` (rewritten or not) with its digits back; None if the
-    places for them are not exactly where `code` has them."""
-    if not digits:
+def restore_hex_strings(code: str, spans: list[tuple[int, int]], text: str) -> str | None:
+    """`code` from `elide_hex_strings(text)` (rewritten or not) with the digits of `text`'s
+    `spans` back; `text` itself when `code` is still its elided form (nothing to copy); None
+    if the places for them are not exactly where `code` has them."""
+    if not spans:
         return code
     parts = code.split(_ELIDED)
-    if len(parts) != len(digits) + 1:
+    if len(parts) != len(spans) + 1:
         return None
+    bounds = [0, *(i for span in spans for i in span), len(text)]  # kept: [0, b0), [e0, b1) ...
+    if all(part == text[start:end] for part, start, end in zip(parts, bounds[::2], bounds[1::2])):
+        return text
     restored = [parts[0]]
-    for cut, part in zip(digits, parts[1:]):
-        restored += (cut, part)
+    for (begin, end), part in zip(spans, parts[1:]):
+        restored += (text[begin:end], part)
     return "".join(restored)
 
 
-def _parse_text(code: str, digits: list[str], original: str, context, source_name: str):
-    """Parse the input `original` (`code` and `digits`: its elided form): named locations
+def _parse_text(code: str, spans: list[tuple[int, int]], original: str, context, source_name: str):
+    """Parse the input `original` (`code` and `spans`: its elided form): named locations
     located, and, in the IRDL fallback, adapted once at this file boundary."""
     located = locate_named_ops(code, source_name)
     if USING_TTMLIR:
-        return _parse_adapted(restore_hex_strings(located, digits) or
+        return _parse_adapted(restore_hex_strings(located, spans, original) or
                               locate_named_ops(original, source_name), context, source_name)
     # Most modules hold only the TTIR/TTNN ops, attributes and types the IRDL subset
     # declares: they are parsed as they are. A module that does not parse so is read again
     # with the other ops declared in the context and the other attributes and types under
     # shadow names, rebuilt in their own dialect once parsed (`tt_dw_mlir.dialect.irdl_syntax`).
     try:
-        return _parse_adapted(_adapted(located, digits, original, source_name, shadow=None),
+        return _parse_adapted(_adapted(located, spans, original, source_name, shadow=None),
                               context, source_name)
     except DiagnosticError:
         undeclared = {name for name in irdl_syntax.undeclared_op_names(located)
@@ -687,7 +698,7 @@ def _parse_text(code: str, digits: list[str], original: str, context, source_nam
         shadowed = irdl_syntax.shadow_unmodelled(located, namespaces) != located
         if not undeclared and not shadowed:
             raise
-    text = _adapted(located, digits, original, source_name, shadow=namespaces if shadowed else None)
+    text = _adapted(located, spans, original, source_name, shadow=namespaces if shadowed else None)
     if undeclared:
         _declare_used_ops(text, context, source_name)
     module = _parse_adapted(text, context, source_name)
@@ -902,11 +913,11 @@ def _rebuild_shadowed(module, dialect_of: dict[str, str], source_name: str) -> D
     return problem[0] if problem else None
 
 
-def _adapted(located: str, digits: list[str], original: str, source_name: str, *,
+def _adapted(located: str, spans: list[tuple[int, int]], original: str, source_name: str, *,
              shadow: dict[str, str] | None) -> str:
     """The IRDL fallback's form of the input (`located`: its elided form with named
     locations located)."""
-    text = restore_hex_strings(irdl_syntax.to_irdl(located, shadow=shadow), digits)
+    text = restore_hex_strings(irdl_syntax.to_irdl(located, shadow=shadow), spans, original)
     if text is None:  # a rewrite moved a place (cannot happen): adapt the whole text instead
         text = irdl_syntax.to_irdl(locate_named_ops(original, source_name), shadow=shadow)
     return text

@@ -276,3 +276,20 @@ def test_foreign_names_and_look_alike_text_print_as_written():
     assert '"ttnn.to_layout"(%arg0, %arg1) {layout = #ttnn.layout<tile>}' in printed
     assert "!ttnn.device" in printed and "#ttnn.ttnn_layout<(d0) -> (d0), <1x1>, memref<4xbf16, #ttnn.buffer_type<dram>>>" in printed
     assert print_module(parse_module(printed)) == printed
+
+
+def test_old_weight_layout_wrapper_becomes_its_dictionary_in_place():
+    """`#ttnn.depthwise_weight_layout<{...}>` (IR written before the layout was a dictionary)
+    is read as the dictionary at file input; every other character keeps its line and column."""
+    from tt_dw_mlir.dialect.irdl_syntax import old_weight_layouts_to_dictionaries as adapt
+
+    wrapped = 'x = #ttnn.depthwise_weight_layout<{a = "}>", b = {c = 1 : i32}}>, y = 2\n'
+    adapted = adapt(wrapped)
+    assert len(adapted) == len(wrapped)
+    blanks = " " * len("#ttnn.depthwise_weight_layout<")
+    assert adapted == f'x = {blanks}{{a = "}}>", b = {{c = 1 : i32}}}} , y = 2\n'
+    comment = "// CHECK: #ttnn.depthwise_weight_layout<{a = 1}>\n"
+    unclosed = "x = #ttnn.depthwise_weight_layout<{a = 1}\n"
+    not_a_dictionary = "x = #ttnn.depthwise_weight_layout<1>\n"
+    for text in (comment, unclosed, not_a_dictionary, "no layout here\n"):
+        assert adapt(text) == text

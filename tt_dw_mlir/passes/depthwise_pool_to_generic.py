@@ -98,8 +98,8 @@ from tt_dw_mlir.conv_config import TILE
 from tt_dw_mlir.dialect import ttnn
 from tt_dw_mlir.dialect.constants import numpy_to_dense
 from tt_dw_mlir.ir import USING_TTMLIR, Diagnostic, at, ir, ops_named
-from tt_dw_mlir.program import (KERNEL_FACTORIES, OPERANDS, KernelProgram, factory_parameters,
-                                operand_dtypes, pipe_nets)
+from tt_dw_mlir.program import (DST_FULL_SYNC_EN, FP32_DEST_ACC_EN, KERNEL_FACTORIES, OPERANDS,
+                                KernelProgram, factory_parameters, operand_dtypes, pipe_nets)
 
 PROGRAM_OP = "ttnn.depthwise_pool_program"
 KERNEL_SOURCE_ATTR = "tt_dw.tt_lang_kernel"
@@ -167,9 +167,12 @@ class Kernel:
                 f"rt_args = {arg_list(self.rt_args)}")
         head = f"symbol_ref = @{self.symbol}, core_ranges = {core_range_set_body(self.ranges)}"
         if self.role == "compute":  # TTNN_ComputeKernelAttr's struct order
-            # fp32_dest_acc_en: the operation's (kernels/depthwise_pool_op.py), which tt-lang
-            # 1.1.1 puts in the kernel's ComputeConfigDescriptor (ttl_api._compile_ttnn_kernel)
-            head += (", math_fidelity = hifi4, fp32_dest_acc_en = true, dst_full_sync_en = false, "
+            # the plan's DST configuration, which the operation asks for
+            # (kernels/depthwise_pool_op.py) and tt-lang 1.1.1 puts in the kernel's
+            # ComputeConfigDescriptor (ttl_api._compile_ttnn_kernel)
+            flag = {True: "true", False: "false"}
+            head += (f", math_fidelity = hifi4, fp32_dest_acc_en = {flag[FP32_DEST_ACC_EN]}, "
+                     f"dst_full_sync_en = {flag[DST_FULL_SYNC_EN]}, "
                      "unpack_to_dest_modes = [default], bfp8_pack_precise = false, "
                      "math_approx_mode = false")
         return f"#ttnn.{KERNEL_ATTRS[self.role]}<{head}, {args}>"

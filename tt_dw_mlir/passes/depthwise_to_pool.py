@@ -50,7 +50,7 @@ from tt_dw_mlir.dialect.ttir import ELEMENTWISE_ACTIVATIONS, Conv2d, InvalidOp, 
     source_operands
 from tt_dw_mlir.ir import Diagnostic, at, ir, ops_named
 from tt_dw_mlir.layout import prepare_bias, prepare_weights
-from tt_dw_mlir.program import plan_program
+from tt_dw_mlir.program import KernelProgram, plan_program
 from tt_dw_mlir.sharding import DEVICES, Refusal
 
 FLOAT_TYPES = FLOAT_DTYPES
@@ -244,8 +244,12 @@ class DepthwiseToPool:
         if decided is None:
             try:
                 description = described.with_(has_bias=key[1], activation=key[2])
-                self._check_path(description)
-                decided = (description, *self._choose_layout(description))
+                if self.options.path == "matmul":
+                    raise NotConverted("path=matmul forces the grouped-conv matmul path")
+                plan = self._plan(description)
+                self._check_path(description, plan)
+                decided = (description, ttnn.LayoutRecord.of(plan.sharding, plan.layout),
+                           plan.pixels_per_pass)
             except NotConverted as reason:
                 decided = NotConverted(str(reason))  # not the raised one (see above)
             self._decided[key] = decided
@@ -315,23 +319,23 @@ class DepthwiseToPool:
                        "kernel_size": ttnn.i32_array(description.kernel), "weight_layout": layout_attr},
                       {"in_channels": ttnn.i32(description.channels), "weight_layout": layout_attr})
 
-    def _check_path(self, conv: DepthwiseConv) -> None:
+    def _check_path(self, conv: DepthwiseConv, plan: KernelProgram) -> None:
+        """path=auto: keep the conv only if the cost model estimates the plan made for it
+        (its sharding, channel blocks and operand placement) cheaper than the matmul."""
         if self.options.path == "pool":
             return
-        if self.options.path == "matmul":
-            raise NotConverted("path=matmul forces the grouped-conv matmul path")
         # The cost model prices bf16 and block-float tiles only: an f32 / f16 conv is priced
         # as its bf16 equivalent (same work; f32 moves twice the bytes on both paths).
         priced = conv.with_(dtype="bf16" if conv.dtype in ("f32", "f16") else conv.dtype,
                             weight_dtype="bf16" if conv.weight_dtype in ("f32", "f16")
                             else conv.weight_dtype)
-        pool_wins, ratio = prefer_pool(priced, self.device.name)
+        pool_wins, ratio = prefer_pool(priced, self.device.name, plan)
         if not pool_wins:
             raise NotConverted(f"the cost model estimates the grouped-matmul path cheaper on "
                                f"{self.device.name} (matmul/pool time ratio {ratio:.2f})")
 
-    def _choose_layout(self, conv: DepthwiseConv) -> tuple[ttnn.LayoutRecord, int]:
-        """The plan's layout record and pixels per pass (the plan is made here, once)."""
+    def _plan(self, conv: DepthwiseConv) -> KernelProgram:
+        """The plan of `conv` (made here, once): its layout record goes into the IR."""
         scheme = None if self.options.shard_scheme == "auto" else self.options.shard_scheme
         key = (conv, scheme)
         if key not in self._plans:
@@ -339,7 +343,7 @@ class DepthwiseToPool:
         plan = self._plans[key]
         if isinstance(plan, Refusal):
             raise NotConverted(str(plan))
-        return ttnn.LayoutRecord.of(plan.sharding, plan.layout), plan.pixels_per_pass
+        return plan
 
     def _layout_attr(self, record: ttnn.LayoutRecord):
         if record not in self._layout_attrs:
