@@ -67,7 +67,7 @@ def run_pipeline(module, pipeline: str, source_name: str = "-", *,
     `timing` / `statistics`: MLIR's pass timing and pass statistics reports, printed on
     stderr by the pass manager (`--mlir-timing`, `--mlir-pass-statistics`).
     """
-    from tt_dw_mlir.passes import PipelineError, build_pass_manager, builds_checked_ir, creates_shadow_names
+    from tt_dw_mlir.passes import PipelineError, build_pass_manager, builds_checked_ir
 
     diagnostics: list[Diagnostic] = []
     try:
@@ -79,8 +79,6 @@ def run_pipeline(module, pipeline: str, source_name: str = "-", *,
         manager.enable_timing()
     if statistics:
         manager.enable_statistics()
-    if getattr(module, "shadow_names", True) is False and creates_shadow_names(pipeline):
-        module.shadow_names = True
     try:
         manager.run(module.operation)
     except ir.MLIRError as error:

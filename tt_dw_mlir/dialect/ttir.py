@@ -71,13 +71,6 @@ def ranked_shape(value, what: str) -> list[int]:
     return list(t.shape)
 
 
-def ttir_name(op) -> str:
-    """The op's name, `ttir.` also for TTIR ops the IRDL subset does not model (which it
-    parses under the shadow namespace `TTIR.`, see dialect/irdl_syntax.py)."""
-    name = op.name
-    return "ttir." + name[5:] if name.startswith("TTIR.") else name
-
-
 def is_destination(value) -> bool:
     owner = value.owner
     return isinstance(owner, (ir.Operation, ir.OpView)) and owner.name in DESTINATION_MAKERS

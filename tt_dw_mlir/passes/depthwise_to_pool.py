@@ -47,7 +47,7 @@ from tt_dw_mlir.dialect import ttnn
 from tt_dw_mlir.dialect.constants import ConstantError, ResourceBlobs, dense_to_numpy, \
     element_name, numpy_dtype, numpy_to_dense
 from tt_dw_mlir.dialect.ttir import ELEMENTWISE_ACTIVATIONS, Conv2d, InvalidOp, is_destination, \
-    source_operands, ttir_name
+    source_operands
 from tt_dw_mlir.ir import Diagnostic, at, ir, ops_named
 from tt_dw_mlir.layout import prepare_bias, prepare_weights
 from tt_dw_mlir.program import KernelProgram, plan_program
@@ -432,7 +432,7 @@ def _look_through_broadcast(value, consumer):
     while True:
         owner = value.owner
         if not isinstance(owner, (ir.Operation, ir.OpView)) or \
-                ttir_name(owner) not in ("ttir.broadcast", "ttir.reshape"):
+                owner.name not in ("ttir.broadcast", "ttir.reshape"):
             return value, chain
         if len(_users(value)) != 1 or not source_operands(owner):
             return value, chain
@@ -477,7 +477,7 @@ def _constant_source(value):
             return None
         if owner.name in CONSTANT_OPS and "value" in owner.attributes:
             return owner
-        if ttir_name(owner) != "ttir.reshape" or not source_operands(owner):
+        if owner.name != "ttir.reshape" or not source_operands(owner):
             return None
         value = source_operands(owner)[0]
 
@@ -486,7 +486,7 @@ def _erase_dead_constant_chain(value) -> None:
     """Erase a constant (and the reshapes after it) that nothing uses any more."""
     while isinstance(value.owner, (ir.Operation, ir.OpView)) and not list(value.uses):
         owner = value.owner
-        if owner.name not in CONSTANT_OPS and ttir_name(owner) != "ttir.reshape":
+        if owner.name not in CONSTANT_OPS and owner.name != "ttir.reshape":
             return
         sources = source_operands(owner) if owner.name not in CONSTANT_OPS else []
         destinations = [v for v in owner.operands if is_destination(v)]
