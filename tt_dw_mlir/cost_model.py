@@ -591,7 +591,10 @@ def model_cost_table(convs, device: str, profile: str, names=None,
             "path": "pool" if auto else "matmul"})
         total_mm += layers[-1]["matmul_cycles"]
         total_pool += layers[-1]["pool_cycles"]
-    return {"device": device, "kernel_profile": profile, "layers": layers,
+    return {"device": device, "kernel_profile": profile,
+            "estimate": "predicted cycles of tt_dw_mlir/cost_model.py (busiest core), "
+                        "not measurements",
+            "layers": layers,
             "total": {"matmul_cycles": total_mm, "pool_cycles": total_pool}}
 
 

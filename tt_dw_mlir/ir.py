@@ -138,6 +138,12 @@ def new_context(*, allow_unregistered: bool = True):
     context = ir.Context() if USING_TTMLIR else ir.Context(load_on_create_dialects=["func", "irdl"])
     # Dialects we do not model (ttcore attributes, other ops) pass through untouched.
     context.allow_unregistered_dialects = allow_unregistered
+    # One thread: with MLIR's thread pool, verifying a module of several functions runs on
+    # worker threads, and a diagnostic there reaches the bindings' Python error capture
+    # without the GIL (nanobind aborts the process: "incref_check(): ... while the GIL
+    # was not held"; llvm/llvm-project issue 215781, fix proposed in PR 215848). The
+    # passes here are Python, run on the caller's thread either way.
+    context.enable_multithreading(False)
     if not USING_TTMLIR:
         from tt_dw_mlir.dialect.irdl import load_subset
 

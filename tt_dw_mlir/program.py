@@ -112,7 +112,6 @@ def dst_tiles(fp32_dest_acc_en: bool, dst_full_sync_en: bool = False) -> int:
 # MAX_TILES_PER_REDUCTION (8, 16-bit DST) is the larger bound.
 MAX_TILES_PER_REDUCTION = 8
 MAX_TILES_PER_PASS = min(MAX_TILES_PER_REDUCTION, dst_tiles(FP32_DEST_ACC_EN, DST_FULL_SYNC_EN))
-MAX_PIXELS_PER_PASS = 8
 
 # Bytes of one 32x32 tile: bf16 2048; bfp8_b 1024 mantissas + 64 exponents;
 # bfp4_b 512 + 64 (tt-metal tt_metal/common/tile.hpp; tt-lang 1.1.1
@@ -236,7 +235,6 @@ class KernelProgram:
     sharding: Sharding
     layout: WeightLayout
     device: Device
-    pixels_per_pass: int
     block_channel_tiles: int
     kernels: tuple[tuple[str, str], ...] = tuple(KERNELS.items())
     multicast: tuple[WeightMulticast, ...] = field(default=())
@@ -249,16 +247,6 @@ class KernelProgram:
     @property
     def channel_blocks(self) -> int:
         return self.layout.channel_tiles // self.block_channel_tiles
-
-    # pool2d-style figures of `pixels_per_pass` (benchmarks print them); the kernels in
-    # kernels/ take a tile of 32 pixels at a time and use neither
-    @property
-    def passes_per_core(self) -> int:
-        return -(-self.sharding.pixels_per_core // self.pixels_per_pass)
-
-    @property
-    def tiles_per_pass(self) -> int:
-        return self.pixels_per_pass * self.layout.row_chunks * self.block_channel_tiles
 
     @property
     def tiles_per_group(self) -> int:
@@ -447,8 +435,6 @@ class KernelProgram:
         if self.block_channel_tiles > MAX_TILES_PER_PASS:
             problems.append(f"{self.block_channel_tiles} channel tiles per pass exceed the "
                             f"{MAX_TILES_PER_PASS} float32 tiles DST holds")
-        if self.pixels_per_pass < 1 or self.pixels_per_pass > max(1, sh.pixels_per_core):
-            problems.append(f"{self.pixels_per_pass} pixels per pass for {sh.pixels_per_core} per core")
         groups = scheme_splits(sh.scheme, sh.grid, sh.num_cores)[1]
         if sh.pixels_per_core * groups < conv.output_pixels:
             problems.append(f"{groups} x {sh.pixels_per_core} pixels do not cover "
@@ -491,7 +477,6 @@ class KernelProgram:
                        "l1_bytes": dev.l1_bytes, "l1_unreserved_base": dev.l1_unreserved_base,
                        "num_dram_channels": dev.num_dram_channels},
             "pixels_per_core": self.sharding.pixels_per_core,
-            "pixels_per_pass": self.pixels_per_pass,
             "block_channel_tiles": self.block_channel_tiles,
             "kernels": [{"name": role, "path": path, "compile_args": compile_args[role]}
                         for role, path in self.kernels],
@@ -525,8 +510,8 @@ class KernelProgram:
                                       (tuple(m["receivers"][:2]), tuple(m["receivers"][2:])))
                       for m in d["weight_multicast"])
         kernels = tuple((k["name"], k["path"]) for k in d["kernels"])
-        program = KernelProgram(conv, sharding, layout, device, d["pixels_per_pass"],
-                                d["block_channel_tiles"], kernels, mcast)
+        program = KernelProgram(conv, sharding, layout, device, d["block_channel_tiles"], kernels,
+                                mcast)
         if cbs != program.circular_buffers:
             diff = sorted({c.name for c in set(cbs) ^ set(program.circular_buffers)})
             raise ValueError(f"circular buffers do not match the kernels' dataflow buffers: "
@@ -592,30 +577,16 @@ def _multicast(program: KernelProgram) -> tuple[WeightMulticast, ...]:
     return tuple(out)
 
 
-def _program(conv: DepthwiseConv, sharding: Sharding, device: Device, layout: WeightLayout,
-             pixels_per_pass: int) -> KernelProgram:
-    block_tiles = _block_channel_tiles(layout.channel_tiles)
-    program = KernelProgram(conv, sharding, layout, device, pixels_per_pass, block_tiles)
-    return replace(program, multicast=_multicast(program))
-
-
-def build_program(conv: DepthwiseConv, sharding: Sharding, device: str | Device,
-                  pixels_per_pass: int | None = None) -> KernelProgram:
+def build_program(conv: DepthwiseConv, sharding: Sharding, device: str | Device) -> KernelProgram:
     """The program for one sharding; a plan that does not fit L1 is returned as it is and
     `verify()` names the overflow. `plan_program` and the lowering pass both come here, so
-    they agree on the plan.
-
-    `pixels_per_pass` is the pool2d-style batching the IR records
-    (`ttnn.depthwise_pool_conv`'s `pixels_per_pass`; default: at most 8 pixels and 8
-    output tiles). The kernels in kernels/ take 32 pixels per tile whatever it is: it
-    changes no dataflow buffer."""
+    they agree on the plan. A pass of the kernels is always one tile of 32 output pixels
+    (on the tile's rows) by one channel block: nothing about the pixels is chosen."""
     device = get_device(device)
     layout = make_layout(conv, sharding.scheme, sharding.num_shards)
-    if pixels_per_pass is None:
-        block_tiles = _block_channel_tiles(layout.channel_tiles)
-        pixels_per_pass = max(1, min(MAX_PIXELS_PER_PASS, MAX_TILES_PER_PASS // block_tiles,
-                                     sharding.pixels_per_core))
-    return _program(conv, sharding, device, layout, pixels_per_pass)
+    program = KernelProgram(conv, sharding, layout, device,
+                            _block_channel_tiles(layout.channel_tiles))
+    return replace(program, multicast=_multicast(program))
 
 
 def plan_program(conv: DepthwiseConv, device: str | Device,

@@ -215,6 +215,7 @@ def test_cost_command_json_reproduces_the_seed(capsys: pytest.CaptureFixture) ->
 
     assert main(["cost", "--kernel-profile", "tt-metal-seed", "--tt-metal-demo", "--json"]) == 0
     table = json.loads(capsys.readouterr().out)
+    assert "not measurements" in table["estimate"]
     assert len(table["layers"]) == 17
     first = table["layers"][0]
     assert set(first) == {"name", "input_shape", "kernel", "stride", "matmul_cycles",

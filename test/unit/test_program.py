@@ -268,15 +268,15 @@ def test_bf16_fast_path_matches_blockfloat():
     assert np.array_equal(fast.view(np.uint32), quantize(x, "bf16").view(np.uint32))
 
 
-def test_pixels_per_pass_changes_no_buffer():
-    # the kernels take 32 pixels per tile; the IR's pixels_per_pass changes no buffer
+def test_the_lowering_rebuilds_the_plan_from_its_sharding():
+    # the op records the plan's sharding (weight_layout) and nothing else about it: the
+    # program built from that sharding is the plan, buffers and blocks included
     conv = DepthwiseConv(1, 56, 56, 144, (3, 3), (1, 1), (1, 1, 1, 1))
     program = plan_program(conv, "n150")
     assert isinstance(program, KernelProgram)
     rebuilt = build_program(conv, program.sharding, "n150")
     assert rebuilt == program and rebuilt.verify() == []
-    one = build_program(conv, program.sharding, "n150", pixels_per_pass=1)
-    assert one.circular_buffers == program.circular_buffers
+    assert "pixels_per_pass" not in program.to_attributes()
 
 
 def test_from_attributes_rejects_edited_circular_buffers():

@@ -234,8 +234,8 @@ def test_a_pass_that_builds_an_invalid_op_is_caught_when_it_builds_it(monkeypatc
 
     right = ttnn.conv_attributes
 
-    def wrong(conv, layout_attr, pixels_per_pass=None):
-        attributes = right(conv, layout_attr, pixels_per_pass)
+    def wrong(conv, layout_attr):
+        attributes = right(conv, layout_attr)
         attributes["input_height"] = ttnn.i32(conv.in_h + 1)
         return attributes
 

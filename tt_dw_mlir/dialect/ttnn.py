@@ -6,10 +6,11 @@
           : (tensor<1x1x1xC>) -> tensor<S x CT x 32 x 32 x bf16>
     %y  = "ttnn.depthwise_pool_conv"(%x, %pw[, %pb]) <{in_channels, out_channels, batch_size,
           input_height, input_width, kernel_size, stride, padding = [pT, pB, pL, pR], dilation,
-          activation, dtype, weight_layout[, pixels_per_pass]}> : (tensor<NxHxWxC>, ...) -> tensor<NxHoxWoxC>
+          activation, dtype, weight_layout}> : (tensor<NxHxWxC>, ...) -> tensor<NxHoxWoxC>
 
-`pixels_per_pass` (optional) is the plan's choice, made once by the legalisation
-and read by the lowering; `weight_layout` holds the plan's sharding.
+`weight_layout` holds the plan the legalisation made, its sharding, from which
+the lowering builds the program (a pass of the kernels is always 32 output pixels
+by one channel block, so nothing else about the plan needs recording).
 
 Attribute names follow `ttnn.conv2d` (TTNNOps.td), including its padding order
 [pT, pB, pL, pR]. Input and result are NHWC. `weight_layout` is a builtin
@@ -57,7 +58,6 @@ LAYOUT_FIELDS: dict[str, str] = {
     "channels_per_shard": "i32", "face_rows_per_position": "i32", "rows_per_tile": "i32",
     "tiles_per_shard": "i32", "kernel_size": "i32_pair", "dtype": "string"}
 _KIND_NAMES = {"string": "a string", "i32": "an i32 integer", "i32_pair": "array<i32: a, b>"}
-PIXELS_PER_PASS = "pixels_per_pass"  # on ttnn.depthwise_pool_conv: the plan's pixels per pass
 OURS = ("ttnn.prepare_depthwise_pool_weights", "ttnn.prepare_depthwise_pool_bias",
         "ttnn.depthwise_pool_conv", "ttnn.depthwise_pool_program")
 
@@ -181,13 +181,10 @@ def i32_array(values):
 def string(value: str):
     return ir.StringAttr.get(value)
 
-def conv_attributes(conv: DepthwiseConv, layout_attr, pixels_per_pass: int | None = None) -> dict:
-    """The attributes of `ttnn.depthwise_pool_conv`; `layout_attr` is the record's `to_attr()`.
-
-    `pixels_per_pass` is the planner's choice (program.plan_program), recorded so that
-    the lowering builds that program instead of planning again."""
-    extra = {} if pixels_per_pass is None else {PIXELS_PER_PASS: i32(pixels_per_pass)}
-    return {**extra,
+def conv_attributes(conv: DepthwiseConv, layout_attr) -> dict:
+    """The attributes of `ttnn.depthwise_pool_conv`; `layout_attr` is the record's `to_attr()`
+    (the plan's sharding, from which the lowering builds the program)."""
+    return {
         "in_channels": i32(conv.channels), "out_channels": i32(conv.channels),
         "batch_size": i32(conv.batch), "input_height": i32(conv.in_h), "input_width": i32(conv.in_w),
         "kernel_size": i32_array(conv.kernel), "stride": i32_array(conv.stride),
@@ -400,10 +397,6 @@ def verify_op(op, layouts: dict | None = None, symbols: ProgramSymbols | None = 
 
 def _verify_conv(op, layouts: dict | None = None) -> str | None:
     conv, record = conv_from_attributes(op, layouts)
-    if PIXELS_PER_PASS in op.attributes:
-        value = op.attributes[PIXELS_PER_PASS]
-        if not isinstance(value, ir.IntegerAttr) or value.value < 1:
-            return f"'{PIXELS_PER_PASS}' must be a positive integer, got {value}"
     layout = record.layout
     problems = layout.validate(conv.channels)
     if problems:

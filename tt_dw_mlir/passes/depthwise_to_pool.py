@@ -110,7 +110,7 @@ class DepthwiseToPool:
         self._conv_facts: dict = {}  # ttir.Conv2d's memo: signature -> ConvFacts
         # The decisions a conv's facts determine (match, cost-model path, plan), made once per
         # distinct conv: ConvFacts -> DepthwiseConv | NotConverted, and (facts, bias?,
-        # activation) -> (DepthwiseConv, LayoutRecord, pixels per pass) | NotConverted.
+        # activation) -> (DepthwiseConv, LayoutRecord) | NotConverted.
         self._described: dict = {}
         self._decided: dict = {}
         self._built: dict = {}  # decision -> _Built
@@ -248,18 +248,17 @@ class DepthwiseToPool:
                     raise NotConverted("path=matmul forces the grouped-conv matmul path")
                 plan = self._plan(description)
                 self._check_path(description, plan)
-                decided = (description, ttnn.LayoutRecord.of(plan.sharding, plan.layout),
-                           plan.pixels_per_pass)
+                decided = (description, ttnn.LayoutRecord.of(plan.sharding, plan.layout))
             except NotConverted as reason:
                 decided = NotConverted(str(reason))  # not the raised one (see above)
             self._decided[key] = decided
         if isinstance(decided, NotConverted):
             raise NotConverted(str(decided))
-        description, record, pixels_per_pass = decided
+        description, record = decided
         built = self._built.get(decided)
         if built is None:  # attributes and types of the ops built, made once per decision
             with conv.op.location:
-                built = self._build(description, record, pixels_per_pass)
+                built = self._build(description, record)
                 self._built[decided] = built
         weight_values = self._constant_values(conv.weight, "weight")
         bias_values = [self._constant_values(b, "bias") for b in fusion.biases]
@@ -311,9 +310,9 @@ class DepthwiseToPool:
                     self._report(op, "error", f"internal error: depthwise-to-pool built an invalid "
                                  f"'{op.name}': {problem}")
 
-    def _build(self, description: DepthwiseConv, record: ttnn.LayoutRecord, pixels_per_pass: int) -> "_Built":
+    def _build(self, description: DepthwiseConv, record: ttnn.LayoutRecord) -> "_Built":
         layout_attr = self._layout_attr(record)
-        return _Built(ttnn.conv_attributes(description, layout_attr, pixels_per_pass),
+        return _Built(ttnn.conv_attributes(description, layout_attr),
                       ttnn.prepared_weight_type(record.layout), ttnn.prepared_bias_type(record.layout),
                       {"in_channels": ttnn.i32(description.channels),
                        "kernel_size": ttnn.i32_array(description.kernel), "weight_layout": layout_attr},
