@@ -2,9 +2,10 @@
 
     tt-lang-sim benchmarks/_sim_layer.py --trace t.jsonl -- H W C K STRIDE {batched|unbatched}
 
-`batched` = the program plan_program makes (several pixels and up to 8 channel
-tiles per compute pass); `unbatched` = the same sharding with one pixel and
-one channel tile per pass. Prints the max abs error vs torch as a sanity check.
+`batched` = the program plan_program makes (channel blocks of up to 4 tiles, the
+float32 tiles DST holds); `unbatched` = the same sharding with blocks of one
+channel tile. A pass is always one tile of 32 output pixels. Prints the max abs
+error vs torch as a sanity check.
 """
 
 from __future__ import annotations
@@ -26,11 +27,9 @@ from tt_dw_mlir.runtime import execute  # noqa: E402
 
 
 def unbatched(program):
-    """One pixel and one channel tile per pass, same sharding and layout."""
-    single = program_mod.build_program(program.conv, program.sharding, program.device,
-                                       pixels_per_pass=1)
+    """One channel tile per block, same sharding and layout."""
     # the circular buffers follow block_channel_tiles (program.dataflow_buffers)
-    return dataclasses.replace(single, block_channel_tiles=1)
+    return dataclasses.replace(program, block_channel_tiles=1)
 
 
 def main() -> None:
@@ -53,9 +52,9 @@ def main() -> None:
                   prepare_bias(bias, program.layout), backend="sim")
     want = execute(program, x, prepare_weights(wt, program.layout),
                    prepare_bias(bias, program.layout), backend="reference")
-    print(f"SIM_RESULT grid={program.grid} pixels_per_pass={program.pixels_per_pass} "
-          f"block_channel_tiles={program.block_channel_tiles} tiles_per_pass={program.tiles_per_pass} "
-          f"passes_per_core={program.passes_per_core} max_abs_err={float((got - want).abs().max()):.3g}")
+    print(f"SIM_RESULT grid={program.grid} block_channel_tiles={program.block_channel_tiles} "
+          f"channel_blocks={program.channel_blocks} tiles_per_group={program.tiles_per_group} "
+          f"max_abs_err={float((got - want).abs().max()):.3g}")
 
 
 if __name__ == "__main__":

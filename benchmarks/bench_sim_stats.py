@@ -4,9 +4,9 @@
 
 Each MobileNetV2 depthwise shape (input capped at 14x14 so the simulator
 finishes quickly; channels, kernel and stride as in the model) runs on
-tt-lang-sim twice: as plan_program batches it (several pixels x up to 8
-channel tiles per compute pass) and unbatched (one pixel, one channel tile per
-pass, same sharding). `tt-lang-sim --trace` records the events; the counts
+tt-lang-sim twice: as plan_program blocks it (up to 4 channel tiles, the
+float32 tiles DST holds, per pass of 32 pixels) and unbatched (one channel tile
+per block, same sharding). `tt-lang-sim --trace` records the events; the counts
 below are the TOTAL rows `tt-lang-sim-stats` prints (copy_end tiles read /
 written, pipe tiles, dataflow-buffer waits), plus how often a kernel blocked
 on a CB wait (kernel_block op=wait). The full per-tensor / per-DFB tables:

@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tt_dw_mlir.dialect import verify_module
-from tt_dw_mlir.dialect.constants import dense_to_numpy
 from tt_dw_mlir.ir import Diagnostic, DiagnosticError, diagnostics_of, ir, \
     location_of, name_of, new_context, ops_named, parse_module as _parse, print_module, write_module
-from tt_dw_mlir.passes import PASSES, PIPELINES, PipelineError, build_pass_manager, builds_checked_ir, \
-    creates_shadow_names, verifies_convs_first
+
+# The passes (and what they import: the cost model, the kernel programs, constant folding)
+# are imported by the functions that run or list them: parsing and printing alone, as
+# `tt-dw-opt` without a pass does, need none of it.
 
 DEFAULT_PIPELINE = "builtin.module(tt-depthwise-pool-pipeline)"
 
@@ -45,8 +46,13 @@ def parse_module(text: str, context=None, source_name: str = "-", *, pipeline: s
     the convs are left to it: each is read once (30,000 convs at 10k blocks)."""
     context = context or new_context()
     module = _parse(text, context, source_name)
+    convs = True
+    if pipeline:
+        from tt_dw_mlir.passes import verifies_convs_first
+
+        convs = not verifies_convs_first(pipeline)
     # MLIR's parser verified the structure (it verifies after parsing): the semantic checks remain.
-    problems = verify_module(module, source_name, structural=False, convs=not verifies_convs_first(pipeline))
+    problems = verify_module(module, source_name, structural=False, convs=convs)
     if problems:
         raise DiagnosticError(problems)
     module.convs_verified = True  # no pass edits a ttir.conv2d: run_pipeline need not re-check them
@@ -61,6 +67,8 @@ def run_pipeline(module, pipeline: str, source_name: str = "-", *,
     `timing` / `statistics`: MLIR's pass timing and pass statistics reports, printed on
     stderr by the pass manager (`--mlir-timing`, `--mlir-pass-statistics`).
     """
+    from tt_dw_mlir.passes import PipelineError, build_pass_manager, builds_checked_ir
+
     diagnostics: list[Diagnostic] = []
     try:
         manager = build_pass_manager(pipeline, module.context, diagnostics, source_name,
@@ -71,8 +79,6 @@ def run_pipeline(module, pipeline: str, source_name: str = "-", *,
         manager.enable_timing()
     if statistics:
         manager.enable_statistics()
-    if getattr(module, "shadow_names", True) is False and creates_shadow_names(pipeline):
-        module.shadow_names = True
     try:
         manager.run(module.operation)
     except ir.MLIRError as error:
@@ -95,6 +101,8 @@ def compile_text(text: str, pipeline: str = DEFAULT_PIPELINE, *, source_name: st
 
 def available_passes() -> dict[str, str]:
     """Flag -> one-line summary, for `--help` and for frontends building pipelines."""
+    from tt_dw_mlir.passes import PASSES, PIPELINES
+
     found = {name: cls.summary for name, cls in PASSES.items()}
     found.update({name: summary for name, (summary, _) in PIPELINES.items()})
     return found
@@ -136,6 +144,8 @@ def lowered_layers(module, source_name: str = "-") -> list[LoweredLayer]:
 
 
 def _constant_of(value):
+    from tt_dw_mlir.dialect.constants import dense_to_numpy
+
     owner = value.owner
     if isinstance(owner, (ir.Operation, ir.OpView)) and owner.name in ("ttir.constant", "arith.constant"):
         return dense_to_numpy(owner.attributes["value"])

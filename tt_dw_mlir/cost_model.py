@@ -18,9 +18,11 @@ whether they wait for every read. Three profiles:
   (`pack_untilize_dest` of one stick, compute_pool_2d.cpp `IS_DEPTHWISE`).
 * `ours`: the TT-Lang kernels in tt_dw_mlir/kernels/ (issue 14): 32 pixels on
   the rows of a tile, accumulated over the window positions with packer L1
-  accumulation (fused, no reduce), window planes gathered before the operation
-  (TTNN ops in the generic form, the host in runtime/) and read from DRAM,
-  read from the `KernelProgram`'s kernel arguments (`ours_profile`).
+  accumulation (fused, no reduce) in float32, channel blocks of at most the 4
+  float32 tiles DST holds, window planes gathered before the operation (TTNN ops
+  in the generic form, the host in runtime/) and read from the core's L1 shard or
+  from DRAM, wherever the program placed them; all of it read from the
+  `KernelProgram` (`ours_profile`), never planned again.
   `program_counts` gives the tile, DFB-page and NOC-byte counts of that
   program, which a test compares with the counts traced from tt-lang-sim.
 
@@ -45,8 +47,9 @@ Constants are global (never per layer) and cited below; three are calibrated
 (per-pass overhead, im2col tile, waited NOC read) on the two external
 measurements, see benchmarks/README.md ("Cost model: calibration and
 predictions"). Device grids, L1 and core counts come from `sharding.py`; the
-sharding of both paths is the one `program.plan_program` (else
-`sharding.choose_sharding`) picks. No figure here is a device measurement.
+sharding of both paths is the given program's, else the one `program.plan_program`
+(else `sharding.choose_sharding`) picks. Every figure here is an estimate, none a
+device measurement.
 """
 
 from __future__ import annotations
@@ -58,8 +61,8 @@ from typing import Any
 
 from . import sharding as _sharding
 from .conv_config import TILE, DepthwiseConv, round_up
-from .program import (SELECTOR_DTYPE, TILE_BYTES, KernelProgram, buffer_dtype, operand_dtypes,
-                      plan_program)
+from .program import (SELECTOR_DTYPE, TILE_BYTES, KernelProgram, buffer_dtype, dst_tiles,
+                      operand_dtypes, plan_program)
 
 TILE_ELEMS = TILE * TILE
 FACE_ROWS_PER_TILE_ROW = 2  # a 32-wide tile row spans two 16-wide faces
@@ -106,9 +109,10 @@ IM2COL_TILE_CYCLES = 160.0
 NOC_READ_LATENCY_CYCLES = 55.0
 # RISC-V cycles to issue one NOC read (a few register writes; engineering estimate).
 NOC_READ_ISSUE_CYCLES = 8.0
-# DST holds 8 bf16 tiles in half-sync mode (matrix_engine.md, "Fp32 Dest Acc");
-# pool2d's MAX_TILES_PER_REDUCTION is 8.
-DST_TILES = 8
+# DST of pool2d's compute (16-bit accumulation, half sync): 8 tiles (program.dst_tiles,
+# tt-metal dest_helpers.hpp); pool2d's MAX_TILES_PER_REDUCTION is 8 too. Our kernels
+# accumulate in float32 and batch what their program's blocks say (at most 4 tiles).
+POOL2D_DST_TILES = dst_tiles(fp32_dest_acc_en=False)
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,10 @@ class KernelProfile:
     reads_per_window_row: bool      # one NOC read per window row (kW contiguous sticks)
     local_copies_per_stick: int     # extra L1->L1 copies per gathered stick
     blocking_reads: bool            # waits for every read before issuing the next
+    # operands read from the core's own L1 shard; the others come from DRAM, which bounds
+    # the reader with all cores' bytes (pixel-row kernels only: the pool2d profiles read
+    # their halo-sharded input from L1)
+    l1_operands: tuple[str, ...] = ()
 
 
 SEED = KernelProfile(
@@ -176,7 +184,7 @@ POC = KernelProfile(
     "pass (8 / channel tiles pixels), split reader, mul CB round trip, pack_untilize_dest of "
     "one stick per pixel; as measured in the issue (Aug 2025) without a bias/activation stage "
     "(the branch added a whole-tile bias add later; the demo applies ReLU6 as a separate op)",
-    dst_tiles=DST_TILES, pixels_per_pass=None, channel_tiles_per_pass=None,
+    dst_tiles=POOL2D_DST_TILES, pixels_per_pass=None, channel_tiles_per_pass=None,
     fused_multiply_reduce=False, pixel_rows=False, unpacks_used_rows_only=True,
     bias_activation_rows=0,
     rows_written_per_pixel=1,
@@ -199,7 +207,10 @@ def ours_profile(program: KernelProgram) -> KernelProfile:
     matmul tiles) and accumulates into the acc DFB with packer L1 accumulation
     (fused: no product round trip, no reduce); then bias and activation on
     whole tiles, whose rows are the pixels, and one row per pixel written.
-    Every copy is waited for (`tx.wait()`).
+    Every copy is waited for (`tx.wait()`). A block is the program's
+    `block_channel_tiles` (the float32 tiles of one DST pass); the window planes
+    and the selectors come from L1 or DRAM as `program.l1_sharded_operands()`
+    places them (the one decision runtime/device.py and the generic pass follow).
     """
     return KernelProfile(
         "ours", "tt_dw_mlir/kernels/ (pixels on tile rows, selector-matmul weight broadcast, "
@@ -208,7 +219,8 @@ def ours_profile(program: KernelProgram) -> KernelProfile:
         channel_tiles_per_pass=program.block_channel_tiles, fused_multiply_reduce=True,
         pixel_rows=True, unpacks_used_rows_only=False, bias_activation_rows=TILE,
         rows_written_per_pixel=1, readers=1, reads_per_window_row=False,
-        local_copies_per_stick=0, blocking_reads=True)
+        local_copies_per_stick=0, blocking_reads=True,
+        l1_operands=tuple(program.l1_sharded_operands()))
 
 
 # --------------------------------------------------------------------------- results
@@ -357,7 +369,7 @@ def _pixel_rows_cost(conv: DepthwiseConv, dev: _sharding.Device, shard: _shardin
     rates = RATES[dev.arch]
     phases = FIDELITY_PHASES[fidelity]
     ct = math.ceil(shard.channels_per_shard / TILE)
-    ctb = profile.channel_tiles_per_pass or _largest_divisor(ct, DST_TILES)
+    ctb = profile.channel_tiles_per_pass or _largest_divisor(ct, profile.dst_tiles)
     blocks = ct // ctb
     groups = math.ceil(shard.pixels_per_core / TILE)
     rc = math.ceil(conv.window / (16 if conv.window <= 16 else TILE))
@@ -380,13 +392,16 @@ def _pixel_rows_cost(conv: DepthwiseConv, dev: _sharding.Device, shard: _shardin
                       + SFPU_TILE_CYCLES[conv.activation])
     compute = (steps + blocks * groups) * PASS_OVERHEAD_CYCLES + steps * step \
         + blocks * groups * epilogue
-    # the window plane block and the selector row
-    per_read_bytes = ctb * TILE_BYTES[buffer_dtype(conv, "in")] \
-        + rc * TILE_BYTES[buffer_dtype(conv, "selector")]
+    # per step: the window plane block and the selector row, each from its operand
+    step_bytes = {"windows": ctb * TILE_BYTES[buffer_dtype(conv, "in")],
+                  "selectors": rc * TILE_BYTES[buffer_dtype(conv, "selector")]}
     per_read = NOC_READ_LATENCY_CYCLES if profile.blocking_reads else NOC_READ_ISSUE_CYCLES
-    reader = steps * (2 * per_read + per_read_bytes / rates.noc_bytes_per_cycle)
-    # the window planes (kH*kW times the input) come from DRAM for every core at once
-    chip_bytes = shard.num_cores * steps * per_read_bytes
+    reader = steps * (len(step_bytes) * per_read
+                      + sum(step_bytes.values()) / rates.noc_bytes_per_cycle)
+    # what is not in the core's L1 (the window planes, kH*kW times the input, unless
+    # the program keeps them there; the selectors) comes from DRAM for every core at once
+    dram_bytes = sum(b for name, b in step_bytes.items() if name not in profile.l1_operands)
+    chip_bytes = shard.num_cores * steps * dram_bytes
     reader = max(reader, chip_bytes / rates.dram_bytes_per_s * rates.clock_hz)
     weight_bytes = blocks * (rc * ctb + (ctb if conv.has_bias else 0)) \
         * TILE_BYTES[conv.weight_dtype]
@@ -441,11 +456,15 @@ def _plan(conv: DepthwiseConv, dev: _sharding.Device, scheme: str | None
 
 def estimate(conv: DepthwiseConv, device: Any = "n150", sharding: Any = None, *,
              profile: str | KernelProfile = "ours", scheme: str | None = None,
-             math_fidelity: str | None = None, tiles_per_pass: int | None = None) -> LayerCost:
-    """Both paths of `conv` on `device` with the kernels of `profile`.
+             math_fidelity: str | None = None, tiles_per_pass: int | None = None,
+             program: KernelProgram | None = None) -> LayerCost:
+    """Both paths of `conv` on `device` with the kernels of `profile` (estimates).
 
-    `sharding` (a sharding.Sharding) defaults to the plan's (program.plan_program,
-    else sharding.choose_sharding, optionally restricted to `scheme`).
+    `program` is the plan to price, as the IR records it (its sharding, channel
+    blocks and operand placement); without it, `sharding` (a sharding.Sharding)
+    defaults to the plan's (program.plan_program, else sharding.choose_sharding,
+    optionally restricted to `scheme`). `program.conv` may differ from `conv` in its
+    dtypes only (the pass prices an f32 conv as its bf16 equivalent).
     `math_fidelity` defaults to the weight dtype's (DEFAULT_FIDELITY).
     `tiles_per_pass` overrides the DST batching of the profile (1 = unbatched).
     Raises ValueError when no sharding of the conv exists on the device.
@@ -455,7 +474,10 @@ def estimate(conv: DepthwiseConv, device: Any = "n150", sharding: Any = None, *,
     if fidelity not in FIDELITY_PHASES:
         raise ValueError(f"unknown math fidelity {fidelity!r} (known: {', '.join(FIDELITY_PHASES)})")
     notes: list[str] = []
-    planned, program, why = _plan(conv, dev, scheme)
+    if program is not None:
+        planned, why = program.sharding, ""
+    else:
+        planned, program, why = _plan(conv, dev, scheme)
     if why:
         notes.append(why)
     shard = sharding if sharding is not None else planned
@@ -484,19 +506,27 @@ def estimate(conv: DepthwiseConv, device: Any = "n150", sharding: Any = None, *,
 
 @lru_cache(maxsize=4096)
 def _prefer_cached(conv: DepthwiseConv, device_name: str) -> tuple[bool, float]:
+    return _prefer(conv, device_name, None)
+
+
+def _prefer(conv: DepthwiseConv, device_name: str,
+            program: KernelProgram | None) -> tuple[bool, float]:
     try:
-        cost = estimate(conv, device_name, profile="ours")
+        cost = estimate(conv, device_name, profile="ours", program=program)
     except ValueError:  # no sharding at all: the planner's refusal is the remark to give
         return True, math.nan
     return cost.ratio > 1.0, cost.ratio
 
 
-def prefer_pool(conv: DepthwiseConv, device: Any) -> tuple[bool, float]:
-    """(the `ours` pool kernels are predicted faster than the grouped matmul, matmul/pool).
+def prefer_pool(conv: DepthwiseConv, device: Any,
+                program: KernelProgram | None = None) -> tuple[bool, float]:
+    """(the `ours` pool kernels are estimated faster than the grouped matmul, matmul/pool).
 
+    `program`: the plan already made for the conv (priced as it is, not planned again).
     When no sharding of the conv exists the answer is (True, nan): the pass then
     refuses the conv with the planner's reason rather than a cost."""
-    return _prefer_cached(conv, _device(device).name)
+    name = _device(device).name
+    return _prefer_cached(conv, name) if program is None else _prefer(conv, name, program)
 
 
 # --------------------------------------------------------------------------- program counts
@@ -561,7 +591,10 @@ def model_cost_table(convs, device: str, profile: str, names=None,
             "path": "pool" if auto else "matmul"})
         total_mm += layers[-1]["matmul_cycles"]
         total_pool += layers[-1]["pool_cycles"]
-    return {"device": device, "kernel_profile": profile, "layers": layers,
+    return {"device": device, "kernel_profile": profile,
+            "estimate": "predicted cycles of tt_dw_mlir/cost_model.py (busiest core), "
+                        "not measurements",
+            "layers": layers,
             "total": {"matmul_cycles": total_mm, "pool_cycles": total_pool}}
 
 

@@ -9,7 +9,7 @@ MLIR-facing helpers that build records from locations live in `tt_dw_mlir.ir`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar
+
 
 __all__ = ["Diagnostic", "DiagnosticError"]
 
@@ -25,14 +25,6 @@ class Diagnostic:
     col: int = 0
     notes: list["Diagnostic"] = field(default_factory=list)
     name: str = ""  # the op's name location (a frontend's layer path), if it has one
-
-    # Set by `tt_dw_mlir.ir` in the IRDL fallback: users wrote `ttir.quantize`, not
-    # its unregistered shadow `TTIR.quantize` (see `tt_dw_mlir.dialect.irdl_syntax`).
-    message_filter: ClassVar[Callable[[str], str] | None] = None
-
-    def __post_init__(self) -> None:
-        if Diagnostic.message_filter is not None:
-            self.message = Diagnostic.message_filter(self.message)
 
     def format(self) -> str:
         where = f'loc("{self.name}")' if self.name and not self.line else \

@@ -49,9 +49,7 @@ class ExecutionError(RuntimeError):
 
 
 def _op_name(op) -> str:
-    name = op.operation.name
-    return "ttir." + name[5:] if name.startswith("TTIR.") else (
-        "ttnn." + name[5:] if name.startswith("TTNN.") else name)
+    return op.operation.name
 
 
 def _where(op) -> str:

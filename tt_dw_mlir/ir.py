@@ -7,9 +7,12 @@ PyPI are used and our IRDL subset of TTIR/TTNN is loaded at run time
 here: `from tt_dw_mlir.ir import ir, passmanager`.
 
 In the IRDL fallback, input text goes once through `tt_dw_mlir.dialect.irdl_syntax`:
-it adapts what IRDL cannot parse (properties, undeclared TTIR ops, ...) keeping every
-line and column, so diagnostics point at the user's text. Printed IR is written as
-MLIR's C++ printer writes it (`write_module`).
+it adapts what IRDL cannot parse (properties, custom forms, undeclared TTIR/TTNN
+attributes and types, ...) keeping every line and column, so diagnostics point at the
+user's text. TTIR/TTNN ops the subset does not declare are declared in the context on
+demand, and undeclared attributes and types are rebuilt under their own dialect right
+after parsing (`_parse_text`): the module holds every name as written, and printed IR
+is written as MLIR's C++ printer writes it (`write_module`), never rewritten.
 
 Diagnostics are plain records (`tt_dw_mlir.diagnostics.Diagnostic`, re-exported
 here) collected by us and printed by the driver: the bindings' own cannot be
@@ -52,10 +55,6 @@ __all__ = [
     "new_context", "parse_module", "print_module", "write_module", "verify", "diagnostics_of", "at",
     "location_of", "name_of", "ops_named", "on_large_stack",
 ]
-
-if not USING_TTMLIR:  # users wrote `ttir.quantize`, not its unregistered shadow `TTIR.quantize`
-    Diagnostic.message_filter = irdl_syntax.unshadow
-
 
 def location_of(loc, source_name: str | None = None) -> tuple[str, int, int]:
     """(file, line, col) of a location, looking through name/callsite/fused locations."""
@@ -129,23 +128,24 @@ def diagnostics_of(error: Exception, source_name: str | None = None) -> list[Dia
     return [Diagnostic("error", message, source_name or "-", 0, 0)]
 
 
-# The upstream dialects whose ops we build through the bindings (an op is created as
-# unregistered unless its dialect is loaded); the parser and pass manager load any other
-# registered dialect on first use.
-BUILT_DIALECTS = ("func", "arith", "tensor")
 
 
 def new_context(*, allow_unregistered: bool = True):
     """A context with the TTIR/TTNN dialects available (real ones, or our IRDL subset).
 
-    With the PyPI bindings, the dialects loaded up front are the ones we build ops of
-    (BUILT_DIALECTS, and irdl for the subset), not every upstream dialect the bindings
-    register: loading all ~50 runs their initialisation code, 15 MiB more resident
-    (libMLIRPythonCAPI pages) in every `tt-dw run`, for dialects it never sees."""
-    context = ir.Context() if USING_TTMLIR else ir.Context(
-        load_on_create_dialects=[*BUILT_DIALECTS, "irdl"])
+    Every upstream dialect stays registered and the parser loads the ones an input uses,
+    as mlir-opt does; only those the plugin builds ops of (`func`; `irdl` for the subset)
+    are loaded up front. The bindings' default, loading all ~40 at once, costs every
+    process ~10-15 ms and ~19 MiB (and canonicalize then collects every dialect's patterns)."""
+    context = ir.Context() if USING_TTMLIR else ir.Context(load_on_create_dialects=["func", "irdl"])
     # Dialects we do not model (ttcore attributes, other ops) pass through untouched.
     context.allow_unregistered_dialects = allow_unregistered
+    # One thread: with MLIR's thread pool, verifying a module of several functions runs on
+    # worker threads, and a diagnostic there reaches the bindings' Python error capture
+    # without the GIL (nanobind aborts the process: "incref_check(): ... while the GIL
+    # was not held"; llvm/llvm-project issue 215781, fix proposed in PR 215848). The
+    # passes here are Python, run on the caller's thread either way.
+    context.enable_multithreading(False)
     if not USING_TTMLIR:
         from tt_dw_mlir.dialect.irdl import load_subset
 
@@ -584,14 +584,14 @@ def _parse_module(text: str, context, source_name: str):
     # The limits and the adaptation read the text without its long hex strings (where a
     # real model's text is: MobileNetV2's 14 MB hold 56 kB of anything else); a check
     # that finds a problem there is made again on the whole text, for its position.
-    code, digits = elide_hex_strings(text)
+    code, spans = elide_hex_strings(text)
     bound = nesting_bound(code)
     refused = (nesting_diagnostic(text, source_name) if bound > PARSER_NESTING_LIMIT else None) \
         or (affine_length_diagnostic(code) and affine_length_diagnostic(text, source_name)) \
         or (resource_section_diagnostic(code) and resource_section_diagnostic(text, source_name))
     if refused:
         raise DiagnosticError([refused])
-    module = _parse_text(code, digits, text, context, source_name)
+    module = _parse_text(code, spans, text, context, source_name)
     aliases = _defines_attribute_aliases(code)
     with context:
         refused, opaque_refs = _ir_shape_problem(
@@ -608,8 +608,9 @@ def _parse_module(text: str, context, source_name: str):
 def _needed_definitions(definitions: dict[str, str], used: set[str]) -> dict[str, str]:
     """The definitions of `used` aliases and of those their definitions use, in input order.
 
-    The body of an attribute of a dialect that is not loaded (`#ttcore...`, or shadowed
-    `#ttnn.ttnn_layout<..., #dram>`) is kept as text by the parser, so an alias inside it
+    The body of an opaque attribute (of a dialect that is not loaded, `#ttcore...`, or one
+    the IRDL subset does not declare, `#ttnn.ttnn_layout<..., #dram>`) is kept as text by
+    the parser, so an alias inside it
     is never resolved: its definition is printed with the module, as written.
     """
     needed, todo = set(), [name for name in used if name in definitions]
@@ -628,14 +629,16 @@ SHORTEST_ELIDED_HEX = 1024
 _ELIDED = "\x00"  # marks where the digits were: never in a string the elision keeps
 
 
-def elide_hex_strings(text: str) -> tuple[str, list[str]]:
-    """(`text` with the digits of each long `"0x..."` string replaced by one NUL, the digits
-    cut out, in order); `text` and [] when there is none, or when `text` holds a NUL itself.
+def elide_hex_strings(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """(`text` with the digits of each long `"0x..."` string replaced by one NUL, the spans
+    of `text` cut out, in order); `text` and [] when there is none, or when `text` holds a
+    NUL itself.
 
     Dense constants are written as hex strings (`dense<"0x...">`, resource blobs); the
     digits carry no structure, so reading the rest is enough to check and adapt the text,
     and `restore_hex_strings` puts them back where they were (lines and columns of every
-    other character are as in `text` once restored)."""
+    other character are as in `text` once restored). The digits are not copied (14 MB on
+    MobileNetV2): they stay in `text`, found by their spans."""
     start = text.find('"0x')
     if start < 0:
         return text, []
@@ -650,7 +653,7 @@ def elide_hex_strings(text: str) -> tuple[str, list[str]]:
         if end - begin >= SHORTEST_ELIDED_HEX and text.find("\\", begin, end) < 0 and \
                 text.find("\n", begin, end) < 0:
             pieces += (text[last:begin], _ELIDED)
-            digits.append(text[begin:end])
+            digits.append((begin, end))
             last = end
         start = text.find('"0x', end + 1)
     if not digits:
@@ -664,46 +667,265 @@ def elide_hex_strings(text: str) -> tuple[str, list[str]]:
     return code, digits
 
 
-def restore_hex_strings(code: str, digits: list[str]) -> str | None:
-    """`code` from `elide_hex_strings` (rewritten or not) with its digits back; None if the
-    places for them are not exactly where `code` has them."""
-    if not digits:
+def restore_hex_strings(code: str, spans: list[tuple[int, int]], text: str) -> str | None:
+    """`code` from `elide_hex_strings(text)` (rewritten or not) with the digits of `text`'s
+    `spans` back; `text` itself when `code` is still its elided form (nothing to copy); None
+    if the places for them are not exactly where `code` has them."""
+    if not spans:
         return code
     parts = code.split(_ELIDED)
-    if len(parts) != len(digits) + 1:
+    if len(parts) != len(spans) + 1:
         return None
+    bounds = [0, *(i for span in spans for i in span), len(text)]  # kept: [0, b0), [e0, b1) ...
+    if all(part == text[start:end] for part, start, end in zip(parts, bounds[::2], bounds[1::2])):
+        return text
     restored = [parts[0]]
-    for cut, part in zip(digits, parts[1:]):
-        restored += (cut, part)
+    for (begin, end), part in zip(spans, parts[1:]):
+        restored += (text[begin:end], part)
     return "".join(restored)
 
 
-def _parse_text(code: str, digits: list[str], original: str, context, source_name: str):
-    """Parse the input `original` (`code` and `digits`: its elided form): named locations
+def _parse_text(code: str, spans: list[tuple[int, int]], original: str, context, source_name: str):
+    """Parse the input `original` (`code` and `spans`: its elided form): named locations
     located, and, in the IRDL fallback, adapted once at this file boundary."""
     located = locate_named_ops(code, source_name)
     if USING_TTMLIR:
-        return _parse_adapted(restore_hex_strings(located, digits) or
+        return _parse_adapted(restore_hex_strings(located, spans, original) or
                               locate_named_ops(original, source_name), context, source_name)
-    # Most modules hold only the TTIR/TTNN ops the IRDL subset declares: they are parsed
-    # without the unregistered shadow names (finding which ops need one means reading
-    # every op name); a module that does not parse so is read again with them.
+    # Most modules hold only the TTIR/TTNN ops, attributes and types the IRDL subset
+    # declares: they are parsed as they are. A module that does not parse so is read again
+    # with the other ops declared in the context and the other attributes and types under
+    # shadow names, rebuilt in their own dialect once parsed (`tt_dw_mlir.dialect.irdl_syntax`).
     try:
-        module = _parse_adapted(_adapted(located, digits, original, source_name, shadow=False),
-                                context, source_name)
-        module.shadow_names = False  # any `TTIR`/`TTNN` in it is the input's own text
-        return module
+        return _parse_adapted(_adapted(located, spans, original, source_name, shadow=None),
+                              context, source_name)
     except DiagnosticError:
-        if irdl_syntax.shadow_unmodelled(located) == located:
+        undeclared = {name for name in irdl_syntax.undeclared_op_names(located)
+                      if not context.is_registered_operation(name)}
+        namespaces = irdl_syntax.shadow_namespaces(located)
+        shadowed = irdl_syntax.shadow_unmodelled(located, namespaces) != located
+        if not undeclared and not shadowed:
             raise
-    return _parse_adapted(_adapted(located, digits, original, source_name, shadow=True),
-                          context, source_name)
+    text = _adapted(located, spans, original, source_name, shadow=namespaces if shadowed else None)
+    if undeclared:
+        _declare_used_ops(text, context, source_name)
+    module = _parse_adapted(text, context, source_name)
+    if shadowed:
+        with context, ir.Location.unknown():  # the builders want one; nothing is created at it
+            refused = _rebuild_shadowed(module, {v: k for k, v in namespaces.items()}, source_name)
+        if refused:
+            raise DiagnosticError([refused])
+    return module
 
 
-def _adapted(located: str, digits: list[str], original: str, source_name: str, *, shadow: bool) -> str:
+def _declare_used_ops(text: str, context, source_name: str) -> None:
+    """Declare in `context` each TTIR/TTNN op of `text` it does not have, with the operand,
+    result and region counts it is used with (`tt_dw_mlir.dialect.irdl.declare_ops`).
+
+    What is used is read from the IR: `text` parsed in a scratch context with no dialect
+    loaded, where every op is unregistered (text that does not parse there is left to the
+    real parse to report). One op name used with different region counts, or with
+    different operand (result) counts and a tail of differing types, cannot be one IRDL
+    op: a located error."""
+    from tt_dw_mlir.dialect.irdl import declare_ops
+
+    scratch = ir.Context()
+    scratch.allow_unregistered_dialects = True
+    try:
+        parsed = _parse_adapted(text, scratch, source_name)
+    except DiagnosticError:
+        return
+    uses: dict[str, list] = {}
+    registered = context.is_registered_operation
+
+    def visit(op):
+        name = op.name
+        if name.startswith(("ttir.", "ttnn.")) and not registered(name):
+            uses.setdefault(name, []).append(op)
+        return ir.WalkResult.ADVANCE
+
+    with scratch:
+        parsed.operation.walk(visit)
+        shapes, problems = {}, []
+        for name, ops in uses.items():
+            shape, problem = _op_shape(name, ops, source_name)
+            if problem:
+                problems.append(problem)
+            else:
+                shapes[name] = shape
+    del uses, parsed
+    if problems:
+        raise DiagnosticError(problems)
+    declare_ops(context, shapes)
+
+
+def _op_shape(name: str, ops: list, source_name: str):
+    """(the `OpShape` every op of `ops` fits, None) or (None, the error at one that does not)."""
+    from tt_dw_mlir.dialect.irdl import OpShape
+
+    first = ops[0]
+    for op in ops:
+        if len(op.regions) != len(first.regions):
+            file, line, col = location_of(first.location, source_name)
+            return None, at(op, "error", f"'{name}' op has {len(op.regions)} regions here and "
+                            f"{len(first.regions)} at {file}:{line}:{col}: without ttmlir an op "
+                            "is declared in IRDL with one region count", source_name)
+        if len(op.successors):
+            return None, at(op, "error", f"'{name}' op has successors: without ttmlir, ops are "
+                            "declared in IRDL without successors", source_name)
+    counts = {}
+    for what in ("operands", "results"):
+        fewest = min(len(getattr(op, what)) for op in ops)
+        varies = any(len(getattr(op, what)) != fewest for op in ops)
+        if varies:
+            for op in ops:
+                tail = {value.type for value in list(getattr(op, what))[fewest:]}
+                if len(tail) > 1:
+                    return None, at(op, "error", f"'{name}' op is used with different numbers of "
+                                    f"{what}, and its {what} past the first {fewest} differ in type "
+                                    "here: without ttmlir, IRDL declares such a variadic with one "
+                                    "type", source_name)
+        counts[what] = (fewest, varies)
+    return OpShape(operands=counts["operands"][0], results=counts["results"][0],
+                      regions=len(first.regions), variadic_operands=counts["operands"][1],
+                      variadic_results=counts["results"][1]), None
+
+
+def _rebuild_shadowed(module, dialect_of: dict[str, str], source_name: str) -> Diagnostic | None:
+    """Rebuild every attribute and type parsed under a shadow namespace (`#TTNN.x<...>`,
+    see `tt_dw_mlir.dialect.irdl_syntax`) as the opaque attribute or type of its own,
+    loaded dialect (`#ttnn.x<...>`), wherever an op holds it: its attributes, result types
+    and block argument types, through the builtin attributes and types that hold others.
+    `dialect_of`: shadow namespace -> dialect. The refusal for one held where it cannot
+    be rebuilt, or None."""
+    rebuilt: dict = {}  # attribute or type -> its rebuilt form, None if it holds no shadow name
+
+    class Unbuildable(Exception):
+        pass
+
+    def new(node):
+        """`node` rebuilt, or None when it holds no shadow name."""
+        key = (isinstance(node, ir.Type), node)
+        if key not in rebuilt:
+            rebuilt[key] = rebuilt_type(node) if key[0] else rebuilt_attribute(node)
+        return rebuilt[key]
+
+    def same(node):
+        found = new(node)
+        return node if found is None else found
+
+    def rebuilt_attribute(a):
+        if isinstance(a, ir.OpaqueAttr):
+            if a.dialect_namespace not in dialect_of:
+                return None
+            data = a.data
+            return ir.OpaqueAttr.get(dialect_of[a.dialect_namespace],
+                                     data.encode() if isinstance(data, str) else bytes(data), a.type)
+        if isinstance(a, ir.ArrayAttr):
+            items = list(a)
+            if not any(new(x) is not None for x in items):
+                return None
+            return ir.ArrayAttr.get([same(x) for x in items])
+        if isinstance(a, ir.DictAttr):
+            entries = [(a[i].name, a[i].attr) for i in range(len(a))]
+            if not any(new(v) is not None for _, v in entries):
+                return None
+            return ir.DictAttr.get({n: same(v) for n, v in entries})
+        if isinstance(a, ir.TypeAttr):
+            value = new(a.value)
+            return None if value is None else ir.TypeAttr.get(value)
+        if isinstance(a, (ir.StringAttr, ir.UnitAttr, ir.BoolAttr, ir.FlatSymbolRefAttr,
+                          ir.SymbolRefAttr, ir.DenseI8ArrayAttr, ir.DenseI16ArrayAttr,
+                          ir.DenseI32ArrayAttr, ir.DenseI64ArrayAttr, ir.DenseF32ArrayAttr,
+                          ir.DenseF64ArrayAttr, ir.DenseBoolArrayAttr, ir.AffineMapAttr,
+                          ir.IntegerSetAttr, ir.StridedLayoutAttr)):
+            return None
+        if isinstance(a, (ir.IntegerAttr, ir.FloatAttr, ir.DenseElementsAttr, ir.DenseResourceElementsAttr)):
+            if new(a.type) is not None:
+                raise Unbuildable
+            return None
+        return leaf(a)
+
+    def rebuilt_type(t):
+        if isinstance(t, ir.OpaqueType):
+            if t.dialect_namespace not in dialect_of:
+                return None
+            return ir.OpaqueType.get(dialect_of[t.dialect_namespace], t.data)
+        if isinstance(t, ir.RankedTensorType):
+            encoding = t.encoding
+            if new(t.element_type) is None and (encoding is None or new(encoding) is None):
+                return None
+            return ir.RankedTensorType.get(list(t.shape), same(t.element_type),
+                                           same(encoding) if encoding is not None else None)
+        if isinstance(t, ir.UnrankedTensorType):
+            element = new(t.element_type)
+            return None if element is None else ir.UnrankedTensorType.get(element)
+        if isinstance(t, ir.MemRefType):
+            space = t.memory_space
+            if new(t.element_type) is None and new(t.layout) is None and \
+                    (space is None or new(space) is None):
+                return None
+            return ir.MemRefType.get(list(t.shape), same(t.element_type), same(t.layout),
+                                     same(space) if space is not None else None)
+        if isinstance(t, ir.FunctionType):
+            inputs, results = list(t.inputs), list(t.results)
+            if not any(new(x) is not None for x in inputs + results):
+                return None
+            return ir.FunctionType.get([same(x) for x in inputs], [same(x) for x in results])
+        if isinstance(t, ir.TupleType):
+            items = [t.get_type(i) for i in range(t.num_types)]
+            if not any(new(x) is not None for x in items):
+                return None
+            return ir.TupleType.get_tuple([same(x) for x in items])
+        if isinstance(t, (ir.IntegerType, ir.IndexType, ir.NoneType, ir.FloatType, ir.VectorType,
+                          ir.ComplexType)):
+            return None  # their elements are builtin numbers
+        return leaf(t)
+
+    def leaf(node):
+        # An attribute or type the bindings cannot look into (a `distinct[0]<...>`, another
+        # loaded dialect's): one that holds a shadow name could not be rebuilt. The bindings
+        # offer no walk of its parameters, so its printed form is what tells.
+        printed = str(node)
+        if any(f"{sigil}{shadow}" in printed for shadow in dialect_of for sigil in "#!"):
+            raise Unbuildable
+        return None
+
+    problem: list = []
+
+    def visit(op):
+        try:
+            attributes = op.attributes
+            for named in [attributes[i] for i in range(len(attributes))]:
+                value = new(named.attr)
+                if value is not None:
+                    op.attributes[named.name] = value
+            for result in op.results:
+                value = new(result.type)
+                if value is not None:
+                    result.set_type(value)
+            for region in op.regions:
+                for block in region.blocks:
+                    for argument in block.arguments:
+                        value = new(argument.type)
+                        if value is not None:
+                            argument.set_type(value)
+        except Unbuildable:
+            problem.append(at(op, "error", "a ttir/ttnn attribute or type this op holds sits where "
+                              "it cannot be rebuilt without ttmlir (inside an attribute or type "
+                              "the bindings cannot rebuild)", source_name))
+            return ir.WalkResult.INTERRUPT
+        return ir.WalkResult.ADVANCE
+
+    module.operation.walk(visit)
+    return problem[0] if problem else None
+
+
+def _adapted(located: str, spans: list[tuple[int, int]], original: str, source_name: str, *,
+             shadow: dict[str, str] | None) -> str:
     """The IRDL fallback's form of the input (`located`: its elided form with named
     locations located)."""
-    text = restore_hex_strings(irdl_syntax.to_irdl(located, shadow=shadow), digits)
+    text = restore_hex_strings(irdl_syntax.to_irdl(located, shadow=shadow), spans, original)
     if text is None:  # a rewrite moved a place (cannot happen): adapt the whole text instead
         text = irdl_syntax.to_irdl(locate_named_ops(original, source_name), shadow=shadow)
     return text
@@ -772,16 +994,12 @@ class _ParsedModule:
 
     `foreign_aliases`: alias definitions (name -> text as written) that bodies of
     attributes of dialects not loaded refer to; printed with the module.
-    `shadow_names`: whether the module may hold shadow names (`TTIR.x`, see
-    `tt_dw_mlir.dialect.irdl_syntax`): it was parsed with them, or a pass that makes them
-    ran (`creates_shadow_names`); if not, the printed module is written as it is.
     """
 
-    def __init__(self, op, shadow_names: bool = True):
+    def __init__(self, op):
         self._owner = op  # keeps the parsed operation alive
         self.operation = op.operation
         self.foreign_aliases: dict[str, str] = {}
-        self.shadow_names = shadow_names and not USING_TTMLIR
 
     @property
     def body(self):
@@ -815,10 +1033,9 @@ def write_module(module, out, *, generic: bool = False, debug_info: bool = False
     attributes as an attribute dictionary (`"ttir.conv2d"(...) {groups = 32 : i32, ...}`,
     with the operandSegmentSizes IRDL needed), which C++ MLIR and tt-mlir read as they read
     `<{...}>` (an op's inherent attributes given in its dictionary are moved into its
-    properties), and ttcore module wrappers print in generic form. The one exception: the
-    unregistered shadow names of TTIR/TTNN ops and attributes we do not model (`TTIR.x`, see
-    `tt_dw_mlir.dialect.irdl_syntax`) are written back under their own dialect at this file
-    boundary - IRDL refuses unknown ops of its dialects, so no other name can hold them.
+    properties), and ttcore module wrappers print in generic form. TTIR/TTNN ops, attributes
+    and types the subset does not declare are held under their own names (declared on demand,
+    opaque attributes and types of the loaded dialects: see `_parse_text`).
     """
     on_large_stack(_write_module, module, out, generic, debug_info, elide_elements_larger_than)
 
@@ -838,23 +1055,21 @@ def _write_module(module, out, generic: bool, debug_info: bool, elide: int | Non
                 # not the instrumentation's layout: the bindings' own (slower) printer
                 text = module.operation.get_asm(print_generic_op_form=generic, enable_debug_info=debug_info,
                                                 assume_verified=False, large_elements_limit=elide)
-                out.write(_with_foreign_aliases(_unshadowed(text), aliases).encode("utf-8"))
+                out.write(_with_foreign_aliases(text, aliases, module).encode("utf-8"))
                 return
             body = size - len(header) - 2
             printed.seek(len(header))
             if aliases:
                 text = printed.read(body).decode("utf-8", errors="replace")
-                out.write(_with_foreign_aliases(_unshadowed(text), aliases).encode("utf-8"))
+                out.write(_with_foreign_aliases(text, aliases, module).encode("utf-8"))
                 return
-            if getattr(module, "shadow_names", True):
-                _stream_unshadowed(printed, body, out)
-            else:
-                _copy(printed, len(header), body, out)
+            _copy(printed, len(header), body, out)
 
 
-# Printed IR is copied in pieces this size: a piece is read, joined to the few bytes kept
-# from the one before and sliced, three copies at a time. At 4 MiB those were ~12 MiB
-# over the rest of `tt-dw run` while each IR file was written (its peak, at the time).
+# Printed IR is copied to a stream that is not a file of its own (stdout, an in-memory
+# stream) in pieces this size: a 4 MiB piece was 4 MiB more resident while a module was
+# written (three such copies, when the copy also looked for shadow names, were the
+# compile's peak in `tt-dw run`).
 COPY_CHUNK_BYTES = 1 << 18
 
 
@@ -883,29 +1098,6 @@ def _copy(printed, start: int, length: int, out) -> None:
         length -= len(chunk)
 
 
-def _stream_unshadowed(printed, length: int, out) -> None:
-    """Copy `length` bytes of `printed` to `out` in chunks, as they are until one holds
-    `TTIR`/`TTNN` (a shadow name, or text that looks like one: then `unshadow` decides on
-    the rest, read whole). One pass, not mapped (that would count as resident)."""
-    kept = b""  # the last bytes read, not written yet: a name may straddle two chunks
-    while length > 0:
-        chunk = printed.read(min(length, COPY_CHUNK_BYTES))
-        if not chunk:
-            break
-        length -= len(chunk)
-        window = kept + chunk
-        if not USING_TTMLIR and b"TT" in window and (b"TTIR" in window or b"TTNN" in window):
-            rest = window + printed.read(length)
-            out.write(_unshadowed(rest.decode("utf-8", errors="replace")).encode("utf-8"))
-            return
-        cut = max(len(window) - 8, 0)  # keep a whole character and the one before a name
-        while cut > 0 and (window[cut] & 0xC0) == 0x80:
-            cut -= 1
-        out.write(window[:cut])
-        kept = window[cut:]
-    out.write(kept)
-
-
 def _print_to_file(module, directory: str, generic: bool, debug_info: bool, elide: int | None) -> str | None:
     """Print the module with MLIR's C++ printer into a file under `directory`; its path.
 
@@ -930,20 +1122,24 @@ def _print_to_file(module, directory: str, generic: bool, debug_info: bool, elid
     return found[0] if len(found) == 1 else None
 
 
-def _unshadowed(text: str) -> str:
-    return text if USING_TTMLIR else irdl_syntax.unshadow(text)
-
-
-def _with_foreign_aliases(text: str, aliases: dict[str, str] | None) -> str:
+def _with_foreign_aliases(text: str, aliases: dict[str, str] | None, module) -> str:
+    """`text` with the definitions of the input's aliases that opaque bodies refer to
+    before it; refused if the printer chose one of their names for an alias of its own
+    (`#map`, `#loc3`): the body would then refer to the printer's definition."""
     if not aliases:
         return text
-    # A name the printer chose for an alias of its own (`#map`, `#loc3`) wins; ours is then
-    # left out (documented limitation: the opaque body would refer to the printer's).
-    # The printer writes its alias definitions before the module, one per line.
+    # The printer writes its alias definitions before the module, one per line; only
+    # their names are read, to find a clash (nothing printed is rewritten).
     preamble = text[:text.find("\nmodule") + 1] if not text.startswith("module") else ""
-    printed = {m.group(1) for m in _ALIAS_LINE.finditer(preamble)}
-    return "".join(definition + "\n" for name, definition in aliases.items()
-                   if name not in printed) + text
+    clashes = sorted(set(aliases) & {m.group(1) for m in _ALIAS_LINE.finditer(preamble)})
+    if clashes:
+        names = ", ".join(clashes)
+        raise DiagnosticError([at(module.operation, "error",
+                                  f"cannot print the module: the input's alias {names}, used inside "
+                                  "an attribute of a dialect not loaded here, is also the name the "
+                                  "printer gives an alias of its own, so that attribute would refer "
+                                  "to the printer's definition; rename the input's alias")])
+    return "".join(definition + "\n" for definition in aliases.values()) + text
 
 
 def verify(module, source_name: str | None = None) -> list[Diagnostic]:

@@ -50,9 +50,9 @@ blocks (the next block's weights arrive while this one is computed). Without
 a bias there are no `bias_stage` / `bias` buffers (the ids close up: `acc` 4,
 `out` 5) and no bias pipe net: the reader and compute factories then build
 threads that name neither (tt-lang allocates every buffer a thread captures and
-gives every captured pipe net two semaphores). More than 256 channels per core (a wide
-reduction) run as several channel blocks of at most 8 tiles (tt-metal's
-MAX_TILES_PER_REDUCTION), never as one oversized pass.
+gives every captured pipe net two semaphores). A block holds at most the tiles DST
+holds with float32 accumulation (4, `MAX_TILES_PER_PASS`): more channel tiles per core
+run as several channel blocks, never as one pass larger than DST.
 
 The window planes and the output are tensors, not circular buffers. The
 output lives in L1, sharded as the plan splits pixels and channels; the window
@@ -85,8 +85,33 @@ KERNELS = {
 # The factory each kernel file builds its thread with; its parameters are what the thread
 # captures (compile_args reads them from the source).
 KERNEL_FACTORIES = {"reader": "make_reader", "compute": "make_compute", "writer": "make_writer"}
-MAX_TILES_PER_PASS = 8  # pool2d MAX_TILES_PER_REDUCTION; also the DST tiles of one pass
-MAX_PIXELS_PER_PASS = 8
+# The compute kernel's DST configuration, decided here once: the operation asks for it
+# (kernels/depthwise_pool_op.py, from kernel_args), the generic pass writes it into the
+# compute kernel's config and the cost model prices it. Float32 accumulation because the
+# `acc` DFB accumulates in float32 (module docstring); half sync (double-buffered DST),
+# tt-metal's and tt-lang's default.
+FP32_DEST_ACC_EN = True
+DST_FULL_SYNC_EN = False
+
+
+def dst_tiles(fp32_dest_acc_en: bool, dst_full_sync_en: bool = False) -> int:
+    """32x32 tiles DST holds for one compute pass: 16 16-bit tiles with full sync, half of
+    that with half sync (the other half is being packed), half again with float32
+    accumulation (tt-metal ttnn/cpp/ttnn/kernel_lib/dest_helpers.hpp `get_dest_limit`:
+    SyncHalf 8 / 4 tiles, SyncFull 16 / 8; tt-lang `TTLAssignDST.cpp`
+    `computeDSTCapacity` uses the same table)."""
+    return (16 if dst_full_sync_en else 8) // (2 if fp32_dest_acc_en else 1)
+
+
+# Channel tiles of one block: the window sum `acc += ...` of a block is one DST pass, so
+# its CTb float32 tiles must fit DST (4 with float32 accumulation in half sync). tt-lang
+# 1.1.1 otherwise splits the pass into DST-sized subblocks behind the plan's back
+# (`ttl-subblock-compute-for-dst`, on by default), refuses it with
+# `--ttl-strict-f32-acc` ("accumulation output exceeds f32 DST capacity") and fails
+# with `--no-ttl-maximize-dst` ("total slots exceeds DST capacity"). pool2d's
+# MAX_TILES_PER_REDUCTION (8, 16-bit DST) is the larger bound.
+MAX_TILES_PER_REDUCTION = 8
+MAX_TILES_PER_PASS = min(MAX_TILES_PER_REDUCTION, dst_tiles(FP32_DEST_ACC_EN, DST_FULL_SYNC_EN))
 
 # Bytes of one 32x32 tile: bf16 2048; bfp8_b 1024 mantissas + 64 exponents;
 # bfp4_b 512 + 64 (tt-metal tt_metal/common/tile.hpp; tt-lang 1.1.1
@@ -210,7 +235,6 @@ class KernelProgram:
     sharding: Sharding
     layout: WeightLayout
     device: Device
-    pixels_per_pass: int
     block_channel_tiles: int
     kernels: tuple[tuple[str, str], ...] = tuple(KERNELS.items())
     multicast: tuple[WeightMulticast, ...] = field(default=())
@@ -223,16 +247,6 @@ class KernelProgram:
     @property
     def channel_blocks(self) -> int:
         return self.layout.channel_tiles // self.block_channel_tiles
-
-    # pool2d-style figures of `pixels_per_pass` (benchmarks print them); the kernels in
-    # kernels/ take a tile of 32 pixels at a time and use neither
-    @property
-    def passes_per_core(self) -> int:
-        return -(-self.sharding.pixels_per_core // self.pixels_per_pass)
-
-    @property
-    def tiles_per_pass(self) -> int:
-        return self.pixels_per_pass * self.layout.row_chunks * self.block_channel_tiles
 
     @property
     def tiles_per_group(self) -> int:
@@ -344,6 +358,7 @@ class KernelProgram:
             "window": conv.window, "rows_per_tile": lay.rows_per_tile, "row_chunks": lay.row_chunks,
             "tiles_per_group": self.tiles_per_group,
             "has_bias": int(conv.has_bias), "activation": ACTIVATION_CODES[conv.activation],
+            "fp32_dest_acc_en": int(FP32_DEST_ACC_EN), "dst_full_sync_en": int(DST_FULL_SYNC_EN),
             "dataflow_buffers": tuple((b.name, b.like, *b.shape, b.block_count)
                                       for b in self.dataflow_buffers),
             "weight_pipes": tuple((m.sender[1], m.sender[0], m.receivers[0][1],
@@ -418,10 +433,8 @@ class KernelProgram:
             problems.append(f"{self.block_channel_tiles} channel tiles per pass do not divide "
                             f"{lay.channel_tiles}")
         if self.block_channel_tiles > MAX_TILES_PER_PASS:
-            problems.append(f"{self.block_channel_tiles} channel tiles per pass exceed "
-                            f"{MAX_TILES_PER_PASS}")
-        if self.pixels_per_pass < 1 or self.pixels_per_pass > max(1, sh.pixels_per_core):
-            problems.append(f"{self.pixels_per_pass} pixels per pass for {sh.pixels_per_core} per core")
+            problems.append(f"{self.block_channel_tiles} channel tiles per pass exceed the "
+                            f"{MAX_TILES_PER_PASS} float32 tiles DST holds")
         groups = scheme_splits(sh.scheme, sh.grid, sh.num_cores)[1]
         if sh.pixels_per_core * groups < conv.output_pixels:
             problems.append(f"{groups} x {sh.pixels_per_core} pixels do not cover "
@@ -458,15 +471,14 @@ class KernelProgram:
         The conv, the weight layout and the core grid are the op's own attributes
         and are not repeated here; `from_attributes` takes them back from the op.
         """
-        dev = self.device
+        dev, compile_args = self.device, self.compile_args()
         return {
             "device": {"name": dev.name, "arch": dev.arch, "grid": list(dev.grid),
                        "l1_bytes": dev.l1_bytes, "l1_unreserved_base": dev.l1_unreserved_base,
                        "num_dram_channels": dev.num_dram_channels},
             "pixels_per_core": self.sharding.pixels_per_core,
-            "pixels_per_pass": self.pixels_per_pass,
             "block_channel_tiles": self.block_channel_tiles,
-            "kernels": [{"name": role, "path": path, "compile_args": self.compile_args()[role]}
+            "kernels": [{"name": role, "path": path, "compile_args": compile_args[role]}
                         for role, path in self.kernels],
             "circular_buffers": [{"id": c.id, "name": c.name, "page_size": c.page_size,
                                   "num_pages": c.num_pages, "dtype": c.dtype}
@@ -498,8 +510,8 @@ class KernelProgram:
                                       (tuple(m["receivers"][:2]), tuple(m["receivers"][2:])))
                       for m in d["weight_multicast"])
         kernels = tuple((k["name"], k["path"]) for k in d["kernels"])
-        program = KernelProgram(conv, sharding, layout, device, d["pixels_per_pass"],
-                                d["block_channel_tiles"], kernels, mcast)
+        program = KernelProgram(conv, sharding, layout, device, d["block_channel_tiles"], kernels,
+                                mcast)
         if cbs != program.circular_buffers:
             diff = sorted({c.name for c in set(cbs) ^ set(program.circular_buffers)})
             raise ValueError(f"circular buffers do not match the kernels' dataflow buffers: "
@@ -565,30 +577,16 @@ def _multicast(program: KernelProgram) -> tuple[WeightMulticast, ...]:
     return tuple(out)
 
 
-def _program(conv: DepthwiseConv, sharding: Sharding, device: Device, layout: WeightLayout,
-             pixels_per_pass: int) -> KernelProgram:
-    block_tiles = _block_channel_tiles(layout.channel_tiles)
-    program = KernelProgram(conv, sharding, layout, device, pixels_per_pass, block_tiles)
-    return replace(program, multicast=_multicast(program))
-
-
-def build_program(conv: DepthwiseConv, sharding: Sharding, device: str | Device,
-                  pixels_per_pass: int | None = None) -> KernelProgram:
+def build_program(conv: DepthwiseConv, sharding: Sharding, device: str | Device) -> KernelProgram:
     """The program for one sharding; a plan that does not fit L1 is returned as it is and
     `verify()` names the overflow. `plan_program` and the lowering pass both come here, so
-    they agree on the plan.
-
-    `pixels_per_pass` is the pool2d-style batching the IR records
-    (`ttnn.depthwise_pool_conv`'s `pixels_per_pass`; default: at most 8 pixels and 8
-    output tiles). The kernels in kernels/ take 32 pixels per tile whatever it is: it
-    changes no dataflow buffer."""
+    they agree on the plan. A pass of the kernels is always one tile of 32 output pixels
+    (on the tile's rows) by one channel block: nothing about the pixels is chosen."""
     device = get_device(device)
     layout = make_layout(conv, sharding.scheme, sharding.num_shards)
-    if pixels_per_pass is None:
-        block_tiles = _block_channel_tiles(layout.channel_tiles)
-        pixels_per_pass = max(1, min(MAX_PIXELS_PER_PASS, MAX_TILES_PER_PASS // block_tiles,
-                                     sharding.pixels_per_core))
-    return _program(conv, sharding, device, layout, pixels_per_pass)
+    program = KernelProgram(conv, sharding, layout, device,
+                            _block_channel_tiles(layout.channel_tiles))
+    return replace(program, multicast=_multicast(program))
 
 
 def plan_program(conv: DepthwiseConv, device: str | Device,

@@ -571,7 +571,7 @@ def _ttir_ops(mod) -> set:
     found = set()
     for func in mod.module.body.operations:
         for op in func.operation.regions[0].blocks[0].operations:
-            found.add(op.operation.name.replace("TTIR.", "ttir."))
+            found.add(op.operation.name)
     return found
 
 

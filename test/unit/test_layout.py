@@ -209,3 +209,66 @@ def test_face_row_holds_one_position(case) -> None:
     per_pos = np.array([np.unique(block[:, kh, kw]).size
                         for kh in range(kernel[0]) for kw in range(kernel[1])])
     assert per_pos.max() <= layout.num_shards * layout.face_rows_per_position
+
+
+# ---- the ops' `weight_layout` dictionary (dialect/ttnn.py LayoutRecord) ----
+
+# (scheme, grid, cores, shards, Cs, kernel, dtype, tiles_per_shard, face_rows, rows_per_tile) by hand:
+# 96 ch 3x3: K = 9 -> R = 16, 1 row chunk x 3 channel tiles; 5x5: K = 25 -> R = 32, 1 chunk;
+# 7x7: K = 49 -> R = 32, 2 chunks x 3 channel tiles. Face rows per position = Cs / 16.
+LAYOUT_RECORDS = [
+    ("height_sharded", (8, 8), 61, 1, 96, (3, 3), "bf16", 3, 6, 16),
+    ("width_sharded", (3, 8), 18, 18, 32, (5, 5), "bfp8_b", 1, 2, 32),
+    ("block_sharded", (8, 6), 48, 6, 96, (7, 7), "bfp4_b", 6, 6, 32),
+]
+
+
+@pytest.mark.parametrize("case", LAYOUT_RECORDS, ids=lambda c: c[0])
+def test_weight_layout_attribute_round_trips(case) -> None:
+    from tt_dw_mlir.dialect.ttnn import LayoutRecord
+    from tt_dw_mlir.ir import ir
+
+    scheme, grid, cores, shards, cs, kernel, dtype, tiles, face_rows, rows = case
+    record = LayoutRecord(WeightLayout(scheme, shards, cs, kernel, dtype), grid, cores)
+    with ir.Context():
+        attr = record.to_attr()
+        assert isinstance(attr, ir.DictAttr)
+        i32 = ir.IntegerType.get_signless(32)
+        for name, value in (("cores", cores), ("channel_shards", shards), ("channels_per_shard", cs),
+                            ("tiles_per_shard", tiles), ("face_rows_per_position", face_rows),
+                            ("rows_per_tile", rows)):
+            assert attr[name] == ir.IntegerAttr.get(i32, value), name
+        assert attr["grid"] == ir.DenseI32ArrayAttr.get(list(grid))
+        assert attr["kernel_size"] == ir.DenseI32ArrayAttr.get(list(kernel))
+        assert attr["shard_scheme"] == ir.StringAttr.get(scheme)
+        assert attr["dtype"] == ir.StringAttr.get(dtype)
+        assert len(attr) == 10
+        assert LayoutRecord.from_attr(attr) == record
+
+
+def test_weight_layout_attribute_rejects_each_wrong_field() -> None:
+    from tt_dw_mlir.dialect.ttnn import LayoutRecord
+    from tt_dw_mlir.ir import ir
+
+    record = LayoutRecord(WeightLayout("height_sharded", 1, 32, (3, 3)), (8, 8), 64)
+    with ir.Context():
+        good = record.to_attr()
+        fields = {good[i].name: good[i].attr for i in range(len(good))}
+        i64 = ir.IntegerType.get_signless(64)
+        for name, wrong in fields.items():
+            replacement = ir.StringAttr.get("x") if not isinstance(wrong, ir.StringAttr) else \
+                ir.IntegerAttr.get(i64, 1)
+            with pytest.raises(ValueError, match=f"field '{name}' must be"):
+                LayoutRecord.from_attr(ir.DictAttr.get({**fields, name: replacement}))
+            without = {k: v for k, v in fields.items() if k != name}
+            with pytest.raises(ValueError, match=f"missing {name}$"):
+                LayoutRecord.from_attr(ir.DictAttr.get(without))
+        with pytest.raises(ValueError, match="i32 integer"):
+            LayoutRecord.from_attr(ir.DictAttr.get({**fields, "cores": ir.IntegerAttr.get(i64, 64)}))
+        with pytest.raises(ValueError, match="unknown field"):
+            LayoutRecord.from_attr(ir.DictAttr.get({**fields, "tiles": ir.IntegerAttr.get(i64, 1)}))
+        with pytest.raises(ValueError, match="disagrees with the layout"):
+            LayoutRecord.from_attr(ir.DictAttr.get(
+                {**fields, "tiles_per_shard": ir.IntegerAttr.get(ir.IntegerType.get_signless(32), 2)}))
+        with pytest.raises(ValueError, match="must be a dictionary"):
+            LayoutRecord.from_attr(ir.StringAttr.get("height_sharded"))

@@ -12,7 +12,8 @@ import torch
 
 from tt_dw_mlir.blockfloat import quantize
 from tt_dw_mlir.conv_config import DepthwiseConv
-from tt_dw_mlir.program import (KernelProgram, ProgramCache, build_program, plan_program)
+from tt_dw_mlir.program import (DST_FULL_SYNC_EN, FP32_DEST_ACC_EN, KernelProgram, ProgramCache,
+                                build_program, dst_tiles, plan_program)
 from tt_dw_mlir.runtime._tensors import quantized
 from tt_dw_mlir.sharding import Refusal, candidates, get_device
 
@@ -148,13 +149,41 @@ def test_weight_and_selector_buffers_grow_with_the_kernel():
     assert pages == {3: (2, 1), 5: (2, 1), 7: (4, 2)}
 
 
-def test_wide_reduction_runs_in_channel_blocks():
+def test_dst_holds_half_as_many_tiles_with_float32_accumulation():
+    # tt-metal dest_helpers.hpp get_dest_limit: SyncHalf 8 / 4, SyncFull 16 / 8 tiles
+    assert [dst_tiles(fp32, full) for fp32 in (False, True) for full in (False, True)] == [
+        8, 16, 4, 8]
+    # the kernels accumulate in float32 in half sync: 4 tiles per pass
+    assert (FP32_DEST_ACC_EN, DST_FULL_SYNC_EN) == (True, False)
+
+
+def test_wide_reduction_runs_in_channel_blocks_that_fit_dst():
+    # 512 channels per core = 16 tiles: blocks of 4 float32 tiles (one DST pass), not 8
     program = plan(dw(c=512, hw=6), SMALL, "height_sharded")
     assert program.layout.channels_per_shard == 512
-    assert program.block_channel_tiles == 8 and program.channel_blocks == 2
-    assert program.compile_args()["compute"]["channel_blocks"] == 2
+    assert program.block_channel_tiles == 4 and program.channel_blocks == 16 // 4
+    assert program.compile_args()["compute"]["channel_blocks"] == 4
     # the next block's weights and bias arrive while this one is computed
-    assert program.cb("weight").num_pages == program.cb("bias").num_pages == 2 * 8
+    assert program.cb("weight").num_pages == program.cb("bias").num_pages == 2 * 4
+    # a plan asking DST for more is refused, as a plan read back from IR would be
+    eight = dataclasses.replace(program, block_channel_tiles=8)
+    assert any("8 channel tiles per pass exceed the 4 float32 tiles DST holds" in p
+               for p in eight.verify())
+
+
+@pytest.mark.parametrize("channels", [32 * t for t in range(1, 33)])
+def test_no_plan_asks_dst_for_more_than_it_holds(channels):
+    # every channel count up to 32 tiles, on every scheme the planner picks: the window
+    # sum of a block (block_channel_tiles float32 tiles) fits DST; 5 tiles per core (e.g.
+    # MobileNetV2's 960 channels in 6 shards) have no divisor from 2 to 4: blocks of 1
+    for scheme in ("height_sharded", "width_sharded", "block_sharded"):
+        program = plan_program(dw(c=channels, hw=7), "n150", scheme)
+        if not isinstance(program, KernelProgram):
+            continue
+        tiles = program.layout.channel_tiles
+        assert program.block_channel_tiles <= 4
+        assert program.block_channel_tiles == max(d for d in (1, 2, 3, 4) if tiles % d == 0)
+        assert program.verify() == []
 
 
 def test_oversized_config_refused_with_numbers():
@@ -239,15 +268,15 @@ def test_bf16_fast_path_matches_blockfloat():
     assert np.array_equal(fast.view(np.uint32), quantize(x, "bf16").view(np.uint32))
 
 
-def test_pixels_per_pass_changes_no_buffer():
-    # the kernels take 32 pixels per tile; the IR's pixels_per_pass changes no buffer
+def test_the_lowering_rebuilds_the_plan_from_its_sharding():
+    # the op records the plan's sharding (weight_layout) and nothing else about it: the
+    # program built from that sharding is the plan, buffers and blocks included
     conv = DepthwiseConv(1, 56, 56, 144, (3, 3), (1, 1), (1, 1, 1, 1))
     program = plan_program(conv, "n150")
     assert isinstance(program, KernelProgram)
     rebuilt = build_program(conv, program.sharding, "n150")
     assert rebuilt == program and rebuilt.verify() == []
-    one = build_program(conv, program.sharding, "n150", pixels_per_pass=1)
-    assert one.circular_buffers == program.circular_buffers
+    assert "pixels_per_pass" not in program.to_attributes()
 
 
 def test_from_attributes_rejects_edited_circular_buffers():

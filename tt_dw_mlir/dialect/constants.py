@@ -29,16 +29,31 @@ import numpy as np
 from tt_dw_mlir.ir import ir
 
 __all__ = ["ConstantError", "ResourceBlobs", "elements_to_numpy", "dense_to_numpy",
-           "numpy_to_dense", "numpy_dtype", "raw_dense_bytes", "is_dense_resource"]
+           "numpy_to_dense", "numpy_dtype", "element_name", "raw_dense_bytes", "is_dense_resource"]
 
 
 class ConstantError(ValueError):
     """An elements attribute whose values cannot be read (the message says why)."""
 
 
+def element_name(element_type) -> str | None:
+    """`bf16`, `f32`, `i32`, ... for a builtin float or signless integer type (or such a
+    name), read from the type's class; None for any other type."""
+    if isinstance(element_type, str):
+        return element_type
+    for kind, name in ((ir.BF16Type, "bf16"), (ir.F16Type, "f16"), (ir.F32Type, "f32"),
+                       (ir.F64Type, "f64")):
+        if isinstance(element_type, kind):
+            return name
+    if isinstance(element_type, ir.IntegerType) and element_type.is_signless:
+        return f"i{element_type.width}"
+    return None
+
+
 def numpy_dtype(element_type) -> np.dtype:
-    """The numpy dtype that holds `element_type`'s bits (bf16 through ml_dtypes)."""
-    text = str(element_type)
+    """The numpy dtype that holds `element_type`'s bits (bf16 through ml_dtypes);
+    `element_type` is an MLIR type or its name."""
+    text = element_name(element_type)
     if text == "bf16":
         import ml_dtypes
 
@@ -46,7 +61,7 @@ def numpy_dtype(element_type) -> np.dtype:
     table = {"f32": np.float32, "f16": np.float16, "f64": np.float64, "i32": np.int32,
              "i64": np.int64, "i8": np.int8, "i16": np.int16}
     if text not in table:
-        raise ConstantError(f"element type {text} is not supported for constants")
+        raise ConstantError(f"element type {element_type} is not supported for constants")
     return np.dtype(table[text])
 
 
@@ -94,7 +109,7 @@ def _dense_storage(attr) -> np.ndarray:
     the context, so the memory outlives every view of it."""
     dense = ir.DenseElementsAttr(attr)
     shaped = ir.ShapedType(dense.type)
-    if str(shaped.element_type) == "i1":
+    if element_name(shaped.element_type) == "i1":
         raise ConstantError("i1 constants are bit-packed and not supported")
     dtype = numpy_dtype(shaped.element_type)
     count = 1 if dense.is_splat else int(np.prod(shaped.shape, dtype=np.int64))

@@ -5,22 +5,31 @@ rewrite keeps line numbers, and all but the ones noted keep columns, so a
 diagnostic still points at what the user wrote:
 
   * properties `<{...}>`: IRDL ("extensible") ops have none; they become an
-    attribute dictionary character for character (`<{` -> ` {`, `}>` -> `} `);
-  * TTIR/TTNN ops, attributes and types the subset does not declare: an IRDL
-    dialect refuses unknown ones, so they are parsed under a same-length
-    unregistered namespace (`TTIR`, `TTNN`);
+    attribute dictionary character for character (`<{` -> ` {`, `}>` -> `} `), or,
+    before an op's regions, blanks and a dictionary after the regions (the line
+    the regions close on shifts);
+  * TTIR/TTNN attributes and types the subset does not declare: an IRDL dialect
+    cannot parse them, so the outermost ones are parsed under a same-length
+    unregistered namespace the text never spells (`#TTNN.ttnn_layout<...>`), as
+    opaque attributes and types that `tt_dw_mlir.ir` rebuilds in their own dialect
+    right after parsing;
   * `ttcore.device_module` / `cpu_module` wrappers: custom assembly of a dialect
     not loaded here, parsed in generic form;
   * `ttir.empty() : T`, the one custom form common in tt-mlir IR;
   * `ttir.conv2d`'s optional bias and destination operands: C++ ODS infers which
-    is which, IRDL needs operandSegmentSizes (only the rest of that line shifts).
+    is which, IRDL needs operandSegmentSizes (only the rest of that line shifts);
+  * `weight_layout = #ttnn.depthwise_weight_layout<{...}>`, written by tt-dw-mlir
+    before the layout became a builtin dictionary: the wrapper around the
+    dictionary becomes blanks (`old_weight_layouts_to_dictionaries`).
+
+TTIR/TTNN ops the subset does not declare keep their names: `tt_dw_mlir.ir` declares
+them in the context, with the shape they are used with, before parsing
+(`tt_dw_mlir.dialect.irdl.declare_ops`).
 
 Printed IR is not rewritten (`tt_dw_mlir.ir.write_module`): our ops print their
 attributes as a dictionary, which MLIR reads as properties (an op's inherent
 attributes given in its dictionary are moved into its properties), ttcore
-wrappers in generic form. Only the shadow names of unmodelled ops are written
-back under their own dialect (`unshadow`), when a module has any: IRDL leaves no
-other name to hold them. Aliases are never rewritten (see `tt_dw_mlir.ir`:
+wrappers in generic form. Aliases are never rewritten (see `tt_dw_mlir.ir`:
 definitions that opaque bodies refer to are printed with the module as written).
 
 Not used when tt-mlir's own bindings (`ttmlir`) are importable.
@@ -36,13 +45,15 @@ from tt_dw_mlir.diagnostics import Diagnostic
 _MODELLED = ("ttir", "ttnn")
 
 
-def to_irdl(text: str, *, shadow: bool = True) -> str:
+def to_irdl(text: str, *, shadow: dict[str, str] | None = None) -> str:
     """Input side: tt-mlir's textual IR -> what the IRDL subset parses.
 
-    `shadow=False` leaves out the shadow names of undeclared ops, attributes and types
-    (for a module known, or hoped, to use only the declared ones)."""
+    `shadow`: the namespaces (`shadow_namespaces`) to parse undeclared attributes and
+    types under; None leaves them as written (for a module known, or hoped, to use only
+    the declared ones)."""
+    text = old_weight_layouts_to_dictionaries(text)
     if shadow:
-        text = shadow_unmodelled(text)
+        text = shadow_unmodelled(text, shadow)
     text = module_wrappers_to_generic(text)
     text, segmented = _properties_to_attributes(text)
     text = custom_form_to_generic(text)
@@ -169,6 +180,24 @@ def _properties_to_attributes(text: str) -> tuple[str, int]:
         if not body.strip() and not segments:  # `<{}>` disappears
             pieces += [text[last:j], " " * (close + 2 - j)]
             last = close + 2
+        elif not segments and (regions_end := _region_list_end(text, k)) > 0:
+            # `<{a}> ({...}) {b}`: the attribute dictionary follows the regions. The
+            # properties become blanks (lines stay), their body goes after the regions (on
+            # one line: a string never spans lines), whose ops are adapted in turn.
+            inner, inner_segmented = _properties_to_attributes(text[close + 2:regions_end])
+            segmented += inner_segmented
+            after = regions_end
+            while after < len(text) and text[after] in _BLANK:
+                after += 1
+            flat = body.replace("\n", " ").strip()
+            blanks = "".join("\n" if c == "\n" else " " for c in text[j:close + 2])
+            if after < len(text) and text[after] == "{":
+                pieces += [text[last:j], blanks, inner, text[regions_end:after], "{", flat,
+                           ", " if flat else "", " "]
+                last = after + 1
+            else:
+                pieces += [text[last:j], blanks, inner, " {", flat, "}"]
+                last = regions_end
         elif k < len(text) and text[k] == "{":  # merge into the following attribute dictionary
             pieces += [text[last:j], " {", body, ", " if body.strip() else "", segments,
                        ", " if segments else "", text[close + 2:k], " "]
@@ -179,6 +208,52 @@ def _properties_to_attributes(text: str) -> tuple[str, int]:
             last = close + 2
     pieces.append(text[last:])
     return "".join(pieces), segmented
+
+
+def _region_list_end(text: str, i: int) -> int:
+    """Given an op's region list `({...}, {...})` at text[i], the index after its ')'; else -1."""
+    if i >= len(text) or text[i] != "(":
+        return -1
+    pos = i + 1
+    while True:
+        while pos < len(text) and text[pos] in _BLANK:
+            pos += 1
+        if pos >= len(text) or text[pos] != "{":
+            return -1
+        close = _matching_brace(text, pos)
+        if close < 0:
+            return -1
+        pos = close + 1
+        while pos < len(text) and text[pos] in _BLANK:
+            pos += 1
+        if pos < len(text) and text[pos] == ",":
+            pos += 1
+        elif pos < len(text) and text[pos] == ")":
+            return pos + 1
+        else:
+            return -1
+
+
+# Earlier versions declared the layout as an IRDL attribute wrapping this dictionary; the
+# bindings could neither build nor read it (dialect/ttnn.py), so it is a dictionary now.
+_OLD_WEIGHT_LAYOUT = "#ttnn.depthwise_weight_layout<"
+
+
+def old_weight_layouts_to_dictionaries(text: str) -> str:
+    """`#ttnn.depthwise_weight_layout<{fields}>` -> `{fields}` padded with blanks, same length."""
+    at = text.find(_OLD_WEIGHT_LAYOUT)
+    if at < 0:
+        return text
+    pieces, last = [], 0
+    while at >= 0:
+        brace = at + len(_OLD_WEIGHT_LAYOUT)
+        close = _matching_brace(text, brace) if text.startswith("{", brace) else -1
+        if close >= 0 and text.startswith(">", close + 1) and not _in_comment(text, at):
+            pieces += [text[last:at], " " * len(_OLD_WEIGHT_LAYOUT), text[brace:close + 1], " "]
+            last = close + 2
+        at = text.find(_OLD_WEIGHT_LAYOUT, max(at + 1, close + 2))
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 _CUSTOM_EMPTY = re.compile(r"\bttir\.empty\(\)\s*:\s*(tensor<[^>]*>)")
@@ -216,51 +291,96 @@ def custom_form_diagnostics(text: str, source_name: str) -> list[Diagnostic]:
 _BARE_OP_NAME = re.compile(r'(?<![\w."#!$%%@^/-])((?:%s)\.[A-Za-z0-9_]+)(?!["\w.])' % "|".join(_MODELLED))
 
 
-# IRDL dialects reject every op and attribute they do not declare ("unregistered
-# operation 'ttir.quantize' found in dialect ('ttir') that does not allow unknown
-# operations"); `allow_unregistered_dialects` does not reach into a loaded dialect.
-# TTIR/TTNN ops, attributes and types we do not declare are therefore parsed under a
-# same-length unregistered namespace (so columns stay) and printed back under their own.
-_SHADOW = {"ttir": "TTIR", "ttnn": "TTNN"}
-_GENERIC_NAME = re.compile(r'"(ttir|ttnn)\.([A-Za-z0-9_.$]+)"(?=\s*\()')
-_DIALECT_SYMBOL = re.compile(r"[#!](ttir|ttnn)(?=[.<])")
-_SHADOWED = re.compile(r'(?<=")(TTIR|TTNN)(?=\.[A-Za-z_])|(?<=[#!])(TTIR|TTNN)(?=[.<])')
+# IRDL dialects reject every attribute and type they do not declare, and cannot parse a
+# custom syntax (`#ttnn.ttnn_layout<(d0) -> (d0), ...>`); `allow_unregistered_dialects`
+# does not reach into a loaded dialect. The outermost TTIR/TTNN attributes and types the
+# subset does not declare are therefore parsed under a same-length unregistered namespace
+# (columns stay), as opaque attributes and types; `tt_dw_mlir.ir` rebuilds them under
+# their own dialect right after parsing (an opaque attribute of a loaded dialect is
+# valid IR and prints as written). A body of an attribute of a dialect not loaded is
+# kept as text by the parser: what is nested in one is left as written.
+MODELLED_DIALECTS = ("ttir", "ttnn")
+_GENERIC_NAME = re.compile(r'"((?:ttir|ttnn)\.[A-Za-z0-9_.$]+)"(?=\s*\()')
+# What the scan for outermost dialect attributes and types steps over: strings, comments,
+# and attributes/types of a dialect, `#d.name<`, `#d<`, `!d.name` (pretty or bare).
+_SYMBOL_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"?|//[^\n]*|[#!][A-Za-z_][\w$]*(?:\.[\w$.]+|(?=<))')
+_OPENERS, _CLOSERS = "<[({", ">])}"
 
 
-def shadow_unmodelled(text: str) -> str:
-    """`"ttir.quantize"(`, `#ttnn.ttnn_layout<`, `#ttir<flattened_compat ...>` -> TTIR/TTNN namespace."""
+def undeclared_op_names(text: str) -> set[str]:
+    """The TTIR/TTNN op names (generic form) in `text` the IRDL subset does not declare."""
     from tt_dw_mlir.dialect.irdl import modelled_names
 
-    ops, symbols = modelled_names()
+    if '"ttir.' not in text and '"ttnn.' not in text:
+        return set()
+    ops = modelled_names()[0]
+    return {name for name in set(_GENERIC_NAME.findall(text)) if name not in ops}
 
-    def op_name(m):
-        if f"{m.group(1)}.{m.group(2)}" in ops:
-            return m.group(0)
-        return f'"{_SHADOW[m.group(1)]}.{m.group(2)}"'
 
-    def symbol(m):
-        end = m.end()
-        while end < len(text) and (text[end].isalnum() or text[end] in "._"):
-            end += 1
-        if text[m.start():end] in symbols:
-            return m.group(0)
-        return m.group(0)[0] + _SHADOW[m.group(1)]
+def _body_end(text: str, i: int) -> int:
+    """Given text[i] == '<' opening a dialect symbol's body, the index after its '>'
+    (the lexer's rule: brackets nest, `->` is one token, strings are skipped); -1 if none."""
+    depth, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in _OPENERS:
+            depth += 1
+        elif ch == "-" and text.startswith("->", i):
+            i += 1
+        elif ch in _CLOSERS:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        elif ch == '"':
+            i += 1
+            while i < n and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+        i += 1
+    return -1
 
-    if "ttir" not in text and "ttnn" not in text:
+
+def shadow_namespaces(text: str) -> dict[str, str]:
+    """dialect -> a same-length namespace `text` never spells (`TTNN`, else another spelling
+    of the name: `TtNN`, ...), so that what is rebuilt after parsing is only what was shadowed."""
+    found = {}
+    for dialect in MODELLED_DIALECTS:
+        spellings = ("".join(c.upper() if bit == "1" else c for c, bit in zip(dialect, f"{n:04b}"))
+                     for n in range(15, 0, -1))
+        found[dialect] = next((name for name in spellings if name not in text), dialect.upper())
+    return found
+
+
+def shadow_unmodelled(text: str, namespaces: dict[str, str] | None = None) -> str:
+    """`#ttnn.ttnn_layout<...>`, `!ttnn.device`, `#ttir<...>` -> the shadow namespace
+    (`namespaces`, default `shadow_namespaces(text)`), for the outermost ones the subset
+    does not declare (not inside another dialect's body)."""
+    from tt_dw_mlir.dialect.irdl import modelled_names
+
+    if not any(p in text for p in ("#ttir", "#ttnn", "!ttir", "!ttnn")):
         return text
-    # Most modules use only modelled ops: find the names first, rewrite only if needed.
-    if any(f"{d}.{n}" not in ops for d, n in set(_GENERIC_NAME.findall(text))):
-        text = _GENERIC_NAME.sub(op_name, text)
-    if "#ttir" in text or "#ttnn" in text or "!ttir" in text or "!ttnn" in text:
-        text = _DIALECT_SYMBOL.sub(symbol, text)
-    return text
-
-
-def unshadow(text: str) -> str:
-    """Printing (and diagnostics) side of `shadow_unmodelled`."""
-    if "TTIR" not in text and "TTNN" not in text:
+    namespaces = namespaces or shadow_namespaces(text)
+    symbols = modelled_names()[1]
+    pieces, last, pos = [], 0, 0
+    while True:
+        match = _SYMBOL_TOKENS.search(text, pos)
+        if not match:
+            break
+        token, pos = match.group(), match.end()
+        if token[0] not in "#!":
+            continue
+        dialect = token[1:].split(".", 1)[0]
+        if dialect in namespaces and token not in symbols:
+            pieces += [text[last:match.start() + 1], namespaces[dialect]]
+            last = match.start() + 1 + len(dialect)
+        elif dialect in namespaces:
+            continue  # declared (IRDL's own syntax, builtin parameters): look inside
+        if pos < len(text) and text[pos] == "<":  # its body is the dialect's text
+            end = _body_end(text, pos)
+            pos = end if end > 0 else len(text)
+    if not pieces:
         return text
-    return _SHADOWED.sub(lambda m: (m.group(1) or m.group(2)).lower(), text)
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 # tt-mlir wraps device code in `ttcore.device_module { builtin.module {...} }` (and CPU code

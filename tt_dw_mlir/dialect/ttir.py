@@ -9,6 +9,7 @@ optional batch/height/width/channel dimension attributes (NCHW-described input).
 from __future__ import annotations
 
 from tt_dw_mlir.conv_config import conv_out_size, ttir_padding_to_sides
+from tt_dw_mlir.dialect.constants import is_dense_resource
 from tt_dw_mlir.ir import ir
 
 ELEMENTWISE_ACTIVATIONS = {"ttir.relu": "relu", "ttir.relu6": "relu6", "ttir.gelu": "gelu",
@@ -68,13 +69,6 @@ def ranked_shape(value, what: str) -> list[int]:
     if not isinstance(t, ir.RankedTensorType):
         raise InvalidOp(f"{what} must be a ranked tensor, got {t}")
     return list(t.shape)
-
-
-def ttir_name(op) -> str:
-    """The op's name, `ttir.` also for TTIR ops the IRDL subset does not model (which it
-    parses under the shadow namespace `TTIR.`, see dialect/irdl_syntax.py)."""
-    name = op.name
-    return "ttir." + name[5:] if name.startswith("TTIR.") else name
 
 
 def is_destination(value) -> bool:
@@ -383,7 +377,7 @@ def verify_op(op, facts: dict | None = None) -> str | None:
             # A value whose type differs from the result (found by fuzzing: a splat of
             # tensor<4294967297x1x3x3> behind a 32x1x3x3 result) must not reach the folder.
             value = op.attributes["value"]
-            if not (isinstance(value, ir.DenseElementsAttr) or str(value).startswith("dense_resource<")):
+            if not (isinstance(value, ir.DenseElementsAttr) or is_dense_resource(value)):
                 return f"'value' must be a dense or dense_resource elements attribute, got {value}"
             if value.type != op.results[0].type:
                 return f"value type {value.type} does not match the result type {op.results[0].type}"

@@ -6,25 +6,39 @@
           : (tensor<1x1x1xC>) -> tensor<S x CT x 32 x 32 x bf16>
     %y  = "ttnn.depthwise_pool_conv"(%x, %pw[, %pb]) <{in_channels, out_channels, batch_size,
           input_height, input_width, kernel_size, stride, padding = [pT, pB, pL, pR], dilation,
-          activation, dtype, weight_layout[, pixels_per_pass]}> : (tensor<NxHxWxC>, ...) -> tensor<NxHoxWoxC>
+          activation, dtype, weight_layout}> : (tensor<NxHxWxC>, ...) -> tensor<NxHoxWoxC>
 
-`pixels_per_pass` (optional) is the plan's choice, made once by the legalisation
-and read by the lowering; `weight_layout` holds the plan's sharding.
+`weight_layout` holds the plan the legalisation made, its sharding, from which
+the lowering builds the program (a pass of the kernels is always 32 output pixels
+by one channel block, so nothing else about the plan needs recording).
 
 Attribute names follow `ttnn.conv2d` (TTNNOps.td), including its padding order
-[pT, pB, pL, pR]. Input and result are NHWC. The weight-layout attribute
+[pT, pB, pL, pR]. Input and result are NHWC. `weight_layout` is a builtin
+dictionary with exactly these fields (printed sorted by name):
 
-    #ttnn.depthwise_weight_layout<{shard_scheme = "height_sharded", grid = array<i32: R, C>, cores = N,
-        channel_shards = S, channels_per_shard = Cs, face_rows_per_position = ceil(Cs/16),
-        rows_per_tile = 16|32, tiles_per_shard = T, kernel_size = array<i32: kH, kW>,
-        dtype = "bf16"|"bfp8_b"|"bfp4_b"}>
+    weight_layout = {channel_shards = S : i32, channels_per_shard = Cs : i32, cores = N : i32,
+        dtype = "bf16"|"f32"|"f16"|"bfp8_b"|"bfp4_b", face_rows_per_position = ceil(Cs/16) : i32,
+        grid = array<i32: R, C>, kernel_size = array<i32: kH, kW>, rows_per_tile = 16|32 : i32,
+        shard_scheme = "height_sharded"|"width_sharded"|"block_sharded", tiles_per_shard = T : i32}
 
-records the face-based tiled layout of `tt_dw_mlir.layout` (its docstring has
-the exact index map) and the sharding that decided it. Prepared tensors hold
-values already quantised to `dtype`; they are stored as bf16, which represents
-every bfloat8_b / bfloat4_b value exactly; f32 / f16 layouts are stored as
-f32 / f16. `dtype` is the conv's element type (bf16, f32 or f16): the op computes
-and returns in it.
+A dictionary and not an attribute of our own (`#ttnn.depthwise_weight_layout<...>`,
+as it once was): our dialects are IRDL, and neither the MLIR C API nor the
+Python bindings can build an IRDL attribute or read its parameters, so such an
+attribute could only be made by parsing text and read by printing it. A
+dictionary of builtin attributes is built (`LayoutRecord.to_attr`) and read
+(`LayoutRecord.from_attr`, the one reader) through the bindings. IRDL checks
+that it is a dictionary; `verify_op` checks every field (present, of its kind,
+none unknown) and the layout against itself, the op's shapes and its conv
+attributes. In tt-mlir proper it would be a C++ TTNN attribute with typed
+parameters and its own verifier. Files written with the old wrapper are read at
+file input (`dialect/irdl_syntax.py`).
+
+The dictionary records the face-based tiled layout of `tt_dw_mlir.layout` (its
+docstring has the exact index map) and the sharding that decided it. Prepared
+tensors hold values already quantised to the layout's `dtype`; they are stored
+as bf16, which represents every bfloat8_b / bfloat4_b value exactly; f32 / f16
+layouts are stored as f32 / f16. The conv op's own `dtype` is the conv's element
+type (bf16, f32 or f16): the op computes and returns in it.
 """
 
 from __future__ import annotations
@@ -38,14 +52,20 @@ from tt_dw_mlir.layout import WeightLayout
 from tt_dw_mlir.program import KernelProgram
 from tt_dw_mlir.sharding import Sharding, scheme_splits
 
-LAYOUT_ATTR = "#ttnn.depthwise_weight_layout"
-PIXELS_PER_PASS = "pixels_per_pass"  # on ttnn.depthwise_pool_conv: the plan's pixels per pass
+# The fields of `weight_layout` and their kinds (see the module docstring).
+LAYOUT_FIELDS: dict[str, str] = {
+    "shard_scheme": "string", "grid": "i32_pair", "cores": "i32", "channel_shards": "i32",
+    "channels_per_shard": "i32", "face_rows_per_position": "i32", "rows_per_tile": "i32",
+    "tiles_per_shard": "i32", "kernel_size": "i32_pair", "dtype": "string"}
+_KIND_NAMES = {"string": "a string", "i32": "an i32 integer", "i32_pair": "array<i32: a, b>"}
 OURS = ("ttnn.prepare_depthwise_pool_weights", "ttnn.prepare_depthwise_pool_bias",
         "ttnn.depthwise_pool_conv", "ttnn.depthwise_pool_program")
 
 @dataclass(frozen=True)
 class LayoutRecord:
-    """What `#ttnn.depthwise_weight_layout` says: the layout plus its core grid."""
+    """What an op's `weight_layout` dictionary says: the layout plus its core grid.
+
+    The one reader and writer of that attribute (`from_attr`, `to_attr`)."""
 
     layout: WeightLayout
     grid: tuple[int, int]
@@ -63,7 +83,14 @@ class LayoutRecord:
                         self.layout.channels_per_shard, pixels, self.cores)
 
     def to_attr(self):
-        return _layout_attribute(self)
+        """The `weight_layout` dictionary of this record, in the current context."""
+        lay = self.layout
+        return ir.DictAttr.get({
+            "shard_scheme": string(lay.scheme), "grid": i32_array(self.grid), "cores": i32(self.cores),
+            "channel_shards": i32(lay.num_shards), "channels_per_shard": i32(lay.channels_per_shard),
+            "face_rows_per_position": i32(lay.face_rows_per_position),
+            "rows_per_tile": i32(lay.rows_per_tile), "tiles_per_shard": i32(lay.tiles_per_shard),
+            "kernel_size": i32_array(lay.kernel), "dtype": string(lay.dtype)})
 
     @staticmethod
     def from_attr(attr, memo: dict | None = None) -> "LayoutRecord":
@@ -85,51 +112,38 @@ class LayoutRecord:
         return found
 
 
-def _layout_attribute(record: LayoutRecord):
-    """`#ttnn.depthwise_weight_layout` of a record, in the current context.
+def _field(fields, name: str):
+    """The value of field `name` of a layout dictionary, checked against LAYOUT_FIELDS."""
+    kind, value = LAYOUT_FIELDS[name], fields[name]
+    if kind == "string" and isinstance(value, ir.StringAttr):
+        return value.value
+    if kind == "i32" and isinstance(value, ir.IntegerAttr) and _is_i32(value.type):
+        return value.value
+    if kind == "i32_pair" and isinstance(value, ir.DenseI32ArrayAttr) and len(value) == 2:
+        return tuple(value)
+    raise ValueError(f"weight layout field '{name}' must be {_KIND_NAMES[kind]}, got {value}")
 
-    Built from its textual form: an IRDL-defined attribute has no Python builder."""
-    lay, grid = record.layout, record.grid
-    fields = (
-        f'shard_scheme = "{lay.scheme}", grid = array<i32: {grid[0]}, {grid[1]}>, '
-        f"cores = {record.cores} : i32, channel_shards = {lay.num_shards} : i32, "
-        f"channels_per_shard = {lay.channels_per_shard} : i32, "
-        f"face_rows_per_position = {lay.face_rows_per_position} : i32, "
-        f"rows_per_tile = {lay.rows_per_tile} : i32, tiles_per_shard = {lay.tiles_per_shard} : i32, "
-        f"kernel_size = array<i32: {lay.kernel[0]}, {lay.kernel[1]}>, dtype = \"{lay.dtype}\"")
-    return ir.Attribute.parse(f"{LAYOUT_ATTR}<{{{fields}}}>")
+
+def _is_i32(type_) -> bool:
+    return isinstance(type_, ir.IntegerType) and type_.width == 32 and type_.is_signless
 
 
 def _read_layout(attr) -> LayoutRecord:
-    text = str(attr)
-    if not text.startswith(LAYOUT_ATTR + "<"):
-        raise ValueError(f"expected a {LAYOUT_ATTR} attribute, got {text}")
-    fields = ir.Attribute.parse(text[len(LAYOUT_ATTR) + 1:-1], context=attr.context)
-    names = {fields[i].name for i in range(len(fields))}
-    required = ("shard_scheme", "grid", "cores", "channel_shards", "channels_per_shard",
-                "face_rows_per_position", "rows_per_tile", "tiles_per_shard", "kernel_size", "dtype")
-    missing = [n for n in required if n not in names]
+    if not isinstance(attr, ir.DictAttr):
+        raise ValueError(f"'weight_layout' must be a dictionary of {', '.join(LAYOUT_FIELDS)}, got {attr}")
+    names = [attr[i].name for i in range(len(attr))]
+    missing = [name for name in LAYOUT_FIELDS if name not in names]
     if missing:
         raise ValueError(f"weight layout is missing {', '.join(missing)}")
-
-    def ints(name):
-        value = fields[name]
-        return list(value) if isinstance(value, (ir.DenseI32ArrayAttr, ir.DenseI64ArrayAttr)) \
-            else [ir.IntegerAttr(value).value]
-
-    def text_of(name):
-        return ir.StringAttr(fields[name]).value
-
-    try:
-        layout = WeightLayout(text_of("shard_scheme"), ints("channel_shards")[0],
-                              ints("channels_per_shard")[0], tuple(ints("kernel_size")),
-                              text_of("dtype"))
-        grid = tuple(ints("grid"))
-        cores = ints("cores")[0]
-    except (TypeError, ValueError) as problem:
-        raise ValueError(f"weight layout has a field of the wrong kind: {problem}") from None
+    unknown = [name for name in names if name not in LAYOUT_FIELDS]
+    if unknown:
+        raise ValueError(f"weight layout has unknown field(s) {', '.join(unknown)}")
+    value = {name: _field(attr, name) for name in LAYOUT_FIELDS}
+    layout = WeightLayout(value["shard_scheme"], value["channel_shards"], value["channels_per_shard"],
+                          value["kernel_size"], value["dtype"])
+    grid, cores = value["grid"], value["cores"]
     problems = layout.validate()
-    if len(grid) != 2 or min(grid) < 1:
+    if min(grid) < 1:
         problems.append(f"grid must be two positive sizes, got {list(grid)}")
     elif not (grid[0] - 1) * grid[1] < cores <= grid[0] * grid[1]:
         problems.append(f"{cores} cores do not fill the rows of a {grid[0]}x{grid[1]} grid")
@@ -142,15 +156,21 @@ def _read_layout(attr) -> LayoutRecord:
         for name, derived in (("face_rows_per_position", layout.face_rows_per_position),
                               ("rows_per_tile", layout.rows_per_tile),
                               ("tiles_per_shard", layout.tiles_per_shard)):
-            if ints(name)[0] != derived:
-                problems.append(f"{name} = {ints(name)[0]} disagrees with the layout ({derived})")
+            if value[name] != derived:
+                problems.append(f"{name} = {value[name]} disagrees with the layout ({derived})")
     if problems:
         raise ValueError("; ".join(problems))
     return LayoutRecord(layout, grid, cores)
 
 
-def tensor_type(shape, element: str = "bf16"):
-    return ir.RankedTensorType.get(list(shape), ir.Type.parse(element))
+_ELEMENT_TYPES = {"bf16": ir.BF16Type, "f32": ir.F32Type, "f16": ir.F16Type}
+
+
+def tensor_type(shape, element="bf16"):
+    """`tensor<shape x element>`; `element` is an MLIR type or one of bf16, f32, f16."""
+    if isinstance(element, str):
+        element = _ELEMENT_TYPES[element].get()
+    return ir.RankedTensorType.get(list(shape), element)
 
 def i32(value: int):
     return ir.IntegerAttr.get(ir.IntegerType.get_signless(32), int(value))
@@ -161,13 +181,10 @@ def i32_array(values):
 def string(value: str):
     return ir.StringAttr.get(value)
 
-def conv_attributes(conv: DepthwiseConv, layout_attr, pixels_per_pass: int | None = None) -> dict:
-    """The attributes of `ttnn.depthwise_pool_conv`; `layout_attr` is the record's `to_attr()`.
-
-    `pixels_per_pass` is the planner's choice (program.plan_program), recorded so that
-    the lowering builds that program instead of planning again."""
-    extra = {} if pixels_per_pass is None else {PIXELS_PER_PASS: i32(pixels_per_pass)}
-    return {**extra,
+def conv_attributes(conv: DepthwiseConv, layout_attr) -> dict:
+    """The attributes of `ttnn.depthwise_pool_conv`; `layout_attr` is the record's `to_attr()`
+    (the plan's sharding, from which the lowering builds the program)."""
+    return {
         "in_channels": i32(conv.channels), "out_channels": i32(conv.channels),
         "batch_size": i32(conv.batch), "input_height": i32(conv.in_h), "input_width": i32(conv.in_w),
         "kernel_size": i32_array(conv.kernel), "stride": i32_array(conv.stride),
@@ -380,10 +397,6 @@ def verify_op(op, layouts: dict | None = None, symbols: ProgramSymbols | None = 
 
 def _verify_conv(op, layouts: dict | None = None) -> str | None:
     conv, record = conv_from_attributes(op, layouts)
-    if PIXELS_PER_PASS in op.attributes:
-        value = op.attributes[PIXELS_PER_PASS]
-        if not isinstance(value, ir.IntegerAttr) or value.value < 1:
-            return f"'{PIXELS_PER_PASS}' must be a positive integer, got {value}"
     layout = record.layout
     problems = layout.validate(conv.channels)
     if problems:

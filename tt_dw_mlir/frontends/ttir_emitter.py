@@ -70,9 +70,10 @@ NCHW_TO_NHWC = (0, 2, 3, 1)
 NHWC_TO_NCHW = (0, 3, 1, 2)
 STORED_DIM = (0, 3, 1, 2)  # logical NCHW dim -> its index in NHWC storage
 F32_MAX = float(np.finfo(np.float32).max)
-# Not in the IRDL subset (see dialect/irdl.py): built under the namespace the parser gives
-# unmodelled TTIR ops, printed back as `ttir.concat`.
-CONCAT = "ttir.concat" if USING_TTMLIR else "TTIR.concat"
+# Not in the IRDL subset (see dialect/irdl.py: its inputs may differ in type, which one
+# IRDL variadic cannot hold): without ttmlir it is declared in the emitter's context as
+# it is built here, with two inputs (`concat`).
+CONCAT = "ttir.concat"
 
 
 # Resource limit (issue 11): no tensor a model declares may hold more elements than this
@@ -324,6 +325,10 @@ class TTIRBuilder:
         self.dtype = dtype
         self.weights = weights
         self.context = context or new_context()
+        if not USING_TTMLIR:
+            from ..dialect.irdl import OpShape, declare_ops
+
+            declare_ops(self.context, {CONCAT: OpShape(operands=2, results=1)})
         with self.context:
             self._unknown = ir.Location.unknown()
             self.module = ir.Module.create(loc=self._unknown)

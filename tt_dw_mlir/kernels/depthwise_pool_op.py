@@ -58,10 +58,12 @@ def build_operation(args):
                  group_per_row=args["group_per_row"], group_per_core=args["group_per_core"])
     blocks = dict(channel_blocks=args["channel_blocks"], tiles_per_group=args["tiles_per_group"])
 
-    # fp32_dest_acc_en: products and sums in float32 in DST. tt-lang 1.1.1 sets it anyway
-    # for a compute thread with a matmul (`--ttl-matmul-full-fp32`, on by default); said
-    # here because the float32 `acc` accumulation relies on it.
-    @ttl.operation(grid=(grid_cols, grid_rows), fp32_dest_acc_en=True)
+    # fp32_dest_acc_en: products and sums in float32 in DST (the plan's choice, which also
+    # sizes its channel blocks to the 4 float32 tiles DST then holds). tt-lang 1.1.1 sets
+    # it anyway for a compute thread with a matmul (`--ttl-matmul-full-fp32`, on by
+    # default); said here because the float32 `acc` accumulation relies on it.
+    @ttl.operation(grid=(grid_cols, grid_rows), fp32_dest_acc_en=bool(args["fp32_dest_acc_en"]),
+                   dst_full_sync_en=bool(args["dst_full_sync_en"]))
     def depthwise_pool_conv(windows, weights, bias, selectors, out):
         # The plan's buffer table (KernelProgram.dataflow_buffers), in its order: tt-lang
         # numbers dataflow buffers in creation order, and that order is the plan's CB ids.

@@ -117,17 +117,6 @@ def builds_checked_ir(pipeline: str | None) -> bool:
     return True
 
 
-def creates_shadow_names(pipeline: str | None) -> bool:
-    """Whether a pass of `pipeline` builds ops, attributes or types under shadow names."""
-    if not pipeline:
-        return False
-    text = pipeline.strip()
-    if text.startswith("builtin.module(") and text.endswith(")"):
-        text = text[len("builtin.module("):-1]
-    return any(getattr(PASSES.get(e.split("{", 1)[0].strip()), "creates_shadow_names", False)
-               for part in split_top_level(text) for e in expand(part))
-
-
 def build_pass_manager(pipeline: str, context, diagnostics: list[Diagnostic],
                        source_name: str | None = None, *, print_ir_after_all: bool = False):
     """A PassManager for `pipeline` (with or without the `builtin.module(...)` anchor)."""
@@ -148,6 +137,9 @@ def build_pass_manager(pipeline: str, context, diagnostics: list[Diagnostic],
                     raise PipelineError(f"malformed options in '{element}'")
                 options = parse_options(rest.rstrip()[:-1] if rest else "")
                 instance = PASSES[name](options, diagnostics, source_name)
+                prepare = getattr(instance, "prepare_context", None)
+                if prepare is not None:  # ops it builds: registering one while passes run aborts
+                    prepare(context)
                 manager.add(lambda op, _pass, run=instance.run: run(op),
                             name=type(instance).__name__, argument=name)
             else:

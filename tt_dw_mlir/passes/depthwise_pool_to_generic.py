@@ -78,12 +78,14 @@ Attributes are built from this module's records in tt-mlir's assembly form (each
 helper mirrors the attribute's `assemblyFormat`, as tt-mlir prints it) and parsed
 by the bindings: with tt-mlir's own bindings (`ttmlir`) they are the real,
 verified attributes (its Python API has builders for none of them but
-`CoreRangeSetAttr`); in the IRDL fallback they are attributes of the unregistered
-shadow namespace `TTNN` (`tt_dw_mlir.dialect.irdl_syntax`) and print back as
-`#ttnn...` exactly as written. In the fallback, ops created here carry their
-attributes as a dictionary (`{...}`) rather than properties (`<{...}>`): the
-bindings cannot set properties of an unregistered op; tt-mlir's parser accepts
-both for inherent attributes.
+`CoreRangeSetAttr`); in the IRDL fallback, where no dialect parses tt-mlir's
+attribute syntax, they are opaque attributes of the loaded `ttnn` dialect holding
+that text, printed exactly as written. The ops are tt-mlir's own names: in the
+fallback the IRDL subset declares them (`TTNN_GENERIC_IO_OPS` in
+`tt_dw_mlir.dialect.irdl`), `ttnn.concat` and `ttnn.generic` are declared here with
+the operands they get. They carry their attributes as a dictionary (`{...}`) rather
+than properties (`<{...}>`): IRDL ops have none; tt-mlir's parser accepts both for
+inherent attributes.
 """
 
 from __future__ import annotations
@@ -96,8 +98,8 @@ from tt_dw_mlir.conv_config import TILE
 from tt_dw_mlir.dialect import ttnn
 from tt_dw_mlir.dialect.constants import numpy_to_dense
 from tt_dw_mlir.ir import USING_TTMLIR, Diagnostic, at, ir, ops_named
-from tt_dw_mlir.program import (KERNEL_FACTORIES, OPERANDS, KernelProgram, factory_parameters,
-                                operand_dtypes, pipe_nets)
+from tt_dw_mlir.program import (DST_FULL_SYNC_EN, FP32_DEST_ACC_EN, KERNEL_FACTORIES, OPERANDS,
+                                KernelProgram, factory_parameters, operand_dtypes, pipe_nets)
 
 PROGRAM_OP = "ttnn.depthwise_pool_program"
 KERNEL_SOURCE_ATTR = "tt_dw.tt_lang_kernel"
@@ -165,9 +167,12 @@ class Kernel:
                 f"rt_args = {arg_list(self.rt_args)}")
         head = f"symbol_ref = @{self.symbol}, core_ranges = {core_range_set_body(self.ranges)}"
         if self.role == "compute":  # TTNN_ComputeKernelAttr's struct order
-            # fp32_dest_acc_en: the operation's (kernels/depthwise_pool_op.py), which tt-lang
-            # 1.1.1 puts in the kernel's ComputeConfigDescriptor (ttl_api._compile_ttnn_kernel)
-            head += (", math_fidelity = hifi4, fp32_dest_acc_en = true, dst_full_sync_en = false, "
+            # the plan's DST configuration, which the operation asks for
+            # (kernels/depthwise_pool_op.py) and tt-lang 1.1.1 puts in the kernel's
+            # ComputeConfigDescriptor (ttl_api._compile_ttnn_kernel)
+            flag = {True: "true", False: "false"}
+            head += (f", math_fidelity = hifi4, fp32_dest_acc_en = {flag[FP32_DEST_ACC_EN]}, "
+                     f"dst_full_sync_en = {flag[DST_FULL_SYNC_EN]}, "
                      "unpack_to_dest_modes = [default], bfp8_pack_precise = false, "
                      "math_approx_mode = false")
         return f"#ttnn.{KERNEL_ATTRS[self.role]}<{head}, {args}>"
@@ -240,27 +245,43 @@ def generic_program(program: KernelProgram) -> tuple[str, list[tuple[str, str]]]
 
 
 # --------------------------------------------------------------------------- #
-# Bindings: tt-mlir's attributes and ops, real or (IRDL fallback) shadowed
+# Bindings: tt-mlir's attributes and types, real or (IRDL fallback) opaque
 # --------------------------------------------------------------------------- #
-def foreign(text: str) -> str:
-    """tt-mlir syntax as the context in use parses it (unchanged with `ttmlir`)."""
-    if USING_TTMLIR:
-        return text
-    from tt_dw_mlir.dialect.irdl_syntax import shadow_unmodelled
-
-    return shadow_unmodelled(text)
-
-
 def foreign_attribute(text: str):
-    return ir.Attribute.parse(foreign(text))
+    """A tt-mlir attribute from its assembly form (`#ttnn.name<...>`, `#ttnn<...>`)."""
+    if USING_TTMLIR:
+        return ir.Attribute.parse(text)
+    dialect, body = _dialect_symbol(text)
+    return ir.OpaqueAttr.get(dialect, body.encode(), ir.NoneType.get())
 
 
 def foreign_type(text: str):
-    return ir.Type.parse(foreign(text))
+    """A tt-mlir type from its assembly form (`!ttnn.device`)."""
+    if USING_TTMLIR:
+        return ir.Type.parse(text)
+    return ir.OpaqueType.get(*_dialect_symbol(text))
 
 
-def foreign_op_name(name: str) -> str:
-    return foreign(f'"{name}"(')[1:-2]
+def _dialect_symbol(text: str) -> tuple[str, str]:
+    """`#ttnn.shape<1x2>` -> ("ttnn", "shape<1x2>"), `#ttnn<mesh_shape 1x1>` -> ("ttnn",
+    "mesh_shape 1x1"): an opaque attribute's (type's) dialect and data, as MLIR prints it."""
+    name = text[1:]
+    dot, angle = name.find("."), name.find("<")
+    if angle >= 0 and (dot < 0 or angle < dot):
+        return name[:angle], name[angle + 1:-1]
+    return name[:dot], name[dot + 1:]
+
+
+def declare_variadic_ops(context) -> None:
+    """In the IRDL fallback, declare the variadic tt-mlir ops this pass builds, with the
+    operands it gives them: `ttnn.concat` of one type (its planes), `ttnn.generic` of the
+    operation's tensors. IRDL makes a variadic one type; tt-mlir's ops take differing ones."""
+    if USING_TTMLIR:
+        return
+    from tt_dw_mlir.dialect.irdl import OpShape, declare_ops
+
+    declare_ops(context, {"ttnn.concat": OpShape(operands=0, results=1, variadic_operands=True),
+                          "ttnn.generic": OpShape(operands=len(OPERANDS), results=0)})
 
 
 def _enclosing(op, name: str):
@@ -274,12 +295,16 @@ class DepthwisePoolToGeneric:
     argument = "tt-depthwise-pool-to-generic"
     summary = "Lower ttnn.depthwise_pool_program to tt-mlir's ttnn.generic (#ttnn.program)"
     checks_what_it_builds = True  # it builds none of our ops (passes.builds_checked_ir)
-    creates_shadow_names = True  # tt-mlir's ops and attributes it builds are shadowed ones
 
     def __init__(self, options, diagnostics: list[Diagnostic], source_name: str | None = None):
         self.options = options
         self.diagnostics = diagnostics
         self.source_name = source_name
+
+    @staticmethod
+    def prepare_context(context) -> None:
+        """Before the pass manager runs (an op cannot be registered while it does)."""
+        declare_variadic_ops(context)
 
     def run(self, module_op) -> None:
         with module_op.context:
@@ -363,7 +388,7 @@ class DepthwisePoolToGeneric:
         if func in devices:
             return devices[func]
         entry = func.regions[0].blocks[0] if func is not None else op.parent.regions[0].blocks[0]
-        name = foreign_op_name("ttnn.get_device")
+        name = "ttnn.get_device"
         found = next((o for o in entry.operations if o.name == name), None)
         if found is None:
             first = next(iter(entry.operations))
@@ -387,7 +412,7 @@ class DepthwisePoolToGeneric:
                        "selectors": self._selectors(op, io, selectors),
                        "out": io.output_rows(ir.RankedTensorType(op.results[0].type).element_type)}
             ordered = [tensors[name] for name in OPERANDS]
-            ir.Operation.create(foreign_op_name("ttnn.generic"), operands=ordered, attributes={
+            ir.Operation.create("ttnn.generic", operands=ordered, attributes={
                 "operandSegmentSizes": ir.DenseI32ArrayAttr.get([len(ordered), 0]),
                 "program": program_attribute})
             result = io.output_nhwc(tensors["out"], op.results[0].type)
@@ -450,7 +475,7 @@ class OperationIo:
     # ---- one op each (tt-mlir's operand and attribute names and kinds) ----
     def _op(self, name: str, operands, shape, element, attributes):
         result = ir.RankedTensorType.get(list(shape), element)
-        return ir.Operation.create(foreign_op_name(name), results=[result], operands=operands,
+        return ir.Operation.create(name, results=[result], operands=operands,
                                    attributes=attributes).results[0]
 
     @staticmethod
@@ -556,7 +581,7 @@ class OperationIo:
         the SW tiles of an `acc` block (`WeightLayout.selector_matrix`)."""
         _, _, rc, dtype, width = self.selector_key
         value = numpy_to_dense(self.program.layout.selector_matrix(rc), dtype)
-        constant = ir.Operation.create(foreign_op_name("ttnn.constant"), results=[value.type],
+        constant = ir.Operation.create("ttnn.constant", results=[value.type],
                                        operands=[self.device], attributes={"value": value})
         return self.pad(constant.results[0], [0, 0, 0, (width - rc) * TILE])
 

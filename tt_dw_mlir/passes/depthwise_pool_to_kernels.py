@@ -2,7 +2,7 @@
 
 Before:
 
-    %y = "ttnn.depthwise_pool_conv"(%x, %pw) <{..., weight_layout = #ttnn.depthwise_weight_layout<{...}>}>
+    %y = "ttnn.depthwise_pool_conv"(%x, %pw) <{..., weight_layout = {channel_shards = 1 : i32, ...}}>
 
 After: the same operands and conv attributes, plus the program the device runs
 (`tt_dw_mlir.program.KernelProgram`): the reader / compute / writer kernels in
@@ -124,20 +124,16 @@ class DepthwisePoolToKernels:
         refusing it; the KernelProgram): a pure function of `op`'s attributes and operand count, made once for
         each distinct one."""
         conv, record = ttnn.conv_from_attributes(op, self._layouts)
-        # The plan the legalisation made, carried by the op: its sharding (weight_layout)
-        # and its pixels per pass; derived here only for IR written without the latter.
-        pixels = op.attributes[ttnn.PIXELS_PER_PASS].value \
-            if ttnn.PIXELS_PER_PASS in op.attributes else None
-        key = (conv, record, pixels)
+        # The plan the legalisation made, carried by the op: its sharding (weight_layout).
+        key = (conv, record)
         if key not in self._programs:
-            self._programs[key] = build_program(conv, record.sharding(conv), device, pixels)
+            self._programs[key] = build_program(conv, record.sharding(conv), device)
         program = self._programs[key]
         problems = list(ttnn.program_problems(program))
         if program.layout != record.layout:
             problems.append(f"the program's layout {program.layout} differs from the op's {record.layout}")
         if problems:
             return {}, problems, program
-        # the program attribute now holds the pixels per pass
-        attributes = {name: op.attributes[name] for name in op.attributes if name != ttnn.PIXELS_PER_PASS}
+        attributes = {name: op.attributes[name] for name in op.attributes}
         attributes["program"] = to_attribute(program.to_attributes())
         return attributes, [], program

@@ -9,7 +9,7 @@ Before:
 
 After (bias and activation fused, the layout chosen for the device):
 
-    %pw = "ttnn.prepare_depthwise_pool_weights"(%w) <{..., weight_layout = #ttnn.depthwise_weight_layout<{...}>}>
+    %pw = "ttnn.prepare_depthwise_pool_weights"(%w) <{..., weight_layout = {channel_shards = 1 : i32, ...}}>
           : (tensor<64x1x3x3xbf16>) -> tensor<1x2x32x32xbf16>
     %pb = "ttnn.prepare_depthwise_pool_bias"(%b) <{...}> : (tensor<1x1x1x64xbf16>) -> tensor<1x2x32x32xbf16>
     %r  = "ttnn.depthwise_pool_conv"(%x, %pw, %pb) <{activation = "relu", padding = array<i32: 1, 1, 1, 1>,
@@ -45,12 +45,12 @@ from tt_dw_mlir.conv_config import DTYPES, FLOAT_DTYPES, SCHEMES, DepthwiseConv
 from tt_dw_mlir.cost_model import prefer_pool
 from tt_dw_mlir.dialect import ttnn
 from tt_dw_mlir.dialect.constants import ConstantError, ResourceBlobs, dense_to_numpy, \
-    numpy_dtype, numpy_to_dense
+    element_name, numpy_dtype, numpy_to_dense
 from tt_dw_mlir.dialect.ttir import ELEMENTWISE_ACTIVATIONS, Conv2d, InvalidOp, is_destination, \
-    source_operands, ttir_name
+    source_operands
 from tt_dw_mlir.ir import Diagnostic, at, ir, ops_named
 from tt_dw_mlir.layout import prepare_bias, prepare_weights
-from tt_dw_mlir.program import plan_program
+from tt_dw_mlir.program import KernelProgram, plan_program
 from tt_dw_mlir.sharding import DEVICES, Refusal
 
 FLOAT_TYPES = FLOAT_DTYPES
@@ -110,7 +110,7 @@ class DepthwiseToPool:
         self._conv_facts: dict = {}  # ttir.Conv2d's memo: signature -> ConvFacts
         # The decisions a conv's facts determine (match, cost-model path, plan), made once per
         # distinct conv: ConvFacts -> DepthwiseConv | NotConverted, and (facts, bias?,
-        # activation) -> (DepthwiseConv, LayoutRecord, pixels per pass) | NotConverted.
+        # activation) -> (DepthwiseConv, LayoutRecord) | NotConverted.
         self._described: dict = {}
         self._decided: dict = {}
         self._built: dict = {}  # decision -> _Built
@@ -170,9 +170,9 @@ class DepthwiseToPool:
         if not conv.is_nhwc and any(_encoding(v) is not None for v in (conv.input, conv.op.results[0])):
             raise NotConverted("NCHW-described conv with tensor encodings: the permuted NHWC "
                                "tensors would need layouts this pass cannot derive")
-        element = str(conv.element_type)
+        element = element_name(conv.element_type)
         if element not in FLOAT_TYPES:
-            raise NotConverted(f"element type {element} is not a float type the pool kernels take")
+            raise NotConverted(f"element type {conv.element_type} is not a float type the pool kernels take")
         if conv.groups == 1 and not c == o == 1:
             raise NotConverted(f"groups = 1: a dense conv ({c} -> {o} channels), not depthwise")
         if conv.groups != c:
@@ -244,18 +244,21 @@ class DepthwiseToPool:
         if decided is None:
             try:
                 description = described.with_(has_bias=key[1], activation=key[2])
-                self._check_path(description)
-                decided = (description, *self._choose_layout(description))
+                if self.options.path == "matmul":
+                    raise NotConverted("path=matmul forces the grouped-conv matmul path")
+                plan = self._plan(description)
+                self._check_path(description, plan)
+                decided = (description, ttnn.LayoutRecord.of(plan.sharding, plan.layout))
             except NotConverted as reason:
                 decided = NotConverted(str(reason))  # not the raised one (see above)
             self._decided[key] = decided
         if isinstance(decided, NotConverted):
             raise NotConverted(str(decided))
-        description, record, pixels_per_pass = decided
+        description, record = decided
         built = self._built.get(decided)
         if built is None:  # attributes and types of the ops built, made once per decision
             with conv.op.location:
-                built = self._build(description, record, pixels_per_pass)
+                built = self._build(description, record)
                 self._built[decided] = built
         weight_values = self._constant_values(conv.weight, "weight")
         bias_values = [self._constant_values(b, "bias") for b in fusion.biases]
@@ -272,7 +275,7 @@ class DepthwiseToPool:
             # exactly, with its encoding (#ttnn.ttnn_layout, #ttcore...) if it has one.
             result_type = fusion.last.results[0].type if conv.is_nhwc else ttnn.tensor_type(
                 [description.batch, description.out_h, description.out_w, description.channels],
-                str(conv.element_type))
+                conv.element_type)
             new = ir.Operation.create("ttnn.depthwise_pool_conv", results=[result_type], operands=operands,
                                       attributes=built.conv)
             result = new.results[0]
@@ -307,31 +310,31 @@ class DepthwiseToPool:
                     self._report(op, "error", f"internal error: depthwise-to-pool built an invalid "
                                  f"'{op.name}': {problem}")
 
-    def _build(self, description: DepthwiseConv, record: ttnn.LayoutRecord, pixels_per_pass: int) -> "_Built":
+    def _build(self, description: DepthwiseConv, record: ttnn.LayoutRecord) -> "_Built":
         layout_attr = self._layout_attr(record)
-        return _Built(ttnn.conv_attributes(description, layout_attr, pixels_per_pass),
+        return _Built(ttnn.conv_attributes(description, layout_attr),
                       ttnn.prepared_weight_type(record.layout), ttnn.prepared_bias_type(record.layout),
                       {"in_channels": ttnn.i32(description.channels),
                        "kernel_size": ttnn.i32_array(description.kernel), "weight_layout": layout_attr},
                       {"in_channels": ttnn.i32(description.channels), "weight_layout": layout_attr})
 
-    def _check_path(self, conv: DepthwiseConv) -> None:
+    def _check_path(self, conv: DepthwiseConv, plan: KernelProgram) -> None:
+        """path=auto: keep the conv only if the cost model estimates the plan made for it
+        (its sharding, channel blocks and operand placement) cheaper than the matmul."""
         if self.options.path == "pool":
             return
-        if self.options.path == "matmul":
-            raise NotConverted("path=matmul forces the grouped-conv matmul path")
         # The cost model prices bf16 and block-float tiles only: an f32 / f16 conv is priced
         # as its bf16 equivalent (same work; f32 moves twice the bytes on both paths).
         priced = conv.with_(dtype="bf16" if conv.dtype in ("f32", "f16") else conv.dtype,
                             weight_dtype="bf16" if conv.weight_dtype in ("f32", "f16")
                             else conv.weight_dtype)
-        pool_wins, ratio = prefer_pool(priced, self.device.name)
+        pool_wins, ratio = prefer_pool(priced, self.device.name, plan)
         if not pool_wins:
             raise NotConverted(f"the cost model estimates the grouped-matmul path cheaper on "
                                f"{self.device.name} (matmul/pool time ratio {ratio:.2f})")
 
-    def _choose_layout(self, conv: DepthwiseConv) -> tuple[ttnn.LayoutRecord, int]:
-        """The plan's layout record and pixels per pass (the plan is made here, once)."""
+    def _plan(self, conv: DepthwiseConv) -> KernelProgram:
+        """The plan of `conv` (made here, once): its layout record goes into the IR."""
         scheme = None if self.options.shard_scheme == "auto" else self.options.shard_scheme
         key = (conv, scheme)
         if key not in self._plans:
@@ -339,7 +342,7 @@ class DepthwiseToPool:
         plan = self._plans[key]
         if isinstance(plan, Refusal):
             raise NotConverted(str(plan))
-        return ttnn.LayoutRecord.of(plan.sharding, plan.layout), plan.pixels_per_pass
+        return plan
 
     def _layout_attr(self, record: ttnn.LayoutRecord):
         if record not in self._layout_attrs:
@@ -429,7 +432,7 @@ def _look_through_broadcast(value, consumer):
     while True:
         owner = value.owner
         if not isinstance(owner, (ir.Operation, ir.OpView)) or \
-                ttir_name(owner) not in ("ttir.broadcast", "ttir.reshape"):
+                owner.name not in ("ttir.broadcast", "ttir.reshape"):
             return value, chain
         if len(_users(value)) != 1 or not source_operands(owner):
             return value, chain
@@ -474,7 +477,7 @@ def _constant_source(value):
             return None
         if owner.name in CONSTANT_OPS and "value" in owner.attributes:
             return owner
-        if ttir_name(owner) != "ttir.reshape" or not source_operands(owner):
+        if owner.name != "ttir.reshape" or not source_operands(owner):
             return None
         value = source_operands(owner)[0]
 
@@ -483,7 +486,7 @@ def _erase_dead_constant_chain(value) -> None:
     """Erase a constant (and the reshapes after it) that nothing uses any more."""
     while isinstance(value.owner, (ir.Operation, ir.OpView)) and not list(value.uses):
         owner = value.owner
-        if owner.name not in CONSTANT_OPS and ttir_name(owner) != "ttir.reshape":
+        if owner.name not in CONSTANT_OPS and owner.name != "ttir.reshape":
             return
         sources = source_operands(owner) if owner.name not in CONSTANT_OPS else []
         destinations = [v for v in owner.operands if is_destination(v)]
@@ -536,6 +539,6 @@ def _encoding(value):
 def _permute(value, permutation: list[int], result_type=None):
     shape = list(value.type.shape)
     result_type = result_type or ttnn.tensor_type([shape[p] for p in permutation],
-                                                  str(value.type.element_type))
+                                                  value.type.element_type)
     return ir.Operation.create("ttir.permute", results=[result_type], operands=[value],
                                attributes={"permutation": ir.DenseI64ArrayAttr.get(permutation)}).results[0]

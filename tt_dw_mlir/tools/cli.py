@@ -576,19 +576,22 @@ def layer_rows(compiled: Compiled, args) -> list[LayerRow]:
         rows.append(LayerRow(record.name, tuple(record.input_shape), tuple(record.output_shape),
                              tuple(record.kernel), tuple(record.stride), record.converted,
                              record.remark, record.activation, record.has_bias, layout,
-                             cost=None if config is None else _cost(config, args.device),
+                             cost=None if config is None else _cost(config, args.device,
+                                                                    record.program),
                              depthwise=record.is_depthwise))
     return rows
 
 
-def _cost(conv, device: str) -> dict | None:
+def _cost(conv, device: str, program=None) -> dict | None:
+    """Estimates of both paths: a converted layer's as its program (read from the IR) runs."""
     from tt_dw_mlir.cost_model import estimate
 
     try:
-        cost = estimate(conv, device)
+        cost = estimate(conv, device, program=program)
     except Exception:  # a cost model gap must not stop the report
         return None
-    return {"pool_us": cost.pool_time_s * 1e6, "matmul_us": cost.matmul_time_s * 1e6,
+    return {"estimate": "tt_dw_mlir/cost_model.py, not a measurement",
+            "pool_us": cost.pool_time_s * 1e6, "matmul_us": cost.matmul_time_s * 1e6,
             "ratio": cost.ratio}
 
 
@@ -1083,17 +1086,10 @@ def console_main() -> None:
     when written. `main()` itself returns normally, for callers in a process that goes on;
     the malloc policy (`return_large_buffers_when_freed`) is this process's too, not theirs.
     """
-    return_large_buffers_when_freed()
-    code = main()
-    import atexit
+    from tt_dw_mlir.tools.opt import exit_without_teardown
 
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing more can be said there
-            pass
-    atexit._run_exitfuncs()  # what a normal exit runs first (CPython's own entry point)
-    os._exit(code)
+    return_large_buffers_when_freed()
+    exit_without_teardown(main())
 
 
 if __name__ == "__main__":

@@ -1,4 +1,9 @@
 // RUN: tt-dw-opt %s --tt-dw-remarks none --tt-depthwise-to-pool="path=pool" --tt-depthwise-pool-to-kernels --tt-depthwise-pool-to-generic | FileCheck %s
+// The lowered module parses again as it is: every tt-mlir op, attribute and type it holds
+// under its own name (none under the namespace undeclared ones are parsed under).
+// RUN: tt-dw-opt %s --tt-dw-remarks none --tt-depthwise-to-pool="path=pool" --tt-depthwise-pool-to-kernels --tt-depthwise-pool-to-generic -o %t
+// RUN: tt-dw-opt %t | diff %t -
+// RUN: tt-dw-opt %t | FileCheck %s --implicit-check-not=TTNN --implicit-check-not=TTIR
 
 // The window gather of the generic form (`OperationIo.window_planes`) where every pad and
 // step of it does something: stride 2, dilation (1, 2), asymmetric padding, channels not

@@ -9,10 +9,12 @@
 // runs it: the three kernels by repository path, their CBs, cores and multicast.
 // CBs are the kernels' dataflow buffers in creation order, bf16 tiles of 2048 B but the
 // selector and acc buffers, made like the float32 selectors (f32 tiles of 4096 B),
-// 5 channel tiles per block: in 1x5 x 2 blocks, selector 1x1 x 2, weight stage and
-// weight 1x5 (one channel block), bias stage and bias 1x5, acc and out 1x5 x 2.
+// 160 channels per core = 5 channel tiles, in blocks of 1 (the divisor of 5 that fits
+// the 4 float32 tiles DST holds): in 1x1 x 2 blocks, selector 1x1 x 2, weight stage 1x1,
+// weight 1x1 x 2 (5 channel blocks: the next block's weights arrive during this one),
+// bias stage 1x1, bias 1x1 x 2, acc and out 1x1 x 2.
 // CHECK: "ttnn.depthwise_pool_kernel_program"() {program = {
-// CHECK-SAME: circular_buffers = [{dtype = "bf16", id = 0 : i64, name = "in", num_pages = 10 : i64, page_size = 2048 : i64}, {dtype = "f32", id = 1 : i64, name = "selector", num_pages = 2 : i64, page_size = 4096 : i64}, {dtype = "bf16", id = 2 : i64, name = "weight_stage", num_pages = 5 : i64, page_size = 2048 : i64}, {dtype = "bf16", id = 3 : i64, name = "weight", num_pages = 5 : i64, page_size = 2048 : i64}, {dtype = "bf16", id = 4 : i64, name = "bias_stage", num_pages = 5 : i64, page_size = 2048 : i64}, {dtype = "bf16", id = 5 : i64, name = "bias", num_pages = 5 : i64, page_size = 2048 : i64}, {dtype = "f32", id = 6 : i64, name = "acc", num_pages = 10 : i64, page_size = 4096 : i64}, {dtype = "bf16", id = 7 : i64, name = "out", num_pages = 10 : i64, page_size = 2048 : i64}]
+// CHECK-SAME: circular_buffers = [{dtype = "bf16", id = 0 : i64, name = "in", num_pages = 2 : i64, page_size = 2048 : i64}, {dtype = "f32", id = 1 : i64, name = "selector", num_pages = 2 : i64, page_size = 4096 : i64}, {dtype = "bf16", id = 2 : i64, name = "weight_stage", num_pages = 1 : i64, page_size = 2048 : i64}, {dtype = "bf16", id = 3 : i64, name = "weight", num_pages = 2 : i64, page_size = 2048 : i64}, {dtype = "bf16", id = 4 : i64, name = "bias_stage", num_pages = 1 : i64, page_size = 2048 : i64}, {dtype = "bf16", id = 5 : i64, name = "bias", num_pages = 2 : i64, page_size = 2048 : i64}, {dtype = "f32", id = 6 : i64, name = "acc", num_pages = 2 : i64, page_size = 4096 : i64}, {dtype = "bf16", id = 7 : i64, name = "out", num_pages = 2 : i64, page_size = 2048 : i64}]
 // Cores as [x0, y0, x1, y1], x = column: columns 0..5, rows 0..6.
 // CHECK-SAME: core_ranges = [array<i64: 0, 0, 5, 6>]
 // CHECK-SAME: kernels = [{compile_args = {

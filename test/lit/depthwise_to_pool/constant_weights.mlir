@@ -16,7 +16,8 @@
 // BFP8-LABEL: func.func @splat_ttir_constant
 // BFP8: "ttnn.depthwise_pool_conv"
 // BFP8-SAME: dtype = "bf16"
-// BFP8-SAME: weight_layout = #ttnn.depthwise_weight_layout<{{.*}}dtype = "bfp8_b"
+// C=32 is one channel tile: one shard of 32 whatever the scheme; K=9 -> R=16, T=1.
+// BFP8-SAME: weight_layout = {channel_shards = 1 : i32, channels_per_shard = 32 : i32, cores = {{[0-9]+}} : i32, dtype = "bfp8_b", face_rows_per_position = 2 : i32, grid = array<i32: {{[0-9]+}}, {{[0-9]+}}>, kernel_size = array<i32: 3, 3>, rows_per_tile = 16 : i32, shard_scheme = "{{(height|width|block)}}_sharded", tiles_per_shard = 1 : i32}
 // NOFOLD-LABEL: func.func @splat_ttir_constant
 // NOFOLD: %[[C:.*]] = "ttir.constant"() {value = dense<2.000000e+00> : tensor<32x1x3x3xbf16>}
 // NOFOLD: "ttnn.prepare_depthwise_pool_weights"(%[[C]])

@@ -16,7 +16,7 @@
 // CHECK: %[[PB:.*]] = "ttnn.prepare_depthwise_pool_bias"(%[[B]])
 // CHECK-SAME: (tensor<1x1x1x64xbf16>) -> tensor<1x2x32x32xbf16>
 // CHECK: %[[Y:.*]] = "ttnn.depthwise_pool_conv"(%[[X]], %[[PW]], %[[PB]])
-// CHECK-SAME: activation = "none", batch_size = 1 : i32, dilation = array<i32: 1, 1>, dtype = "bf16", in_channels = 64 : i32, input_height = 56 : i32, input_width = 56 : i32, kernel_size = array<i32: 3, 3>, out_channels = 64 : i32, padding = array<i32: 1, 1, 1, 1>, pixels_per_pass = {{[0-9]+}} : i32, stride = array<i32: 1, 1>
+// CHECK-SAME: activation = "none", batch_size = 1 : i32, dilation = array<i32: 1, 1>, dtype = "bf16", in_channels = 64 : i32, input_height = 56 : i32, input_width = 56 : i32, kernel_size = array<i32: 3, 3>, out_channels = 64 : i32, padding = array<i32: 1, 1, 1, 1>, stride = array<i32: 1, 1>
 // CHECK-SAME: -> tensor<1x56x56x64xbf16>
 // CHECK: return %[[Y]]
 func.func @array_attrs_with_bias(%x: tensor<1x56x56x64xbf16>, %w: tensor<64x1x3x3xbf16>, %b: tensor<1x1x1x64xbf16>) -> tensor<1x56x56x64xbf16> {
@@ -29,7 +29,7 @@ func.func @array_attrs_with_bias(%x: tensor<1x56x56x64xbf16>, %w: tensor<64x1x3x
 // CHECK-NOT: prepare_depthwise_pool_bias
 // CHECK: "ttnn.depthwise_pool_conv"(%{{.*}}, %{{[^,]*}}) {
 // CHECK-SAME: dilation = array<i32: 1, 1>
-// CHECK-SAME: padding = array<i32: 1, 1, 1, 1>, pixels_per_pass = {{[0-9]+}} : i32, stride = array<i32: 2, 2>
+// CHECK-SAME: padding = array<i32: 1, 1, 1, 1>, stride = array<i32: 2, 2>
 // CHECK-SAME: (tensor<1x112x112x96xbf16>, tensor<1x3x32x32xbf16>) -> tensor<1x56x56x96xbf16>
 func.func @scalar_attrs_no_bias(%x: tensor<1x112x112x96xbf16>, %w: tensor<96x1x3x3xbf16>) -> tensor<1x56x56x96xbf16> {
   %0 = "ttir.conv2d"(%x, %w) <{stride = 2 : i32, padding = 1 : i32, dilation = 1 : i32, groups = 96 : i32}> : (tensor<1x112x112x96xbf16>, tensor<96x1x3x3xbf16>) -> tensor<1x56x56x96xbf16>
@@ -41,7 +41,7 @@ func.func @scalar_attrs_no_bias(%x: tensor<1x112x112x96xbf16>, %w: tensor<96x1x3
 // CHECK-LABEL: func.func @two_element_padding
 // CHECK: "ttnn.depthwise_pool_conv"
 // CHECK-SAME: dilation = array<i32: 2, 1>
-// CHECK-SAME: padding = array<i32: 2, 2, 1, 1>, pixels_per_pass = {{[0-9]+}} : i32, stride = array<i32: 1, 2>
+// CHECK-SAME: padding = array<i32: 2, 2, 1, 1>, stride = array<i32: 1, 2>
 // CHECK-SAME: -> tensor<1x32x16x32xbf16>
 func.func @two_element_padding(%x: tensor<1x32x32x32xbf16>, %w: tensor<32x1x3x3xbf16>) -> tensor<1x32x16x32xbf16> {
   %0 = "ttir.conv2d"(%x, %w) <{stride = array<i32: 1, 2>, padding = array<i32: 2, 1>, dilation = array<i32: 2, 1>, groups = 32 : i32}> : (tensor<1x32x32x32xbf16>, tensor<32x1x3x3xbf16>) -> tensor<1x32x16x32xbf16>

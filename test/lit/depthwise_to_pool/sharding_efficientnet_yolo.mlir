@@ -14,7 +14,7 @@
 // HEIGHT-SAME: channel_shards = 1 : i32, channels_per_shard = 160 : i32, cores = 61 : i32, dtype = "bf16", face_rows_per_position = 10 : i32, grid = array<i32: 8, 8>, kernel_size = array<i32: 5, 5>, rows_per_tile = 32 : i32, shard_scheme = "height_sharded", tiles_per_shard = 5 : i32
 // HEIGHT-SAME: (tensor<144x1x5x5xbf16>) -> tensor<1x5x32x32xbf16>
 // HEIGHT: "ttnn.depthwise_pool_conv"
-// HEIGHT-SAME: padding = array<i32: 2, 2, 2, 2>, pixels_per_pass = {{[0-9]+}} : i32, stride = array<i32: 2, 2>
+// HEIGHT-SAME: padding = array<i32: 2, 2, 2, 2>, stride = array<i32: 2, 2>
 // WIDTH-LABEL: func.func @effnet_56x56x144_5x5_s2
 // WIDTH: "ttnn.prepare_depthwise_pool_weights"
 // WIDTH-SAME: channel_shards = 5 : i32, channels_per_shard = 32 : i32, cores = 5 : i32

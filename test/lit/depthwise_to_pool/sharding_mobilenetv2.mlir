@@ -16,7 +16,7 @@
 // p150 (10x11 = 110 cores): 115 px on 110 cores, 10x11. Cs=32, T=1, 2 face rows.
 // HEIGHT-LABEL: func.func @mbv2_112x112x32
 // HEIGHT: "ttnn.depthwise_pool_conv"
-// HEIGHT-SAME: weight_layout = #ttnn.depthwise_weight_layout<{channel_shards = 1 : i32, channels_per_shard = 32 : i32, cores = 64 : i32, dtype = "bf16", face_rows_per_position = 2 : i32, grid = array<i32: 8, 8>, kernel_size = array<i32: 3, 3>, rows_per_tile = 16 : i32, shard_scheme = "height_sharded", tiles_per_shard = 1 : i32}>
+// HEIGHT-SAME: weight_layout = {channel_shards = 1 : i32, channels_per_shard = 32 : i32, cores = 64 : i32, dtype = "bf16", face_rows_per_position = 2 : i32, grid = array<i32: 8, 8>, kernel_size = array<i32: 3, 3>, rows_per_tile = 16 : i32, shard_scheme = "height_sharded", tiles_per_shard = 1 : i32}
 // P150-HEIGHT-LABEL: func.func @mbv2_112x112x32
 // P150-HEIGHT: "ttnn.depthwise_pool_conv"
 // P150-HEIGHT-SAME: cores = 110 : i32
