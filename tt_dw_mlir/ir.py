@@ -1053,13 +1053,13 @@ def _write_module(module, out, generic: bool, debug_info: bool, elide: int | Non
                 # not the instrumentation's layout: the bindings' own (slower) printer
                 text = module.operation.get_asm(print_generic_op_form=generic, enable_debug_info=debug_info,
                                                 assume_verified=False, large_elements_limit=elide)
-                out.write(_with_foreign_aliases(text, aliases).encode("utf-8"))
+                out.write(_with_foreign_aliases(text, aliases, module).encode("utf-8"))
                 return
             body = size - len(header) - 2
             printed.seek(len(header))
             if aliases:
                 text = printed.read(body).decode("utf-8", errors="replace")
-                out.write(_with_foreign_aliases(text, aliases).encode("utf-8"))
+                out.write(_with_foreign_aliases(text, aliases, module).encode("utf-8"))
                 return
             _copy(printed, len(header), body, out)
 
@@ -1113,16 +1113,24 @@ def _print_to_file(module, directory: str, generic: bool, debug_info: bool, elid
     return found[0] if len(found) == 1 else None
 
 
-def _with_foreign_aliases(text: str, aliases: dict[str, str] | None) -> str:
+def _with_foreign_aliases(text: str, aliases: dict[str, str] | None, module) -> str:
+    """`text` with the definitions of the input's aliases that opaque bodies refer to
+    before it; refused if the printer chose one of their names for an alias of its own
+    (`#map`, `#loc3`): the body would then refer to the printer's definition."""
     if not aliases:
         return text
-    # A name the printer chose for an alias of its own (`#map`, `#loc3`) wins; ours is then
-    # left out (documented limitation: the opaque body would refer to the printer's).
-    # The printer writes its alias definitions before the module, one per line.
+    # The printer writes its alias definitions before the module, one per line; only
+    # their names are read, to find a clash (nothing printed is rewritten).
     preamble = text[:text.find("\nmodule") + 1] if not text.startswith("module") else ""
-    printed = {m.group(1) for m in _ALIAS_LINE.finditer(preamble)}
-    return "".join(definition + "\n" for name, definition in aliases.items()
-                   if name not in printed) + text
+    clashes = sorted(set(aliases) & {m.group(1) for m in _ALIAS_LINE.finditer(preamble)})
+    if clashes:
+        names = ", ".join(clashes)
+        raise DiagnosticError([at(module.operation, "error",
+                                  f"cannot print the module: the input's alias {names}, used inside "
+                                  "an attribute of a dialect not loaded here, is also the name the "
+                                  "printer gives an alias of its own, so that attribute would refer "
+                                  "to the printer's definition; rename the input's alias")])
+    return "".join(definition + "\n" for definition in aliases.values()) + text
 
 
 def verify(module, source_name: str | None = None) -> list[Diagnostic]:

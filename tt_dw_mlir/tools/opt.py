@@ -238,9 +238,13 @@ def _process(chunk: str, source_name: str, pipeline: str | None, args,
     except DiagnosticError as failure:
         return False, failure.diagnostics
     out.write(separator)
-    write_module(module, out, generic=args.mlir_print_op_generic, debug_info=args.mlir_print_debuginfo,
-                 elide_elements_larger_than=args.mlir_elide_elementsattrs_if_larger)
-    lap("Output (printing)")
+    try:
+        write_module(module, out, generic=args.mlir_print_op_generic, debug_info=args.mlir_print_debuginfo,
+                     elide_elements_larger_than=args.mlir_elide_elementsattrs_if_larger)
+    except DiagnosticError as failure:  # refused before a byte of the module is written
+        return False, diagnostics + failure.diagnostics
+    finally:
+        lap("Output (printing)")
     return True, diagnostics
 
 
