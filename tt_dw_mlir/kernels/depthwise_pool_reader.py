@@ -1,7 +1,8 @@
 """Reader (dm0): weight / bias multicast, then the window planes of every pixel tile.
 
-Per core, for every channel block (at most 8 channel tiles, tt-metal's
-MAX_TILES_PER_REDUCTION) and every tile of 32 output pixels of its pixel group:
+Per core, for every channel block (at most 4 channel tiles, the float32 tiles DST
+holds: program.MAX_TILES_PER_PASS) and every tile of 32 output pixels of its pixel
+group:
 
 * the channel shard's sender core reads the block's prepared weight tiles (and
   bias tiles) and sends them down the shard's pipe, a multicast with loopback
