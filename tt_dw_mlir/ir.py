@@ -50,8 +50,65 @@ except ImportError:
 
     from tt_dw_mlir.dialect import irdl_syntax
 
+# What the plugin builds ops of through the bindings (an op of a dialect not loaded would be
+# built unregistered) and runs besides its own passes. Every context loads these dialects
+# up front; a process that registers only what it uses (`tt_dw_mlir.register_only_what_we_use`)
+# registers these and nothing else.
+BUILT_DIALECTS = ("func", "irdl")
+UPSTREAM_PASSES = ("canonicalize",)
+
+
+def c_api_library():
+    """The bindings' C API library (the one their extension module links), through ctypes:
+    for the C API functions the Python bindings do not expose."""
+    if not hasattr(c_api_library, "lib"):
+        import ctypes
+        from pathlib import Path
+
+        libs = Path(ir.__file__).resolve().parent / "_mlir_libs"  # mlir/ or ttmlir/
+        found = sorted(libs.glob("lib*PythonCAPI*.so*")) + sorted(libs.glob("lib*PythonCAPI*.dylib"))
+        if not found:
+            raise ImportError(f"the MLIR C API library is not in {libs}")
+        c_api_library.lib = ctypes.CDLL(str(found[0]))
+    return c_api_library.lib
+
+
+def c_api_pointer(capsule) -> int:
+    """The C API handle inside a bindings object's `_CAPIPtr` capsule."""
+    import ctypes
+
+    get_name = ctypes.pythonapi.PyCapsule_GetName
+    get_name.argtypes, get_name.restype = [ctypes.py_object], ctypes.c_char_p
+    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+    get_pointer.argtypes, get_pointer.restype = [ctypes.py_object, ctypes.c_char_p], ctypes.c_void_p
+    return get_pointer(capsule, get_name(capsule))
+
+
+def _register_what_we_use() -> None:
+    """BUILT_DIALECTS and UPSTREAM_PASSES into bindings initialised without
+    `_mlirRegisterEverything` (through the C API: the bindings register only in bulk)."""
+    import ctypes
+    import sys
+
+    if USING_TTMLIR or sys.modules.get("mlir._mlir_libs._mlirRegisterEverything") is not None:
+        return
+    from mlir._mlir_libs import get_dialect_registry
+
+    lib = c_api_library()
+    registry = ctypes.c_void_p(c_api_pointer(get_dialect_registry()._CAPIPtr))
+    lib.mlirDialectHandleInsertDialect.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+    for dialect in BUILT_DIALECTS:
+        handle = getattr(lib, f"mlirGetDialectHandle__{dialect}__")
+        handle.restype = ctypes.c_void_p
+        lib.mlirDialectHandleInsertDialect(handle(), registry)
+    lib.mlirRegisterTransformsCanonicalizer()  # UPSTREAM_PASSES
+
+
+_register_what_we_use()
+
 __all__ = [
-    "ir", "passmanager", "USING_TTMLIR", "Diagnostic", "DiagnosticError",
+    "ir", "passmanager", "USING_TTMLIR", "Diagnostic", "DiagnosticError", "BUILT_DIALECTS",
+    "c_api_library", "c_api_pointer",
     "new_context", "parse_module", "print_module", "write_module", "verify", "diagnostics_of", "at",
     "location_of", "name_of", "ops_named", "on_large_stack",
 ]
@@ -137,7 +194,7 @@ def new_context(*, allow_unregistered: bool = True):
     as mlir-opt does; only those the plugin builds ops of (`func`; `irdl` for the subset)
     are loaded up front. The bindings' default, loading all ~40 at once, costs every
     process ~10-15 ms and ~19 MiB (and canonicalize then collects every dialect's patterns)."""
-    context = ir.Context() if USING_TTMLIR else ir.Context(load_on_create_dialects=["func", "irdl"])
+    context = ir.Context() if USING_TTMLIR else ir.Context(load_on_create_dialects=list(BUILT_DIALECTS))
     # Dialects we do not model (ttcore attributes, other ops) pass through untouched.
     context.allow_unregistered_dialects = allow_unregistered
     # One thread: with MLIR's thread pool, verifying a module of several functions runs on

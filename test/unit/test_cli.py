@@ -189,6 +189,31 @@ def test_run_frees_the_model_after_its_oracle_before_the_passes(tmp_path, capsys
     assert r["end_to_end"]["pcc"] >= 0.99
 
 
+def test_tt_dw_registers_only_the_mlir_it_uses(tmp_path, capsys):
+    """The `tt-dw` process registers func, irdl and canonicalize, not every upstream dialect
+    and pass, and writes the same IR (and report) as a process with all of them."""
+    import tt_dw_mlir
+
+    assert not tt_dw_mlir.register_only_what_we_use()  # too late here: MLIR is imported
+    probe = ("import tt_dw_mlir; assert tt_dw_mlir.register_only_what_we_use(); "
+             "from tt_dw_mlir.ir import new_context; c = new_context(); "
+             "print([c.is_registered_operation(op) for op in "
+             "('func.func', 'irdl.dialect', 'linalg.generic', 'arith.constant')])")
+    probed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert probed.returncode == 0, probed.stderr
+    assert probed.stdout.strip() == "[True, True, False, False]"
+    argv = ["run", "--resolution", "32", "--json", "--no-progress", "--out"]
+    lean = subprocess.run([sys.executable, "-m", "tt_dw_mlir.tools.cli", *argv, str(tmp_path / "lean")],
+                          capture_output=True, text=True)
+    assert lean.returncode == 0, lean.stderr
+    full = _run_json(capsys, *argv[:3], "--out", str(tmp_path / "full"))
+    report = json.loads(lean.stdout)
+    assert report["layers"] == full["layers"] and report["end_to_end"] == full["end_to_end"]
+    for stage in ("ttir", "pool", "program"):
+        name = f"mobilenetv2.{stage}.mlir"
+        assert (tmp_path / "lean" / name).read_bytes() == (tmp_path / "full" / name).read_bytes()
+
+
 # ----------------------------------------------------------------------------- errors
 def _fails(capsys, *argv) -> str:
     assert cli.main(list(argv)) == 1

@@ -64,6 +64,22 @@ def test_builds_calibrated(name):
     assert torch.isfinite(out).all() and 1e-3 < float(out.std()) < 1e3
 
 
+def test_lraspp_builds_in_a_process_that_has_not_imported_torchvision():
+    """Its builder imports torchvision modules of its own: in a process where nothing set
+    torchvision up yet (`tt-dw run --model torchvision.lraspp_mobilenet_v3_large`), they
+    must come after `_import_torchvision`, or torchvision fails to import beside the CPU
+    torch ("operator torchvision::nms does not exist"). In this process others did it first."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from tt_dw_mlir.models import zoo; "
+            "assert 'torchvision' not in sys.modules; "
+            "m = zoo.ZOO['torchvision.lraspp_mobilenet_v3_large'].build(); print(type(m).__name__)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "LRASPPLogits"
+
+
 def _forget(name: str) -> None:
     for key in [k for k in zoo._BUILT if k[:2] == (name, 0)]:
         del zoo._BUILT[key]

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import ctypes
 import io
-from pathlib import Path
 
 import numpy as np
 
-from tt_dw_mlir.ir import ir
+from tt_dw_mlir.ir import c_api_library, c_api_pointer, ir
 
 __all__ = ["ConstantError", "ResourceBlobs", "elements_to_numpy", "dense_to_numpy",
            "numpy_to_dense", "numpy_dtype", "element_name", "raw_dense_bytes", "is_dense_resource"]
@@ -71,35 +70,25 @@ class _MlirAttribute(ctypes.Structure):
 
 
 def _c_api():
-    """The bindings' C API library (the one their extension module links)."""
-    if not hasattr(_c_api, "lib"):
-        libs = Path(ir.__file__).resolve().parent / "_mlir_libs"  # mlir/ or ttmlir/
-        found = sorted(libs.glob("lib*PythonCAPI*.so*")) + sorted(libs.glob("lib*PythonCAPI*.dylib"))
-        if not found:
-            raise ConstantError(f"the MLIR C API library is not in {libs}")
-        lib = ctypes.CDLL(str(found[0]))
+    """The bindings' C API library with the signatures used here."""
+    lib = c_api_library()
+    if not hasattr(_c_api, "ready"):
         lib.mlirDenseElementsAttrGetRawData.argtypes = [_MlirAttribute]
         lib.mlirDenseElementsAttrGetRawData.restype = ctypes.c_void_p
         lib.mlirAttributeIsADenseResourceElements.argtypes = [_MlirAttribute]
         lib.mlirAttributeIsADenseResourceElements.restype = ctypes.c_bool
-        get_name = ctypes.pythonapi.PyCapsule_GetName
-        get_name.argtypes, get_name.restype = [ctypes.py_object], ctypes.c_char_p
-        get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
-        get_pointer.argtypes, get_pointer.restype = [ctypes.py_object, ctypes.c_char_p], ctypes.c_void_p
-        _c_api.lib = (lib, get_name, get_pointer)
-    return _c_api.lib
+        _c_api.ready = True
+    return lib
 
 
 def _pointer(attr) -> _MlirAttribute:
-    _, get_name, get_pointer = _c_api()
-    capsule = attr._CAPIPtr
-    return _MlirAttribute(get_pointer(capsule, get_name(capsule)))
+    return _MlirAttribute(c_api_pointer(attr._CAPIPtr))
 
 
 def is_dense_resource(attr) -> bool:
     """`dense_resource<...>`? (The bindings cannot downcast it: "DenseResourceElementsAttr
     has no typeid" in MLIR 22, so the C API's isa is asked.)"""
-    return bool(_c_api()[0].mlirAttributeIsADenseResourceElements(_pointer(attr)))
+    return bool(_c_api().mlirAttributeIsADenseResourceElements(_pointer(attr)))
 
 
 def _dense_storage(attr) -> np.ndarray:
@@ -115,7 +104,7 @@ def _dense_storage(attr) -> np.ndarray:
     count = 1 if dense.is_splat else int(np.prod(shaped.shape, dtype=np.int64))
     if count == 0:
         return np.empty(0, dtype)
-    address = _c_api()[0].mlirDenseElementsAttrGetRawData(_pointer(dense))
+    address = _c_api().mlirDenseElementsAttrGetRawData(_pointer(dense))
     memory = (ctypes.c_char * (count * dtype.itemsize)).from_address(address)
     memory.owner = dense
     view = np.frombuffer(memory, dtype=dtype)

@@ -64,10 +64,9 @@ def _tv(arch: str, **kwargs) -> Callable[[], nn.Module]:
 
 
 def _lraspp() -> nn.Module:
-    from torchvision.models.segmentation.lraspp import LRASPP
-
-    _import_torchvision()
+    _import_torchvision()  # before any torchvision import, in a process that has none yet
     from torchvision.models.segmentation import lraspp_mobilenet_v3_large
+    from torchvision.models.segmentation.lraspp import LRASPP
 
     class LRASPPLogits(LRASPP):
         """The segmentation logits alone (torchvision returns {"out": ...}); module paths unchanged."""

@@ -1084,8 +1084,12 @@ def console_main() -> None:
     nothing: the process ends anyway. The exit handlers still run (logging, finalizers
     such as temporary folders) and both streams are flushed first; files are closed
     when written. `main()` itself returns normally, for callers in a process that goes on;
-    the malloc policy (`return_large_buffers_when_freed`) is this process's too, not theirs.
+    the malloc policy (`return_large_buffers_when_freed`) and the MLIR registration
+    (`tt_dw_mlir.register_only_what_we_use`) are this process's too, not theirs.
     """
+    import tt_dw_mlir
+
+    tt_dw_mlir.register_only_what_we_use()  # before anything imports MLIR
     from tt_dw_mlir.tools.opt import exit_without_teardown
 
     return_large_buffers_when_freed()
