@@ -82,7 +82,11 @@ def run_pipeline(module, pipeline: str, source_name: str = "-", *,
     try:
         manager.run(module.operation)
     except ir.MLIRError as error:
-        raise DiagnosticError(diagnostics + diagnostics_of(error, source_name)) from None
+        # a failed verification (passes.build_pass_manager) put its errors in `diagnostics`
+        # already; the pass manager's own message then only says that a pass failed
+        reported = any(d.severity == "error" for d in diagnostics) and \
+            not getattr(error, "error_diagnostics", None)
+        raise DiagnosticError(diagnostics + ([] if reported else diagnostics_of(error, source_name))) from None
     errors = [d for d in diagnostics if d.severity == "error"]
     # The pass manager verified the structure after every pass; our semantic checks remain,
     # unless the module was checked when parsed and every pass checked what it built.

@@ -246,6 +246,70 @@ def test_a_pass_that_builds_an_invalid_op_is_caught_when_it_builds_it(monkeypatc
                "input shape" in d.message for d in refused.value.diagnostics)
 
 
+def test_a_pass_that_builds_an_op_mlir_refuses_is_caught_when_it_builds_it(monkeypatch):
+    """The pass manager does not verify the module between passes of ours: each runs MLIR's
+    op verifier on the first op of each kind it builds (here one missing an attribute)."""
+    from tt_dw_mlir.api import compile_text
+    from tt_dw_mlir.dialect import ttnn
+    from tt_dw_mlir.ir import DiagnosticError
+
+    right = ttnn.conv_attributes
+
+    def incomplete(conv, layout_attr):
+        attributes = right(conv, layout_attr)
+        del attributes["stride"]
+        return attributes
+
+    monkeypatch.setattr(ttnn, "conv_attributes", incomplete)
+    with pytest.raises(DiagnosticError) as refused:
+        compile_text(depthwise_module(h=16, w=16, c=32),
+                     "builtin.module(tt-depthwise-to-pool{path=pool}, tt-depthwise-pool-to-kernels)")
+    assert any("depthwise-to-pool built an invalid 'ttnn.depthwise_pool_conv'" in d.message and
+               "stride" in d.message for d in refused.value.diagnostics)
+
+
+def test_the_module_is_verified_after_every_pass_not_ours_and_at_the_end(monkeypatch):
+    """Between passes of ours that verify what they build the whole module is not verified
+    again; after any other pass, and at the end of the pipeline, it is."""
+    from tt_dw_mlir import passes
+    from tt_dw_mlir.api import compile_text
+    from tt_dw_mlir.ir import DiagnosticError, new_context
+
+    def layout(pipeline: str) -> list[str]:
+        manager = passes.build_pass_manager(pipeline, new_context(), [], "x")
+        return [p.split("{")[0] for p in passes.split_top_level(str(manager)[len("builtin.module("):-1])]
+
+    assert layout("builtin.module(tt-depthwise-pool-pipeline)") == [
+        "tt-depthwise-to-pool", "tt-depthwise-pool-to-kernels", "canonicalize", "tt-dw-verify"]
+    assert layout("builtin.module(tt-depthwise-to-pool)") == ["tt-depthwise-to-pool", "tt-dw-verify"]
+    assert layout("builtin.module(canonicalize, tt-depthwise-to-pool, tt-depthwise-pool-to-generic, "
+                  "func.func(cse))") == [
+        "canonicalize", "tt-dw-verify", "tt-depthwise-to-pool", "tt-depthwise-pool-to-generic",
+        "tt-dw-verify", "func.func(cse)", "tt-dw-verify"]
+
+    class Misplaces:
+        """A pass of ours with a bug the per-op checks cannot see: the terminator moves first."""
+        verifies_what_it_builds = True
+
+        def __init__(self, *args):
+            pass
+
+        def run(self, module_op):
+            for op in module_op.regions[0].blocks[0].operations:
+                if op.operation.name == "func.func":
+                    block = op.regions[0].blocks[0]
+                    ops = list(block.operations)
+                    if len(ops) > 1:
+                        ops[-1].move_before(ops[0])
+
+    monkeypatch.setitem(passes.PASSES, "test-misplace", Misplaces)
+    with pytest.raises(DiagnosticError) as refused:
+        compile_text(depthwise_module(h=16, w=16, c=32), "builtin.module(test-misplace)")
+    assert any("must be the last operation" in d.message for d in refused.value.diagnostics), \
+        [d.format() for d in refused.value.diagnostics]
+    assert not any("Failure while executing" in d.message for d in refused.value.diagnostics)
+
+
 def test_text_that_only_looks_like_a_shadow_name_is_printed_as_written():
     """A module parsed without shadow names is printed as MLIR prints it: a string that
     happens to read `TTIR.x` is the user's, not a name to write back (it used to be

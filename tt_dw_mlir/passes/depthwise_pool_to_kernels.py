@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from tt_dw_mlir.dialect import ttnn
 from tt_dw_mlir.dialect.ttnn import to_attribute
-from tt_dw_mlir.ir import Diagnostic, at, ir, ops_named
+from tt_dw_mlir.ir import Diagnostic, at, diagnostics_of, ir, ops_named
 from tt_dw_mlir.program import build_program
 
 
@@ -34,6 +34,7 @@ class DepthwisePoolToKernels:
     argument = "tt-depthwise-pool-to-kernels"
     summary = "Lower ttnn.depthwise_pool_conv to a pool2d kernel program (reader/compute/writer)"
     checks_what_it_builds = True  # see passes.builds_checked_ir
+    verifies_what_it_builds = True  # see passes.build_pass_manager
 
     def __init__(self, options, diagnostics: list[Diagnostic], source_name: str | None = None):
         self.options = options
@@ -83,7 +84,7 @@ class DepthwisePoolToKernels:
                                           operands=list(op.operands), attributes=attributes)
             if key not in self._checked:  # what it builds is checked once per distinct op
                 self._checked.add(key)
-                problem = ttnn.verify_op(new, self._layouts, built_from=program)
+                problem = _verifier_problem(new) or ttnn.verify_op(new, self._layouts, built_from=program)
                 if problem:
                     self.diagnostics.append(at(new, "error", "internal error: depthwise-pool-to-kernels "
                                                f"built an invalid program op: {problem}", self.source_name))
@@ -116,6 +117,11 @@ class DepthwisePoolToKernels:
                     "sym_name": ir.StringAttr.get(name), "program": program})
             if definitions:  # in the order of first use, before everything else
                 definition.move_after(definitions[-1])
+            problem = _verifier_problem(definition)
+            if problem:
+                self.diagnostics.append(at(definition, "error", "internal error: depthwise-pool-to-kernels "
+                                           f"built an invalid program definition: {problem}",
+                                           self.source_name))
             names[program] = name
         return ir.FlatSymbolRefAttr.get(names[program])
 
@@ -137,3 +143,13 @@ class DepthwisePoolToKernels:
         attributes = {name: op.attributes[name] for name in op.attributes}
         attributes["program"] = to_attribute(program.to_attributes())
         return attributes, [], program
+
+
+def _verifier_problem(op) -> str | None:
+    """MLIR's op verifier on one op this pass built (the pass manager does not verify the
+    module after this pass, see `passes.build_pass_manager`)."""
+    try:
+        op.verify()
+    except ir.MLIRError as error:
+        return "; ".join(d.message for d in diagnostics_of(error))
+    return None

@@ -48,7 +48,7 @@ from tt_dw_mlir.dialect.constants import ConstantError, ResourceBlobs, dense_to_
     element_name, numpy_dtype, numpy_to_dense
 from tt_dw_mlir.dialect.ttir import ELEMENTWISE_ACTIVATIONS, Conv2d, InvalidOp, is_destination, \
     source_operands
-from tt_dw_mlir.ir import Diagnostic, at, ir, ops_named
+from tt_dw_mlir.ir import Diagnostic, at, diagnostics_of, ir, ops_named
 from tt_dw_mlir.layout import prepare_bias, prepare_weights
 from tt_dw_mlir.program import KernelProgram, plan_program
 from tt_dw_mlir.sharding import DEVICES, Refusal
@@ -98,6 +98,7 @@ class DepthwiseToPool:
     summary = "Match depthwise ttir.conv2d and legalise it to ttnn.depthwise_pool_conv"
     verifies_convs = True  # checks every ttir.conv2d (as dialect.verify_module) before rewriting
     checks_what_it_builds = True  # see passes.builds_checked_ir
+    verifies_what_it_builds = True  # see passes.build_pass_manager
 
     def __init__(self, options: Options, diagnostics: list[Diagnostic], source_name: str | None = None):
         self.options = options
@@ -279,14 +280,18 @@ class DepthwiseToPool:
             new = ir.Operation.create("ttnn.depthwise_pool_conv", results=[result_type], operands=operands,
                                       attributes=built.conv)
             result = new.results[0]
-            if (decided, result_type) not in self._checked:  # what it builds is checked once
-                self._checked.add((decided, result_type))
-                self._check_built([value.owner for value in operands[1:]] + [new])
             if not conv.is_nhwc:
                 back = [0] * 4
                 for i, d in enumerate(conv.dims):
                     back[d] = i
                 result = _permute(result, back, fusion.last.results[0].type)
+            # What it builds is checked on the first conv of each kind: the others get the
+            # same ops with the same attributes and types.
+            kind = (decided, result_type, conv.dims, len(fusion.biases), weight_values is None,
+                    tuple(v is None for v in bias_values))
+            if kind not in self._checked:
+                self._checked.add(kind)
+                self._check_built(_built_ops(new, result, len(fusion.biases), not conv.is_nhwc))
         if self.options.remarks == "all":
             self._report(op, "remark", f"depthwise-to-pool: converted ({self._summary(description, record)})")
         fusion.last.results[0].replace_all_uses_with(result)
@@ -300,10 +305,17 @@ class DepthwiseToPool:
             _erase_dead_constant_chain(value)
 
     def _check_built(self, ops) -> None:
-        """The semantic checks of the ops built for a decision, on the first ones built: the
-        others are built alike (run_pipeline does not check them again, see
-        `passes.builds_checked_ir`)."""
+        """MLIR's op verifier and our semantic checks on the ops built for a conv, the first
+        of its kind: the others are built alike (run_pipeline does not check them again,
+        and the pass manager does not verify the module after this pass, see
+        `passes.builds_checked_ir` and `passes.build_pass_manager`)."""
         for op in ops:
+            try:
+                op.verify()
+            except ir.MLIRError as error:
+                self._report(op, "error", f"internal error: depthwise-to-pool built an invalid "
+                             f"'{op.name}': {'; '.join(d.message for d in diagnostics_of(error))}")
+                continue
             if op.name in ttnn.OURS:
                 problem = ttnn.verify_op(op, self._layouts)
                 if problem:
@@ -394,6 +406,26 @@ class DepthwiseToPool:
 
 
 # ---------------------------------------------------------------- helpers
+def _built_ops(conv, result, biases: int, permuted: bool) -> list:
+    """The ops `_convert` built around the new `conv` op: the prepared weight and bias (a
+    constant, or a prepare op and the adds summing several biases), the permutes of an
+    NCHW conv (`result` is the value replacing the old one)."""
+    ops = [conv]
+    operands = list(conv.operands)
+    if permuted:
+        ops.append(operands[0].owner)
+    for value in operands[1:]:
+        ops.append(value.owner)
+    if len(operands) > 2 and ops[-1].name == "ttnn.prepare_depthwise_pool_bias":
+        add = ops[-1].operands[0].owner
+        for _ in range(biases - 1):  # each sums the previous and one more bias
+            ops.append(add)
+            add = add.operands[0].owner
+    if permuted:
+        ops.append(result.owner)
+    return ops
+
+
 def _is_grouped(conv: Conv2d) -> bool:
     """Grouped or depthwise (groups > 1, or a single-channel 1 -> 1 conv): the convs whose
     rejection a user wants to hear about by default; dense convs are the common case."""
