@@ -30,6 +30,18 @@ from tt_dw_mlir.ir import Diagnostic, at, diagnostics_of, ir, ops_named
 from tt_dw_mlir.program import build_program
 
 
+class _Lowering:
+    """What lowering one distinct `ttnn.depthwise_pool_conv` gives (see `_lower`), and what is
+    done once for it: the attributes naming its program in each module, the check of the op built."""
+
+    __slots__ = ("attributes", "problems", "program", "named", "checked")
+
+    def __init__(self, attributes: dict, problems: list[str], program) -> None:
+        self.attributes, self.problems, self.program = attributes, problems, program
+        self.named: dict = {}  # module -> the program op's attributes
+        self.checked = False
+
+
 class DepthwisePoolToKernels:
     argument = "tt-depthwise-pool-to-kernels"
     summary = "Lower ttnn.depthwise_pool_conv to a pool2d kernel program (reader/compute/writer)"
@@ -42,12 +54,11 @@ class DepthwisePoolToKernels:
         self.source_name = source_name
         self._programs: dict = {}  # a model repeats a few layer shapes many times
         self._layouts: dict = {}  # LayoutRecord.from_attr's memo
-        # The op's operand count and attributes -> (the program op's attributes, problems)
+        # The op's operand count and attributes -> its _Lowering: one lookup per op, as the
+        # key holds ~11 attributes whose hashes are binding calls (a tuple's is not cached)
         self._lowered: dict = {}
         self._definitions: dict = {}  # module -> ({program dictionary: symbol name}, names taken)
-        self._checked: set = set()  # the keys whose program op was checked when built
         self._modules: dict = {}  # an op's parent -> its enclosing module
-        self._named: dict = {}  # (key, module) -> the program op's attributes
 
     def run(self, module_op) -> None:
         with module_op.context:
@@ -63,32 +74,34 @@ class DepthwisePoolToKernels:
             return
         for op in convs:
             attributes = op.attributes
-            key = (len(op.operands), *((name, attributes[name]) for name in attributes))
-            if key not in self._lowered:
-                self._lowered[key] = self._lower(op, device)
-            attributes, problems, program = self._lowered[key]
-            if problems:
+            operands = list(op.operands)
+            key = (len(operands), *((name, attributes[name]) for name in attributes))
+            lowering = self._lowered.get(key)
+            if lowering is None:
+                lowering = self._lowered[key] = _Lowering(*self._lower(op, device))
+            if lowering.problems:
                 self.diagnostics.append(at(op, "error", "'ttnn.depthwise_pool_conv' op cannot be "
-                                           "lowered: " + "; ".join(problems), self.source_name))
+                                           "lowered: " + "; ".join(lowering.problems), self.source_name))
                 continue
             module = self._modules.get(op.parent)  # the function's module
             if module is None:
                 module = self._modules[op.parent] = ttnn.enclosing_module(op)
-            named = self._named.get((key, module))
-            if named is None:  # the attributes with the program's name, once per module
-                named = self._named[(key, module)] = {
-                    **attributes, "program": self._symbol(module, attributes["program"])}
-            attributes = named
+            attributes = lowering.named.get(module)
+            if attributes is None:  # the attributes with the program's name, once per module
+                attributes = lowering.named[module] = {
+                    **lowering.attributes, "program": self._symbol(module, lowering.attributes["program"])}
+            result = op.results[0]
             with ir.InsertionPoint(op), op.location:
-                new = ir.Operation.create("ttnn.depthwise_pool_program", results=[op.results[0].type],
-                                          operands=list(op.operands), attributes=attributes)
-            if key not in self._checked:  # what it builds is checked once per distinct op
-                self._checked.add(key)
-                problem = _verifier_problem(new) or ttnn.verify_op(new, self._layouts, built_from=program)
+                new = ir.Operation.create("ttnn.depthwise_pool_program", results=[result.type],
+                                          operands=operands, attributes=attributes)
+            if not lowering.checked:  # what it builds is checked once per distinct op
+                lowering.checked = True
+                problem = _verifier_problem(new) or ttnn.verify_op(new, self._layouts,
+                                                                   built_from=lowering.program)
                 if problem:
                     self.diagnostics.append(at(new, "error", "internal error: depthwise-pool-to-kernels "
                                                f"built an invalid program op: {problem}", self.source_name))
-            op.results[0].replace_all_uses_with(new.results[0])
+            result.replace_all_uses_with(new.results[0])
             op.erase()
         if convs and not recorded:
             ttnn.record_device(module_op, device)
