@@ -1199,11 +1199,12 @@ def _with_foreign_aliases(text: str, aliases: dict[str, str] | None, module) -> 
     return "".join(definition + "\n" for definition in aliases.values()) + text
 
 
-def verify(module, source_name: str | None = None) -> list[Diagnostic]:
-    """The bindings' verifier, as diagnostics (empty when the module verifies)."""
+def verify(op, source_name: str | None = None) -> list[Diagnostic]:
+    """MLIR's verifier on `op` (a module, or any op) and what it holds, as diagnostics
+    (empty when it verifies)."""
     def run():
         try:
-            module.operation.verify()
+            op.operation.verify()
             return []
         except ir.MLIRError as error:
             return diagnostics_of(error, source_name)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from tt_dw_mlir.ir import Diagnostic, diagnostics_of, ir, passmanager
+from tt_dw_mlir.ir import Diagnostic, passmanager, verify
 from tt_dw_mlir.passes.depthwise_pool_to_generic import DepthwisePoolToGeneric
 from tt_dw_mlir.passes.depthwise_pool_to_kernels import DepthwisePoolToKernels
 from tt_dw_mlir.passes.depthwise_to_pool import DepthwiseToPool, Options
@@ -184,11 +184,10 @@ def _stopping_on_error(run, diagnostics: list[Diagnostic]):
 
 def _add_verifier(manager, diagnostics: list[Diagnostic], source_name: str | None) -> None:
     """MLIR's verifier on the whole module, as a pass: its errors go to `diagnostics`."""
-    def verify(op, pass_) -> None:
-        try:
-            op.verify()
-        except ir.MLIRError as error:
-            diagnostics.extend(diagnostics_of(error, source_name))
+    def verify_module(op, pass_) -> None:
+        found = verify(op, source_name)
+        if found:
+            diagnostics.extend(found)
             pass_.signal_pass_failure()
 
-    manager.add(verify, name="Verifier", argument="tt-dw-verify")
+    manager.add(verify_module, name="Verifier", argument="tt-dw-verify")

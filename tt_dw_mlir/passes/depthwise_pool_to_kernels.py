@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from tt_dw_mlir.dialect import ttnn
 from tt_dw_mlir.dialect.ttnn import to_attribute
-from tt_dw_mlir.ir import Diagnostic, at, diagnostics_of, ir, ops_named
+from tt_dw_mlir.ir import Diagnostic, at, ir, ops_named, verify
 from tt_dw_mlir.program import build_program
 
 
@@ -161,8 +161,5 @@ class DepthwisePoolToKernels:
 def _verifier_problem(op) -> str | None:
     """MLIR's op verifier on one op this pass built (the pass manager does not verify the
     module after this pass, see `passes.build_pass_manager`)."""
-    try:
-        op.verify()
-    except ir.MLIRError as error:
-        return "; ".join(d.message for d in diagnostics_of(error))
-    return None
+    found = verify(op)
+    return "; ".join(d.message for d in found) if found else None

@@ -48,7 +48,7 @@ from tt_dw_mlir.dialect.constants import ConstantError, ResourceBlobs, dense_to_
     element_name, numpy_dtype, numpy_to_dense
 from tt_dw_mlir.dialect.ttir import ELEMENTWISE_ACTIVATIONS, Conv2d, InvalidOp, is_destination, \
     source_operands
-from tt_dw_mlir.ir import Diagnostic, at, diagnostics_of, ir, ops_named
+from tt_dw_mlir.ir import Diagnostic, at, ir, ops_named, verify
 from tt_dw_mlir.layout import prepare_bias, prepare_weights
 from tt_dw_mlir.program import KernelProgram, plan_program
 from tt_dw_mlir.sharding import DEVICES, Refusal
@@ -310,11 +310,10 @@ class DepthwiseToPool:
         and the pass manager does not verify the module after this pass, see
         `passes.builds_checked_ir` and `passes.build_pass_manager`)."""
         for op in ops:
-            try:
-                op.verify()
-            except ir.MLIRError as error:
+            found = verify(op)
+            if found:
                 self._report(op, "error", f"internal error: depthwise-to-pool built an invalid "
-                             f"'{op.name}': {'; '.join(d.message for d in diagnostics_of(error))}")
+                             f"'{op.name}': {'; '.join(d.message for d in found)}")
                 continue
             if op.name in ttnn.OURS:
                 problem = ttnn.verify_op(op, self._layouts)
