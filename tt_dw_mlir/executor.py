@@ -48,10 +48,6 @@ class ExecutionError(RuntimeError):
     """An op the executor cannot run (unknown op, malformed attribute), at its location."""
 
 
-def _op_name(op) -> str:
-    return op.operation.name
-
-
 def _where(op) -> str:
     name = name_of(op.location)
     if name:
@@ -206,7 +202,7 @@ def _drop_destination(op, operands: list) -> list:
     """Without the trailing `ttir.empty` destination operand of older TTIR."""
     if len(operands) > 1:
         owner = operands[-1].owner
-        if isinstance(owner, (ir.Operation, ir.OpView)) and _op_name(owner) in ("ttir.empty", "tensor.empty"):
+        if isinstance(owner, (ir.Operation, ir.OpView)) and owner.operation.name in ("ttir.empty", "tensor.empty"):
             return operands[:-1]
     return operands
 
@@ -361,7 +357,7 @@ class Executor:
         with self.module.context:
             for op in block.operations:
                 op = op.operation
-                op_name = _op_name(op)
+                op_name = op.operation.name
                 if op_name in ("func.return", "return"):
                     returns = [slot(v) for v in op.operands]
                     continue
@@ -400,7 +396,7 @@ class Executor:
             self._resources = ResourceBlobs(self.module.operation)
         attr = op.attributes["value"]
         if _is_bf16(op.results[0].type) and all(
-                _op_name(use.owner) in _WIDENS_WEIGHTS and use.operand_number in (1, 2)
+                use.owner.operation.name in _WIDENS_WEIGHTS and use.operand_number in (1, 2)
                 for use in op.results[0].uses):
             bits = elements_to_numpy(attr, self._resources, copy=False).view(np.uint16)
             return _read_only_tensor(bits).view(torch.bfloat16)
