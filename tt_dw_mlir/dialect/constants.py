@@ -35,13 +35,16 @@ class ConstantError(ValueError):
     """An elements attribute whose values cannot be read (the message says why)."""
 
 
+# The builtin float types by name: the one table from names to types and back.
+FLOAT_ELEMENT_TYPES = {"bf16": ir.BF16Type, "f16": ir.F16Type, "f32": ir.F32Type, "f64": ir.F64Type}
+
+
 def element_name(element_type) -> str | None:
     """`bf16`, `f32`, `i32`, ... for a builtin float or signless integer type (or such a
     name), read from the type's class; None for any other type."""
     if isinstance(element_type, str):
         return element_type
-    for kind, name in ((ir.BF16Type, "bf16"), (ir.F16Type, "f16"), (ir.F32Type, "f32"),
-                       (ir.F64Type, "f64")):
+    for name, kind in FLOAT_ELEMENT_TYPES.items():
         if isinstance(element_type, kind):
             return name
     if isinstance(element_type, ir.IntegerType) and element_type.is_signless:
@@ -311,7 +314,7 @@ def numpy_to_dense(values, element_type: str = "bf16"):
     """
     dtype = numpy_dtype(element_type)
     array = np.ascontiguousarray(np.asarray(values, dtype=np.float32).astype(dtype))
-    mlir_type = {"bf16": ir.BF16Type, "f32": ir.F32Type, "f16": ir.F16Type}[element_type].get()
+    mlir_type = FLOAT_ELEMENT_TYPES[element_type].get()
     tensor_type = ir.RankedTensorType.get(list(array.shape), mlir_type)
     raw = array.view(np.uint16) if element_type == "bf16" else array
     return ir.DenseElementsAttr.get(raw, type=tensor_type)

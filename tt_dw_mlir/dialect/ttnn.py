@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from tt_dw_mlir.conv_config import SCHEMES, DepthwiseConv
+from tt_dw_mlir.dialect.constants import FLOAT_ELEMENT_TYPES
 from tt_dw_mlir.ir import ir
 from tt_dw_mlir.layout import WeightLayout
 from tt_dw_mlir.program import KernelProgram
@@ -163,13 +164,10 @@ def _read_layout(attr) -> LayoutRecord:
     return LayoutRecord(layout, grid, cores)
 
 
-_ELEMENT_TYPES = {"bf16": ir.BF16Type, "f32": ir.F32Type, "f16": ir.F16Type}
-
-
 def tensor_type(shape, element="bf16"):
     """`tensor<shape x element>`; `element` is an MLIR type or one of bf16, f32, f16."""
     if isinstance(element, str):
-        element = _ELEMENT_TYPES[element].get()
+        element = FLOAT_ELEMENT_TYPES[element].get()
     return ir.RankedTensorType.get(list(shape), element)
 
 def i32(value: int):
